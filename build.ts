@@ -1,0 +1,106 @@
+/**
+ * Builds the single-file borgctl executables into dist/:
+ *   bun run build                      all four targets + SHA256SUMS + dist/borgctl (host copy)
+ *   bun run build --target linux-x64   one target (repeatable; "host" means this machine)
+ *
+ * Version and commit are baked in with --define. Anything the binary reads at run time
+ * (migrations, UI assets) is imported into the bundle, so the binary runs from any directory.
+ * `bun build` can print "error:" yet exit 0 (e.g. a failed bytecode step), so any such
+ * line fails the build.
+ */
+import { createHash } from "node:crypto";
+import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import pkg from "./package.json" with { type: "json" };
+
+const TARGETS = ["linux-x64", "linux-arm64", "darwin-x64", "darwin-arm64"] as const;
+type Target = (typeof TARGETS)[number];
+const DIST = "dist";
+
+const hostTarget = `${process.platform}-${process.arch}` as Target;
+
+function gitCommit(): string {
+  const result = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { stderr: "pipe" });
+  const commit = result.stdout.toString().trim();
+  if (result.exitCode !== 0 || !commit) return "unknown";
+  const dirty = Bun.spawnSync(["git", "status", "--porcelain", "--untracked-files=no"]);
+  return dirty.stdout.toString().trim() ? `${commit}-dirty` : commit;
+}
+
+async function buildOne(target: Target, commit: string): Promise<string> {
+  const outfile = `${DIST}/borgctl-${target}`;
+  const argv = [
+    process.execPath,
+    "build",
+    "--compile",
+    "--minify",
+    "--sourcemap",
+    "--bytecode",
+    "--format=esm",
+    "--no-compile-autoload-dotenv",
+    "--no-compile-autoload-bunfig",
+    `--target=bun-${target}`,
+    `--define=BORGCTL_VERSION=${JSON.stringify(pkg.version)}`,
+    `--define=BORGCTL_COMMIT=${JSON.stringify(commit)}`,
+    "--outfile",
+    outfile,
+    "src/main.ts",
+  ];
+  const started = performance.now();
+  const proc = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  const output = `${out}${err}`;
+  const errorLines = output.split("\n").filter((line) => /\berror:/i.test(line));
+  if (code !== 0 || errorLines.length > 0) {
+    process.stderr.write(output);
+    throw new Error(
+      `build of ${target} failed (exit ${code}): ${errorLines[0] ?? "see output above"}`,
+    );
+  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(`built ${outfile} in ${seconds}s`);
+  return outfile;
+}
+
+async function sha256(path: string): Promise<string> {
+  return createHash("sha256")
+    .update(await readFile(path))
+    .digest("hex");
+}
+
+async function main() {
+  const { values } = parseArgs({
+    args: Bun.argv.slice(2),
+    options: { target: { type: "string", multiple: true } },
+    strict: true,
+  });
+  const requested = (values.target ?? [...TARGETS]).map((t) => (t === "host" ? hostTarget : t));
+  for (const t of requested) {
+    if (!TARGETS.includes(t as Target)) {
+      throw new Error(`unknown target "${t}"; use one of ${TARGETS.join(", ")} or host`);
+    }
+  }
+  await mkdir(DIST, { recursive: true });
+  const commit = gitCommit();
+  const built: string[] = [];
+  for (const target of requested as Target[]) built.push(await buildOne(target, commit));
+
+  // SHA256SUMS lists exactly what this run built, in `sha256sum -c` format.
+  const lines = await Promise.all(
+    built.map(async (file) => `${await sha256(file)}  ${file.slice(DIST.length + 1)}`),
+  );
+  await writeFile(`${DIST}/SHA256SUMS`, `${lines.join("\n")}\n`);
+  if (requested.includes(hostTarget)) {
+    await rm(`${DIST}/borgctl`, { force: true });
+    await copyFile(`${DIST}/borgctl-${hostTarget}`, `${DIST}/borgctl`);
+  }
+  console.log(
+    `wrote ${DIST}/SHA256SUMS (${built.length} files), version ${pkg.version} (${commit})`,
+  );
+}
+
+await main();

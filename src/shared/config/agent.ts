@@ -1,0 +1,25 @@
+/**
+ * `borgctl agent` configuration: written by `agent register`, read by the others.
+ * The agent token is a credential: the file holding it must be 0600.
+ */
+import { z } from "zod";
+import { LogLevelSchema } from "./common.ts";
+import type { ConfigField } from "./load.ts";
+
+export const agentConfigSchema = z.strictObject({
+  server_url: z.url({ error: "must be the hub's URL, e.g. https://backup.example.com" }),
+  agent_id: z.string().min(1).optional(),
+  agent_token: z.string().min(1).optional(),
+  name: z.string().min(1).max(128).optional(),
+  poll_wait_seconds: z.coerce.number().int().min(1).max(60).default(25),
+  heartbeat_interval_seconds: z.coerce.number().int().min(5).max(3600).default(30),
+  log_level: LogLevelSchema.default("info"),
+});
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+
+export const AGENT_CONFIG_FIELDS: readonly ConfigField[] = [
+  { key: "server_url", env: "BORGCTL_SERVER_URL", flag: "server" },
+  { key: "agent_token", env: "BORGCTL_AGENT_TOKEN", secret: true },
+  { key: "log_level", env: "BORGCTL_LOG_LEVEL", flag: "log-level" },
+];

@@ -1,0 +1,33 @@
+/**
+ * Wire shapes shared by every role: the one error body, and the closed set of error codes.
+ * `error` stays a plain string so borgbox clients keep decoding it.
+ */
+import { z } from "zod";
+
+export const ERROR_CODES = [
+  "validation_failed",
+  "unauthorized",
+  "forbidden",
+  "not_found",
+  "conflict",
+  "lease_lost",
+  "protocol_unsupported",
+  "borg_failed",
+  "payload_too_large",
+  "rate_limited",
+  "internal",
+] as const;
+
+export const ErrorCode = z.enum(ERROR_CODES);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+export const ErrorBody = z.object({
+  error: z.string(),
+  code: ErrorCode,
+  details: z.unknown().optional(),
+  request_id: z.string().optional(),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** RFC 3339 UTC timestamp as sent on the wire. */
+export const Timestamp = z.string();

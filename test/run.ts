@@ -1,0 +1,57 @@
+/**
+ * `bun run test:all`: every check CI runs, in order, each one counted.
+ *   lint (biome ci) → type check (bun check) → build (all targets) → bun test (unit,
+ *   integration, e2e against the built binary)
+ * A step that fails still lets the later ones run, so one run shows every problem.
+ * The last line is "N passed, N failed": each test counts once, and each of the
+ * lint/type-check/build steps counts as one check.
+ */
+// The bun running this script, so the steps work when bun came from npx and is not on PATH.
+const bun = process.execPath;
+
+const steps: { name: string; argv: string[]; tests?: boolean }[] = [
+  { name: "lint", argv: [bun, "x", "biome", "ci", "--colors=off", "."] },
+  { name: "type check", argv: [bun, "check"] },
+  { name: "build", argv: [bun, "build.ts"] },
+  { name: "tests", argv: [bun, "test", "--timeout", "120000", ...Bun.argv.slice(2)], tests: true },
+];
+
+let passed = 0;
+let failed = 0;
+const summary: string[] = [];
+
+for (const step of steps) {
+  console.log(`\n=== ${step.name}: ${step.argv.join(" ")}`);
+  const proc = Bun.spawn(step.argv, { stdout: "pipe", stderr: "pipe", env: process.env });
+  let output = "";
+  const pump = async (stream: ReadableStream<Uint8Array>, sink: NodeJS.WriteStream) => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) {
+      const text = decoder.decode(chunk, { stream: true });
+      output += text;
+      sink.write(text);
+    }
+  };
+  await Promise.all([pump(proc.stdout, process.stdout), pump(proc.stderr, process.stderr)]);
+  const code = await proc.exited;
+  if (step.tests) {
+    // bun test ends with lines like " 42 pass" and " 0 fail".
+    const pass = Number(/^\s*(\d+) pass$/m.exec(output)?.[1] ?? 0);
+    const fail = Number(/^\s*(\d+) fail$/m.exec(output)?.[1] ?? 0);
+    // A crash before the summary is a failure even if nothing was counted.
+    const counted = fail === 0 && code !== 0 ? 1 : fail;
+    passed += pass;
+    failed += counted;
+    summary.push(`${step.name}: ${pass} passed, ${counted} failed (exit ${code})`);
+  } else if (code === 0) {
+    passed++;
+    summary.push(`${step.name}: ok`);
+  } else {
+    failed++;
+    summary.push(`${step.name}: FAILED (exit ${code})`);
+  }
+}
+
+console.log(`\n${summary.join("\n")}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed === 0 ? 0 : 1);
