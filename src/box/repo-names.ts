@@ -8,8 +8,9 @@
  */
 import path from "node:path";
 import { AppError } from "../shared/errors.ts";
+import { REPO_NAME_RE } from "../shared/protocol/box.ts";
 
-export const REPO_NAME_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export { REPO_NAME_RE };
 
 const RULE =
   "repo name must be 1-63 characters of lowercase letters, digits and '-', starting with a letter or digit";

@@ -25,8 +25,9 @@ interface SourceFile {
   imports: string[];
 }
 
+// Static imports and re-exports start a line; dynamic import() can be anywhere.
 const IMPORT_RE =
-  /(?:^|[^\w.])(?:import|export)\s*(?:type\s+)?(?:[\w*{}\s,$]*?\s*from\s*)?["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)/g;
+  /^\s*(?:import|export)\s*(?:type\s+)?(?:[\w*{}\s,$]*?\s*from\s*)?["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/gm;
 
 function load(file: string): SourceFile {
   const text = readFileSync(file, "utf8");
