@@ -1,37 +1,223 @@
 /**
- * The box's HTTP API (borgbox-compatible, base /api/v1). Routes are thin: they validate,
- * call the box's modules, and shape the JSON. One onError renders every failure.
+ * The box's HTTP API, borgbox-compatible (base /api/v1, bearer token on all but /health).
+ * Routes are thin: validate, call the box's services, shape the JSON. One onError turns
+ * every failure into {"error", "code"}; nothing secret is ever echoed back.
  */
-import { Hono } from "hono";
-import type { BoxConfig } from "../shared/config/box.ts";
+import { zValidator } from "@hono/zod-validator";
+import { type Context, Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
+import { streamSSE } from "hono/streaming";
+import type { z } from "zod";
 import { AppError } from "../shared/errors.ts";
+import type { FailureThrottle } from "../shared/failure-throttle.ts";
 import type { Logger } from "../shared/log.ts";
+import {
+  BOX_API_PREFIX,
+  CheckRequest,
+  CompactRequest,
+  CreateRepoRequest,
+  ImportRepoRequest,
+  type Info,
+  PatchRepoRequest,
+  PruneRequest,
+} from "../shared/protocol/box.ts";
 import { secureEqual } from "../shared/secure-compare.ts";
+import type { BoxJob, JobEvent, JobRegistry } from "./jobs.ts";
+import type { Maintenance } from "./maintenance.ts";
+import type { RepoService } from "./repo-service.ts";
+import type { BorgSession } from "./sessions.ts";
+import type { SystemStats } from "./system-stats.ts";
 
-export interface BoxDeps {
-  config: BoxConfig;
+export const MAX_BODY_BYTES = 1024 * 1024;
+const SSE_KEEPALIVE_MS = 15_000;
+
+export interface BoxHttpDeps {
+  token: string;
   logger: Logger;
-  startedAt: number;
+  repos: RepoService;
+  jobs: JobRegistry;
+  maintenance: Maintenance;
+  throttle: FailureThrottle;
+  info: () => Promise<Info>;
+  systemStats: () => Promise<SystemStats & { borgbox_version: string }>;
+  sessions: () => Promise<BorgSession[]>;
+  metrics: () => Promise<string>;
+  /** Waits before a refused request is answered (tests pass a no-op). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
-export function createBoxApp(deps: BoxDeps): Hono {
-  const app = new Hono().basePath("/api/v1");
+/** Bun.serve passes the client address in; app.request() in tests has none. */
+export type BoxBindings = { ip?: string };
+type Env = { Bindings: BoxBindings };
+
+/** Validation errors become the one error shape, with each issue's path. */
+const validate = <S extends z.ZodType>(target: "json" | "param", schema: S) =>
+  zValidator(target, schema, (result) => {
+    if (!result.success) {
+      const issues = result.error.issues.map((i) => ({
+        path: i.path.join("."),
+        message: i.message,
+      }));
+      const first = issues[0];
+      const message = first
+        ? `${first.path ? `${first.path}: ` : ""}${first.message}`
+        : "invalid request";
+      throw new AppError("validation_failed", message, issues);
+    }
+  });
+
+function jobEventsStream(c: Context<Env>, jobs: JobRegistry, job: BoxJob) {
+  return streamSSE(c, async (stream) => {
+    const queue: JobEvent[] = [];
+    let wake: () => void = () => {};
+    // Subscribe and snapshot in the same tick, so no line is missed or sent twice.
+    const unsubscribe =
+      job.status === "done" || job.status === "error"
+        ? () => {}
+        : jobs.subscribe(job.id, (event) => {
+            queue.push(event);
+            wake();
+          });
+    const snapshot = jobs.get(job.id) ?? job;
+    stream.onAbort(() => {
+      unsubscribe();
+      wake();
+    });
+    await stream.writeSSE({ event: "status", data: JSON.stringify(snapshot) });
+    for (const line of snapshot.log_tail) await stream.writeSSE({ event: "log", data: line });
+    let current = snapshot;
+    while (!stream.aborted && current.status !== "done" && current.status !== "error") {
+      if (queue.length === 0) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, SSE_KEEPALIVE_MS);
+        });
+        if (queue.length === 0 && !stream.aborted) await stream.write(": keep-alive\n\n");
+        continue;
+      }
+      const event = queue.shift() as JobEvent;
+      if (event.type === "log") {
+        await stream.writeSSE({ event: "log", data: event.line });
+      } else {
+        current = event.job;
+        await stream.writeSSE({ event: "status", data: JSON.stringify(event.job) });
+      }
+    }
+    unsubscribe();
+    if (!stream.aborted) await stream.writeSSE({ event: "end", data: JSON.stringify(current) });
+  });
+}
+
+export function createBoxApp(deps: BoxHttpDeps): Hono<Env> {
+  const { repos, jobs, maintenance } = deps;
+  const log = deps.logger.child("http");
+  const sleep = deps.sleep ?? ((ms: number) => Bun.sleep(ms));
+  const app = new Hono<Env>().basePath(BOX_API_PREFIX);
+
+  app.use("*", async (c, next) => {
+    const started = performance.now();
+    await next();
+    log.info("request", {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round(performance.now() - started),
+    });
+  });
+
   app.get("/health", (c) => c.json({ status: "ok" }));
+
   app.use("*", async (c, next) => {
     const header = c.req.header("authorization") ?? "";
     const token = header.startsWith("Bearer ") ? header.slice(7) : "";
-    if (!secureEqual(token, deps.config.token)) {
+    const client = c.env?.ip ?? "unknown";
+    if (!secureEqual(token, deps.token)) {
+      const delay = deps.throttle.recordFailure(client);
+      if (delay > 0) await sleep(delay);
       throw new AppError("unauthorized", "missing or wrong bearer token");
     }
+    deps.throttle.recordSuccess(client);
     await next();
   });
+
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new AppError("payload_too_large", `request body over ${MAX_BODY_BYTES} bytes`);
+      },
+    }),
+  );
+
+  app.get("/info", async (c) => c.json(await deps.info()));
+  app.get("/system/stats", async (c) => c.json(await deps.systemStats()));
+  app.get("/sessions", async (c) => c.json(await deps.sessions()));
+  app.get("/metrics", async (c) =>
+    c.text(await deps.metrics(), 200, { "content-type": "text/plain; version=0.0.4" }),
+  );
+
+  app.get("/repos", async (c) => c.json(await repos.list()));
+  app.post("/repos", validate("json", CreateRepoRequest), async (c) =>
+    c.json(await repos.create(c.req.valid("json")), 201),
+  );
+  app.post("/repos/import", validate("json", ImportRepoRequest), async (c) =>
+    c.json(await repos.import(c.req.valid("json")), 201),
+  );
+  app.get("/repos/:name", async (c) => c.json(await repos.get(c.req.param("name"))));
+  app.patch("/repos/:name", validate("json", PatchRepoRequest), async (c) =>
+    c.json(await repos.setAppendOnly(c.req.param("name"), c.req.valid("json").append_only)),
+  );
+  app.delete("/repos/:name", async (c) => {
+    await repos.delete(c.req.param("name"));
+    return c.body(null, 204);
+  });
+
+  app.get("/repos/:name/archives", async (c) => {
+    const passphrase = c.req.header("x-borg-passphrase");
+    return c.json(await maintenance.listArchives(c.req.param("name"), passphrase || undefined));
+  });
+  app.post("/repos/:name/break-lock", async (c) => {
+    await maintenance.breakLock(c.req.param("name"));
+    return c.body(null, 204);
+  });
+  app.post("/repos/:name/check", validate("json", CheckRequest), async (c) => {
+    const job = await maintenance.startCheck(c.req.param("name"), c.req.valid("json"));
+    return c.json({ job_id: job.id, status: job.status }, 202);
+  });
+  app.post("/repos/:name/prune", validate("json", PruneRequest), async (c) => {
+    const job = await maintenance.startPrune(c.req.param("name"), c.req.valid("json"));
+    return c.json({ job_id: job.id, status: job.status }, 202);
+  });
+  app.post("/repos/:name/compact", validate("json", CompactRequest), async (c) => {
+    const job = await maintenance.startCompact(c.req.param("name"), c.req.valid("json"));
+    return c.json({ job_id: job.id, status: job.status }, 202);
+  });
+
+  app.get("/jobs", (c) => c.json(jobs.list()));
+  const findJob = (id: string) => {
+    const job = jobs.get(id);
+    if (!job) throw new AppError("not_found", `no job ${id}`);
+    return job;
+  };
+  app.get("/jobs/:id", (c) => c.json(findJob(c.req.param("id"))));
+  app.get("/jobs/:id/stream", (c) => jobEventsStream(c, jobs, findJob(c.req.param("id"))));
+
   app.notFound(() => {
     throw new AppError("not_found", "no such endpoint");
   });
   app.onError((error, c) => {
-    if (error instanceof AppError) return c.json(error.toBody(), error.status as 400);
-    deps.logger.error("request failed", { error: error.message });
-    return c.json({ error: "internal error", code: "internal" }, 500);
+    if (error instanceof AppError) {
+      return c.json(error.toBody(), error.status as 400);
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      const code = error.status === 413 ? "payload_too_large" : "validation_failed";
+      return c.json({ error: error.message, code }, error.status);
+    }
+    const requestId = crypto.randomUUID();
+    log.error("request failed", { request_id: requestId, path: c.req.path, error: error.message });
+    return c.json({ error: "internal error", code: "internal", request_id: requestId }, 500);
   });
   return app;
 }

@@ -12,21 +12,31 @@ export const REDACTED = "[redacted]";
 /** Secrets shorter than this are not registered: replacing "a" everywhere helps no one. */
 const MIN_SECRET_LENGTH = 4;
 
+/**
+ * Counts registrations, so two requests using the same passphrase at once don't
+ * unregister it for each other.
+ */
 export class Redactor {
-  private readonly secrets = new Set<string>();
+  private readonly secrets = new Map<string, number>();
 
   add(secret: string | undefined | null): void {
-    if (secret && secret.length >= MIN_SECRET_LENGTH) this.secrets.add(secret);
+    if (secret && secret.length >= MIN_SECRET_LENGTH) {
+      this.secrets.set(secret, (this.secrets.get(secret) ?? 0) + 1);
+    }
   }
 
   remove(secret: string | undefined | null): void {
-    if (secret) this.secrets.delete(secret);
+    if (!secret) return;
+    const count = this.secrets.get(secret);
+    if (count === undefined) return;
+    if (count <= 1) this.secrets.delete(secret);
+    else this.secrets.set(secret, count - 1);
   }
 
   redact(text: string): string {
     if (this.secrets.size === 0) return text;
     // Longest first, so a secret that contains another is replaced whole.
-    const ordered = [...this.secrets].sort((a, b) => b.length - a.length);
+    const ordered = [...this.secrets.keys()].sort((a, b) => b.length - a.length);
     let out = text;
     for (const secret of ordered) out = out.replaceAll(secret, REDACTED);
     return out;

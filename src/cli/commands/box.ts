@@ -40,6 +40,12 @@ export default defineCommand({
       valueHint: "path",
       description: "borg binary for maintenance jobs [env BORGBOX_BORG_PATH] (default borg)",
     },
+    "ssh-host": {
+      type: "string",
+      valueHint: "host[:port]",
+      description:
+        "How clients reach this box over SSH; adds ssh_url to repos [env BORGBOX_SSH_HOST]",
+    },
     ...logLevelArg,
   },
   async run({ args }) {

@@ -22,6 +22,11 @@ export const boxConfigSchema = (home: string) =>
       .min(MIN_TOKEN_LENGTH, `must be at least ${MIN_TOKEN_LENGTH} characters`)
       .refine((t) => /^[\x21-\x7e]+$/.test(t), "must be printable ASCII without spaces"),
     borg_path: z.string().min(1).default("borg"),
+    // How clients reach this box over SSH ("host" or "host:port"); when set, repos carry ssh_url.
+    ssh_host: z
+      .string()
+      .regex(/^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(:\d{1,5})?$/, "must be HOST or HOST:PORT")
+      .optional(),
     log_level: LogLevelSchema.default("info"),
   });
 
@@ -33,5 +38,6 @@ export const BOX_CONFIG_FIELDS: readonly ConfigField[] = [
   { key: "auth_keys", env: "BORGBOX_AUTH_KEYS", flag: "auth-keys" },
   { key: "token", env: "BORGBOX_TOKEN", flag: "token", secret: true },
   { key: "borg_path", env: "BORGBOX_BORG_PATH", flag: "borg-path" },
+  { key: "ssh_host", env: "BORGBOX_SSH_HOST", flag: "ssh-host" },
   { key: "log_level", env: "BORGBOX_LOG_LEVEL", flag: "log-level" },
 ];

@@ -62,4 +62,14 @@ describe("Redactor", () => {
     redactor.remove("abcdef");
     expect(redactor.redact("abcdef")).toBe(`${REDACTED}ef`);
   });
+
+  test("a secret registered twice stays until removed twice", () => {
+    const redactor = new Redactor();
+    redactor.add("passphrase-1");
+    redactor.add("passphrase-1");
+    redactor.remove("passphrase-1");
+    expect(redactor.redact("passphrase-1")).toBe(REDACTED);
+    redactor.remove("passphrase-1");
+    expect(redactor.redact("passphrase-1")).toBe("passphrase-1");
+  });
 });
