@@ -32,6 +32,7 @@
  */
 import { accessSync, constants as fsConstants, statSync } from "node:fs";
 import { resolve as resolvePath } from "node:path";
+import { ByteCapture, Tail } from "./buffers.ts";
 import { LineSplitter } from "./lines.ts";
 
 export const DEFAULT_INHERITED_ENV: readonly string[] = Object.freeze([
@@ -114,7 +115,6 @@ const DEFAULT_INTERRUPT_GRACE_MS = 10_000;
 const DEFAULT_TERMINATE_GRACE_MS = 5_000;
 const DEFAULT_CAPTURE_MAX_BYTES = 64 * 1024 * 1024;
 const DEFAULT_STDERR_TAIL_LINES = 50;
-const MAX_TAIL_LINE_CHARS = 4096;
 /** What execvp uses when the environment has no PATH at all. */
 const FALLBACK_PATH = "/usr/bin:/bin";
 
@@ -393,52 +393,4 @@ function signalName(code: NodeJS.Signals | number | null): string | null {
 
 function elapsedMs(startedAt: number): number {
   return Math.round(performance.now() - startedAt);
-}
-
-/** Keeps at most maxBytes of a byte stream; the rest is counted as truncation, not stored. */
-class ByteCapture {
-  private readonly chunks: Uint8Array[] = [];
-  private size = 0;
-  truncated = false;
-
-  constructor(private readonly maxBytes: number) {}
-
-  add(chunk: Uint8Array): void {
-    const room = this.maxBytes - this.size;
-    if (chunk.byteLength > room) this.truncated = true;
-    const kept = chunk.byteLength > room ? chunk.subarray(0, room) : chunk;
-    if (kept.byteLength === 0) return;
-    this.chunks.push(kept);
-    this.size += kept.byteLength;
-  }
-
-  text(): string {
-    if (this.size === 0) return "";
-    const bytes = new Uint8Array(this.size);
-    let offset = 0;
-    for (const chunk of this.chunks) {
-      bytes.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    // When cut at the cap, stream mode drops a character whose bytes were cut in half
-    // instead of ending the text with U+FFFD.
-    return new TextDecoder().decode(bytes, { stream: this.truncated });
-  }
-}
-
-/** The last N lines, each cut to MAX_TAIL_LINE_CHARS. */
-class Tail {
-  private readonly kept: string[] = [];
-
-  constructor(private readonly max: number) {}
-
-  add(line: string): void {
-    if (this.max === 0) return;
-    this.kept.push(line.length > MAX_TAIL_LINE_CHARS ? line.slice(0, MAX_TAIL_LINE_CHARS) : line);
-    if (this.kept.length > this.max) this.kept.shift();
-  }
-
-  lines(): string[] {
-    return [...this.kept];
-  }
 }
