@@ -55,6 +55,12 @@ export class FailureThrottle {
     return over <= 0 ? 0 : Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** (over - 1));
   }
 
+  /** Failures of `key` in the current window (0 when forgotten or expired). */
+  failures(key: string): number {
+    const record = this.records.get(key);
+    return record && this.now() - record.last < this.windowMs ? record.failures : 0;
+  }
+
   recordSuccess(key: string): void {
     this.records.delete(key);
   }

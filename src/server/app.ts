@@ -1,0 +1,59 @@
+/**
+ * createApp(deps): the hub's HTTP surface. Middleware order: request id + access log,
+ * body limit, then the route groups, each of which applies its own authentication
+ * (user routes: requireUser; agent runtime: the agent credential). One onError.
+ */
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { AppError } from "../shared/errors.ts";
+import type { HubDeps } from "./deps.ts";
+import type { HubEnv } from "./http/context.ts";
+import { errorHandler, notFound } from "./http/errors.ts";
+import { agentRoutes } from "./http/routes/agents.ts";
+import { auditRoutes } from "./http/routes/audit.ts";
+import { authRoutes } from "./http/routes/auth.ts";
+import { jobRoutes } from "./http/routes/jobs.ts";
+import { machineRoutes } from "./http/routes/machines.ts";
+import { repositoryRoutes } from "./http/routes/repositories.ts";
+import { userRoutes } from "./http/routes/users.ts";
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export function createApp(deps: HubDeps): Hono<HubEnv> {
+  const app = new Hono<HubEnv>();
+  const log = deps.logger.child("http");
+
+  app.use("*", async (c, next) => {
+    const started = performance.now();
+    c.set("requestId", crypto.randomUUID());
+    await next();
+    log.info("request", {
+      method: c.req.method,
+      path: c.req.path,
+      status: c.res.status,
+      ms: Math.round(performance.now() - started),
+    });
+  });
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new AppError("payload_too_large", `request body over ${MAX_BODY_BYTES} bytes`);
+      },
+    }),
+  );
+
+  app.get("/api/health", (c) => c.json({ status: "ok", version: deps.version }));
+  authRoutes(app, deps);
+  userRoutes(app, deps);
+  auditRoutes(app, deps);
+  machineRoutes(app, deps);
+  agentRoutes(app, deps);
+  repositoryRoutes(app, deps);
+  jobRoutes(app, deps);
+
+  app.notFound(notFound);
+  app.onError(errorHandler(deps.logger));
+  return app;
+}

@@ -1,0 +1,230 @@
+/**
+ * The hub's tables (drizzle sqlite-core). Conventions, so a PostgreSQL store stays a swap:
+ * - times are integer epoch milliseconds (UTC, `*_at`); queries turn them into RFC 3339;
+ * - secrets are never stored: tokens as SHA-256 hex hashes plus a short display prefix,
+ *   passwords as argon2id hashes, repository passphrases AES-256-GCM encrypted;
+ * - JSON columns hold small lists/maps that are always read whole (borg versions,
+ *   capabilities, labels, paths, progress results).
+ * Nothing outside src/server/db imports this file's types.
+ */
+import { sql } from "drizzle-orm";
+import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+
+const now = sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`;
+const createdAt = () => integer("created_at").notNull().default(now);
+const updatedAt = () => integer("updated_at").notNull().default(now);
+
+/** People who use the UI or API. role: admin | operator | viewer. */
+export const users = sqliteTable("users", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  username: text("username").notNull().unique(),
+  passwordHash: text("password_hash").notNull(),
+  role: text("role").notNull(),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** Browser/API login sessions; the token is shown once at login, stored hashed. */
+export const sessions = sqliteTable(
+  "sessions",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    tokenHash: text("token_hash").notNull().unique(),
+    tokenPrefix: text("token_prefix").notNull(),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at").notNull(),
+    lastUsedAt: integer("last_used_at"),
+  },
+  (t) => [index("sessions_user_idx").on(t.userId)],
+);
+
+/** Long-lived API tokens of a user, with a role no higher than the user's. */
+export const apiTokens = sqliteTable(
+  "api_tokens",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    userId: integer("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    role: text("role").notNull(),
+    tokenHash: text("token_hash").notNull().unique(),
+    tokenPrefix: text("token_prefix").notNull(),
+    createdAt: createdAt(),
+    expiresAt: integer("expires_at"),
+    lastUsedAt: integer("last_used_at"),
+    revokedAt: integer("revoked_at"),
+  },
+  (t) => [index("api_tokens_user_idx").on(t.userId)],
+);
+
+/** One-time, expiring tokens that let one machine register as an agent. */
+export const enrollmentTokens = sqliteTable("enrollment_tokens", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull(),
+  tokenHash: text("token_hash").notNull().unique(),
+  tokenPrefix: text("token_prefix").notNull(),
+  createdByUserId: integer("created_by_user_id").references(() => users.id, {
+    onDelete: "set null",
+  }),
+  expiresAt: integer("expires_at").notNull(),
+  usedAt: integer("used_at"),
+  usedByAgentMachineId: integer("used_by_agent_machine_id"),
+  revokedAt: integer("revoked_at"),
+  createdAt: createdAt(),
+});
+
+/**
+ * Machines managed by an agent (the spec's AgentMachine). agent_id is the public,
+ * stable identifier; the credential is stored hashed. status: pending | online |
+ * offline | disabled | revoked.
+ */
+export const agentMachines = sqliteTable(
+  "agent_machines",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    name: text("name").notNull(),
+    agentId: text("agent_id").notNull().unique(),
+    tokenHash: text("token_hash").notNull().unique(),
+    tokenPrefix: text("token_prefix").notNull(),
+    hostname: text("hostname").notNull(),
+    os: text("os").notNull(),
+    arch: text("arch").notNull(),
+    agentVersion: text("agent_version").notNull(),
+    protocolVersion: integer("protocol_version").notNull(),
+    borgVersions: text("borg_versions", { mode: "json" }).notNull().default(sql`'[]'`),
+    capabilities: text("capabilities", { mode: "json" }).notNull().default(sql`'[]'`),
+    labels: text("labels", { mode: "json" }).notNull().default(sql`'{}'`),
+    sshPublicKey: text("ssh_public_key"),
+    status: text("status").notNull(),
+    lastSeenAt: integer("last_seen_at"),
+    lastError: text("last_error"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("agent_machines_status_idx").on(t.status, t.lastSeenAt)],
+);
+
+/**
+ * Borg repositories. `location` is where the repo lives (any borg URL, as the agent sees
+ * it); `execution_target` + `agent_machine_id` say where borg runs — the spec keeps the
+ * two apart. The passphrase is AES-256-GCM encrypted (null when the agent keeps it:
+ * passphrase_location = agent). Last listed archives are cached as JSON.
+ */
+export const repositories = sqliteTable(
+  "repositories",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    name: text("name").notNull().unique(),
+    executionTarget: text("execution_target").notNull().default("agent"),
+    agentMachineId: integer("agent_machine_id")
+      .notNull()
+      .references(() => agentMachines.id, { onDelete: "restrict" }),
+    location: text("location").notNull(),
+    boxId: integer("box_id"),
+    borgVersion: integer("borg_version").notNull(),
+    encryption: text("encryption").notNull(),
+    passphraseEncrypted: text("passphrase_encrypted"),
+    passphraseLocation: text("passphrase_location").notNull(),
+    sourcePaths: text("source_paths", { mode: "json" }).notNull(),
+    excludePatterns: text("exclude_patterns", { mode: "json" }).notNull(),
+    compression: text("compression").notNull(),
+    archiveName: text("archive_name").notNull(),
+    appendOnly: integer("append_only", { mode: "boolean" }).notNull().default(false),
+    sshHostKey: text("ssh_host_key"),
+    lastBackupAt: integer("last_backup_at"),
+    lastResult: text("last_result"),
+    lastJobId: integer("last_job_id"),
+    archives: text("archives", { mode: "json" }),
+    archivesListedAt: integer("archives_listed_at"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("repositories_agent_idx").on(t.agentMachineId)],
+);
+
+/**
+ * Work for one agent (the spec's AgentJob). `payload` holds the versioned job payload
+ * WITHOUT secrets; the passphrase is added at claim time from the repository. Every
+ * state change is one guarded UPDATE (WHERE id = ? AND status IN (…)). A claimed or
+ * running job holds a lease (lease_expires_at) renewed by heartbeats and uploads.
+ * Progress is denormalised into columns: it is overwritten often and read by lists.
+ */
+export const jobs = sqliteTable(
+  "jobs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    agentMachineId: integer("agent_machine_id")
+      .notNull()
+      .references(() => agentMachines.id, { onDelete: "cascade" }),
+    repositoryId: integer("repository_id").references(() => repositories.id, {
+      onDelete: "set null",
+    }),
+    jobKind: text("job_kind").notNull(),
+    status: text("status").notNull(),
+    payload: text("payload", { mode: "json" }).notNull(),
+    result: text("result", { mode: "json" }),
+    errorMessage: text("error_message"),
+    returnCode: integer("return_code"),
+    triggeredBy: text("triggered_by").notNull(),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+    claimedAt: integer("claimed_at"),
+    startedAt: integer("started_at"),
+    completedAt: integer("completed_at"),
+    cancelRequestedAt: integer("cancel_requested_at"),
+    leaseExpiresAt: integer("lease_expires_at"),
+    progressPercent: real("progress_percent"),
+    currentFile: text("current_file"),
+    originalSize: integer("original_size"),
+    compressedSize: integer("compressed_size"),
+    deduplicatedSize: integer("deduplicated_size"),
+    nfiles: integer("nfiles"),
+    backupSpeed: real("backup_speed"),
+    estimatedTimeRemaining: real("estimated_time_remaining"),
+    phase: text("phase"),
+    progressUpdatedAt: integer("progress_updated_at"),
+  },
+  (t) => [
+    index("jobs_agent_status_idx").on(t.agentMachineId, t.status),
+    index("jobs_repository_idx").on(t.repositoryId),
+    index("jobs_lease_idx").on(t.status, t.leaseExpiresAt),
+  ],
+);
+
+/** Log lines of a job; (job_id, sequence) is unique, so re-uploads are ignored. */
+export const jobLogs = sqliteTable(
+  "job_logs",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    jobId: integer("job_id")
+      .notNull()
+      .references(() => jobs.id, { onDelete: "cascade" }),
+    sequence: integer("sequence").notNull(),
+    stream: text("stream").notNull(),
+    message: text("message").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("job_logs_job_sequence_idx").on(t.jobId, t.sequence)],
+);
+
+/**
+ * Who did what, for admins: logins, token and enrollment changes, registrations, agent
+ * status transitions, job claims and results. Never holds a token, passphrase or payload.
+ */
+export const auditEvents = sqliteTable(
+  "audit_events",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    at: integer("at").notNull().default(now),
+    actor: text("actor").notNull(),
+    action: text("action").notNull(),
+    target: text("target"),
+    ip: text("ip"),
+    details: text("details", { mode: "json" }),
+  },
+  (t) => [index("audit_events_action_idx").on(t.action)],
+);

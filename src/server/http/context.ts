@@ -1,0 +1,33 @@
+/**
+ * What middleware puts on a request's context, typed once for every route file.
+ * - ip: the client address (from Bun.serve), for audit and rate limits
+ * - requestId: for correlating an `internal` error answer with the log line
+ * - principal: the signed-in user (session or API token), set by requireUser
+ * - agent: the authenticated agent machine, set by requireAgent (runtime routes only)
+ */
+import type { Role } from "../../shared/protocol/api.ts";
+
+export interface Principal {
+  userId: number;
+  username: string;
+  /** Effective role: an API token's role, which is at most its user's. */
+  role: Role;
+  via: "session" | "api_token";
+  /** The session or API token row id, so logout/revoke can target it. */
+  credentialId: number;
+}
+
+export interface AgentPrincipal {
+  machineId: number;
+  agentId: string;
+  name: string;
+}
+
+export type HubEnv = {
+  Bindings: { ip?: string };
+  Variables: {
+    requestId: string;
+    principal: Principal;
+    agent: AgentPrincipal;
+  };
+};

@@ -1,0 +1,32 @@
+/** zod validation for every request part; failures become the one error shape, 400. */
+import { zValidator } from "@hono/zod-validator";
+import type { ValidationTargets } from "hono";
+import type { z } from "zod";
+import { AppError } from "../../shared/errors.ts";
+
+export const validate = <S extends z.ZodType, T extends keyof ValidationTargets>(
+  target: T,
+  schema: S,
+) =>
+  zValidator(target, schema, (result) => {
+    if (!result.success) {
+      const issues = result.error.issues.map((i) => ({
+        path: i.path.join("."),
+        message: i.message,
+      }));
+      const first = issues[0];
+      const message = first
+        ? `${first.path ? `${first.path}: ` : ""}${first.message}`
+        : "invalid request";
+      throw new AppError("validation_failed", message, issues);
+    }
+  });
+
+/** A positive integer id from the path, 404 (not 400) when it isn't one: ids are opaque. */
+export function idParam(value: string | undefined, what: string): number {
+  const id = Number(value);
+  if (!Number.isSafeInteger(id) || id <= 0 || String(id) !== value) {
+    throw new AppError("not_found", `no ${what} ${value}`);
+  }
+  return id;
+}

@@ -1,0 +1,230 @@
+/**
+ * People: the first admin, login/logout, bearer credentials, users and API tokens.
+ * Passwords are argon2id (Bun.password). Login failures are slowed per address and per
+ * username and refused outright (429) past a limit; an unknown user costs the same time
+ * as a wrong password, so usernames can't be probed.
+ */
+import { randomBytes } from "node:crypto";
+import { AppError } from "../../shared/errors.ts";
+import type { Role } from "../../shared/protocol/api.ts";
+import type { HubDeps } from "../deps.ts";
+import type { Principal } from "../http/context.ts";
+import { audit, userActor } from "./audit.ts";
+import { hashToken, newToken, tokenKind } from "./tokens.ts";
+
+const ROLE_RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
+export const roleAtLeast = (role: Role, min: Role) => ROLE_RANK[role] >= ROLE_RANK[min];
+
+/** Past this many failures in the throttle window, logins from that address/user get 429. */
+export const LOGIN_FAILURE_LIMIT = 20;
+
+// A real argon2id hash of a random string: verifying against it takes as long as a real check.
+let dummyHash: Promise<string> | undefined;
+const timingDummy = () => {
+  dummyHash ??= Bun.password.hash(randomBytes(16).toString("hex"));
+  return dummyHash;
+};
+
+export const hashPassword = (password: string) =>
+  Bun.password.hash(password, { algorithm: "argon2id" });
+
+/** Creates user `admin` on an empty database; returns the password when it was generated. */
+export async function bootstrapAdmin(
+  deps: HubDeps,
+  configuredPassword: string | undefined,
+): Promise<{ created: boolean; generatedPassword?: string }> {
+  if ((await deps.store.users.count()) > 0) return { created: false };
+  const password = configuredPassword ?? randomBytes(18).toString("base64url");
+  const created = await deps.store.users.insert({
+    username: "admin",
+    passwordHash: await hashPassword(password),
+    role: "admin",
+  });
+  if (!created) return { created: false }; // another hub process won the race
+  await audit(deps, { actor: "system", action: "user.bootstrap", target: `user:${created.id}` });
+  return configuredPassword ? { created: true } : { created: true, generatedPassword: password };
+}
+
+export async function login(
+  deps: HubDeps,
+  request: { username: string; password: string; ip: string },
+): Promise<{
+  token: string;
+  user: { id: number; username: string; role: Role; createdAt: number };
+  expiresAt: number;
+}> {
+  const keys = [`ip:${request.ip}`, `user:${request.username}`];
+  if (keys.some((k) => deps.loginThrottle.failures(k) >= LOGIN_FAILURE_LIMIT)) {
+    await audit(deps, {
+      actor: "anonymous",
+      action: "auth.login_blocked",
+      ip: request.ip,
+      details: { username: request.username },
+    });
+    throw new AppError("rate_limited", "too many failed logins; wait a minute and try again");
+  }
+  const user = await deps.store.users.byUsername(request.username);
+  const ok = await Bun.password.verify(
+    request.password,
+    user?.passwordHash ?? (await timingDummy()),
+  );
+  if (!user || !ok) {
+    const delay = Math.max(...keys.map((k) => deps.loginThrottle.recordFailure(k)));
+    await audit(deps, {
+      actor: "anonymous",
+      action: "auth.login_failed",
+      ip: request.ip,
+      details: { username: request.username },
+    });
+    if (delay > 0) await deps.sleep(delay);
+    throw new AppError("unauthorized", "wrong username or password");
+  }
+  for (const k of keys) deps.loginThrottle.recordSuccess(k);
+  const { token, hash, prefix } = newToken("session");
+  const expiresAt = deps.clock() + deps.settings.sessionTtlMs;
+  await deps.store.sessions.insert({
+    userId: user.id,
+    tokenHash: hash,
+    tokenPrefix: prefix,
+    expiresAt,
+  });
+  await audit(deps, {
+    actor: userActor({ userId: user.id, username: user.username }),
+    action: "auth.login",
+    ip: request.ip,
+  });
+  return { token, user, expiresAt };
+}
+
+/** The user behind a session or API token; undefined for anything else (agent or enrollment tokens included). */
+export async function authenticate(deps: HubDeps, token: string): Promise<Principal | undefined> {
+  const kind = tokenKind(token);
+  if (kind !== "session" && kind !== "api") return undefined;
+  const now = deps.clock();
+  const match =
+    kind === "session"
+      ? await deps.store.sessions.match(hashToken(token), now)
+      : await deps.store.apiTokens.match(hashToken(token), now);
+  if (!match) return undefined;
+  // An API token never grants more than its user has now (the user may have been demoted).
+  const role = roleAtLeast(match.userRole, match.role) ? match.role : match.userRole;
+  return {
+    userId: match.userId,
+    username: match.username,
+    role,
+    via: kind === "session" ? "session" : "api_token",
+    credentialId: match.credentialId,
+  };
+}
+
+export async function logout(deps: HubDeps, principal: Principal): Promise<void> {
+  if (principal.via === "session") await deps.store.sessions.remove(principal.credentialId);
+  await audit(deps, { actor: userActor(principal), action: "auth.logout" });
+}
+
+export async function createUser(
+  deps: HubDeps,
+  actor: Principal,
+  request: { username: string; password: string; role: Role },
+) {
+  const created = await deps.store.users.insert({
+    username: request.username,
+    passwordHash: await hashPassword(request.password),
+    role: request.role,
+  });
+  if (!created) throw new AppError("conflict", `user "${request.username}" already exists`);
+  await audit(deps, {
+    actor: userActor(actor),
+    action: "user.create",
+    target: `user:${created.id}`,
+    details: { role: request.role },
+  });
+  return created;
+}
+
+export async function updateUser(
+  deps: HubDeps,
+  actor: Principal,
+  id: number,
+  request: { role?: Role; password?: string },
+) {
+  const user = await deps.store.users.byId(id);
+  if (!user) throw new AppError("not_found", `no user ${id}`);
+  if (
+    request.role &&
+    request.role !== "admin" &&
+    user.role === "admin" &&
+    (await deps.store.users.countAdmins()) <= 1
+  ) {
+    throw new AppError("conflict", "the last admin cannot be demoted");
+  }
+  await deps.store.users.update(
+    id,
+    {
+      role: request.role,
+      passwordHash: request.password ? await hashPassword(request.password) : undefined,
+    },
+    deps.clock(),
+  );
+  // A changed password ends every session of that user.
+  if (request.password) await deps.store.sessions.removeForUser(id);
+  await audit(deps, {
+    actor: userActor(actor),
+    action: "user.update",
+    target: `user:${id}`,
+    details: { role: request.role, password_changed: request.password !== undefined },
+  });
+  return (await deps.store.users.byId(id)) ?? user;
+}
+
+export async function deleteUser(deps: HubDeps, actor: Principal, id: number): Promise<void> {
+  const user = await deps.store.users.byId(id);
+  if (!user) throw new AppError("not_found", `no user ${id}`);
+  if (id === actor.userId) throw new AppError("conflict", "you cannot delete yourself");
+  if (user.role === "admin" && (await deps.store.users.countAdmins()) <= 1) {
+    throw new AppError("conflict", "the last admin cannot be deleted");
+  }
+  await deps.store.users.remove(id);
+  await audit(deps, { actor: userActor(actor), action: "user.delete", target: `user:${id}` });
+}
+
+export async function createApiToken(
+  deps: HubDeps,
+  actor: Principal,
+  request: { name: string; role?: Role; expires_in_days?: number },
+) {
+  const role = request.role ?? actor.role;
+  if (!roleAtLeast(actor.role, role)) {
+    throw new AppError("forbidden", `a ${actor.role} cannot create a token with role ${role}`);
+  }
+  const { token, hash, prefix } = newToken("api");
+  const row = await deps.store.apiTokens.insert({
+    userId: actor.userId,
+    name: request.name,
+    role,
+    tokenHash: hash,
+    tokenPrefix: prefix,
+    expiresAt: request.expires_in_days ? deps.clock() + request.expires_in_days * 86_400_000 : null,
+  });
+  await audit(deps, {
+    actor: userActor(actor),
+    action: "api_token.create",
+    target: `api_token:${row.id}`,
+    details: { role },
+  });
+  return { row, token };
+}
+
+export async function revokeApiToken(deps: HubDeps, actor: Principal, id: number): Promise<void> {
+  const ok = await deps.store.apiTokens.revoke(
+    id,
+    actor.role === "admin" ? undefined : actor.userId,
+    deps.clock(),
+  );
+  if (!ok) throw new AppError("not_found", `no api token ${id}`);
+  await audit(deps, {
+    actor: userActor(actor),
+    action: "api_token.revoke",
+    target: `api_token:${id}`,
+  });
+}

@@ -1,0 +1,314 @@
+/**
+ * The hub's user-facing API (base /api): auth, tokens, users, machines, enrollment
+ * tokens, repositories, jobs, audit. Requests are strict (unknown fields are a 400);
+ * responses are what the UI and API clients decode, and tests validate every one.
+ * JSON is snake_case, times are RFC 3339 UTC.
+ */
+import { z } from "zod";
+import { ArchiveInfo, BackupStats, BorgBinary, JobKind, JobStatus, PruneBlock } from "./agent.ts";
+
+const Timestamp = z.string();
+const Id = z.number().int().positive();
+
+export const ROLES = ["admin", "operator", "viewer"] as const;
+export const Role = z.enum(ROLES);
+export type Role = z.infer<typeof Role>;
+
+// --- auth ----------------------------------------------------------------------------
+
+export const LoginRequest = z.strictObject({
+  username: z.string().min(1).max(64),
+  password: z.string().min(1).max(1024),
+});
+
+export const User = z.object({
+  id: Id,
+  username: z.string(),
+  role: Role,
+  created_at: Timestamp,
+});
+export type User = z.infer<typeof User>;
+
+export const LoginResponse = z.object({ token: z.string(), user: User, expires_at: Timestamp });
+
+export const CreateUserRequest = z.strictObject({
+  username: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, "1-64 of a-z 0-9 . _ -, starting with a letter or digit"),
+  password: z.string().min(12, "must be at least 12 characters").max(1024),
+  role: Role,
+});
+
+export const UpdateUserRequest = z.strictObject({
+  role: Role.optional(),
+  password: z.string().min(12, "must be at least 12 characters").max(1024).optional(),
+});
+
+export const CreateApiTokenRequest = z.strictObject({
+  name: z.string().min(1).max(128),
+  /** At most the creating user's own role. */
+  role: Role.optional(),
+  expires_in_days: z.number().int().min(1).max(3650).optional(),
+});
+
+export const ApiToken = z.object({
+  id: Id,
+  name: z.string(),
+  role: Role,
+  token_prefix: z.string(),
+  created_at: Timestamp,
+  expires_at: Timestamp.nullable(),
+  last_used_at: Timestamp.nullable(),
+});
+
+/** Only the creation answer carries the token itself, once. */
+export const CreatedApiToken = ApiToken.extend({ token: z.string() });
+
+// --- machines and enrollment ---------------------------------------------------------
+
+export const CreateEnrollmentTokenRequest = z.strictObject({
+  name: z.string().min(1).max(128),
+  expires_in_minutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(60 * 24 * 30)
+    .default(60),
+});
+
+export const EnrollmentToken = z.object({
+  id: Id,
+  name: z.string(),
+  token_prefix: z.string(),
+  expires_at: Timestamp,
+  used_at: Timestamp.nullable(),
+  used_by_agent_machine_id: Id.nullable(),
+  revoked_at: Timestamp.nullable(),
+  created_at: Timestamp,
+});
+
+export const CreatedEnrollmentToken = z.object({
+  id: Id,
+  name: z.string(),
+  token: z.string(),
+  token_prefix: z.string(),
+  expires_at: Timestamp,
+});
+
+export const MACHINE_STATUSES = ["pending", "online", "offline", "disabled", "revoked"] as const;
+export const MachineStatus = z.enum(MACHINE_STATUSES);
+
+export const Machine = z.object({
+  id: Id,
+  name: z.string(),
+  agent_id: z.string(),
+  hostname: z.string(),
+  os: z.string(),
+  arch: z.string(),
+  agent_version: z.string(),
+  borg_versions: z.array(BorgBinary),
+  capabilities: z.array(z.string()),
+  labels: z.record(z.string(), z.string()),
+  ssh_public_key: z.string().nullable(),
+  status: MachineStatus,
+  last_seen_at: Timestamp.nullable(),
+  last_error: z.string().nullable(),
+  created_at: Timestamp,
+});
+export type Machine = z.infer<typeof Machine>;
+
+export const UpdateMachineRequest = z.strictObject({
+  name: z.string().min(1).max(128).optional(),
+  labels: z
+    .record(z.string().regex(/^[a-z0-9][a-z0-9._/-]{0,62}$/), z.string().max(256))
+    .optional(),
+});
+
+// --- repositories --------------------------------------------------------------------
+
+export const ENCRYPTION_MODES = [
+  "repokey-blake2",
+  "repokey",
+  "keyfile-blake2",
+  "keyfile",
+  "authenticated-blake2",
+  "authenticated",
+  "none",
+  // borg 2
+  "repokey-blake2-chacha20-poly1305",
+  "repokey-blake2-aes-ocb",
+  "repokey-aes-ocb",
+  "repokey-chacha20-poly1305",
+] as const;
+
+const RelPathList = z
+  .array(
+    z
+      .string()
+      .min(1)
+      .max(4096)
+      .refine((p) => !p.includes("\0"), "no NUL"),
+  )
+  .max(1000);
+
+export const CreateRepositoryRequest = z.strictObject({
+  name: z.string().min(1).max(128),
+  agent_machine_id: Id,
+  location: z.string().min(1).max(4096).optional(),
+  box_id: Id.optional(),
+  borg_version: z.union([z.literal(1), z.literal(2)]).default(1),
+  encryption: z.enum(ENCRYPTION_MODES).default("repokey-blake2"),
+  passphrase: z.string().min(1).max(4096).optional(),
+  passphrase_location: z.enum(["hub", "agent"]).default("hub"),
+  source_paths: RelPathList.min(1, "name at least one path to back up"),
+  exclude_patterns: RelPathList.default([]),
+  compression: z
+    .string()
+    .regex(/^[a-z0-9,+-]{1,64}$/)
+    .default("lz4"),
+  archive_name: z.string().min(1).max(256).default("{hostname}-{now}"),
+  append_only: z.boolean().default(false),
+  ssh_host_key: z
+    .string()
+    .max(16 * 1024)
+    .optional(),
+});
+export type CreateRepositoryRequest = z.infer<typeof CreateRepositoryRequest>;
+
+export const UpdateRepositoryRequest = z.strictObject({
+  name: z.string().min(1).max(128).optional(),
+  passphrase: z.string().min(1).max(4096).optional(),
+  source_paths: RelPathList.min(1).optional(),
+  exclude_patterns: RelPathList.optional(),
+  compression: z
+    .string()
+    .regex(/^[a-z0-9,+-]{1,64}$/)
+    .optional(),
+  archive_name: z.string().min(1).max(256).optional(),
+  ssh_host_key: z
+    .string()
+    .max(16 * 1024)
+    .nullable()
+    .optional(),
+});
+
+export const Repository = z.object({
+  id: Id,
+  name: z.string(),
+  execution_target: z.literal("agent"),
+  agent_machine_id: Id,
+  location: z.string(),
+  box_id: Id.nullable(),
+  borg_version: z.union([z.literal(1), z.literal(2)]),
+  encryption: z.string(),
+  passphrase_location: z.enum(["hub", "agent"]),
+  /** Whether the hub holds a passphrase; the passphrase itself never leaves in a response. */
+  has_passphrase: z.boolean(),
+  source_paths: z.array(z.string()),
+  exclude_patterns: z.array(z.string()),
+  compression: z.string(),
+  archive_name: z.string(),
+  append_only: z.boolean(),
+  last_backup_at: Timestamp.nullable(),
+  last_result: z.string().nullable(),
+  last_job_id: Id.nullable(),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+export type Repository = z.infer<typeof Repository>;
+
+export const PruneJobRequest = PruneBlock.partial({ dry_run: true }).strict();
+export const CheckJobRequest = z.strictObject({
+  repository_only: z.boolean().default(false),
+  verify_data: z.boolean().default(false),
+});
+
+export const JobAccepted = z.object({ job_id: Id, status: JobStatus });
+
+export const Archives = z.object({
+  archives: z.array(ArchiveInfo),
+  listed_at: Timestamp.nullable(),
+});
+
+// --- jobs ----------------------------------------------------------------------------
+
+export const JobProgress = z.object({
+  progress_percent: z.number().nullable(),
+  current_file: z.string().nullable(),
+  original_size: z.number().nullable(),
+  compressed_size: z.number().nullable(),
+  deduplicated_size: z.number().nullable(),
+  nfiles: z.number().nullable(),
+  backup_speed: z.number().nullable(),
+  estimated_time_remaining: z.number().nullable(),
+  phase: z.string().nullable(),
+  updated_at: Timestamp.nullable(),
+});
+export type JobProgress = z.infer<typeof JobProgress>;
+
+export const JobResult = z.object({
+  archive_name: z.string().optional(),
+  stats: BackupStats.optional(),
+  warnings: z.array(z.string()).optional(),
+  archive_count: z.number().int().optional(),
+});
+
+export const Job = z.object({
+  id: Id,
+  type: JobKind,
+  status: JobStatus,
+  repository_id: Id.nullable(),
+  agent_machine_id: Id,
+  progress: JobProgress,
+  result: JobResult.nullable(),
+  error_message: z.string().nullable(),
+  return_code: z.number().int().nullable(),
+  created_at: Timestamp,
+  claimed_at: Timestamp.nullable(),
+  started_at: Timestamp.nullable(),
+  completed_at: Timestamp.nullable(),
+  triggered_by: z.string(),
+});
+export type Job = z.infer<typeof Job>;
+
+export const JobListQuery = z.strictObject({
+  repository_id: z.coerce.number().int().positive().optional(),
+  agent_machine_id: z.coerce.number().int().positive().optional(),
+  status: JobStatus.optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  before: z.coerce.number().int().positive().optional(),
+});
+
+export const JobLog = z.object({
+  sequence: z.number().int(),
+  stream: z.string(),
+  message: z.string(),
+  created_at: Timestamp,
+});
+
+export const JobLogsQuery = z.strictObject({
+  after_sequence: z.coerce.number().int().min(-1).default(-1),
+  limit: z.coerce.number().int().min(1).max(5000).default(500),
+});
+
+export const JobLogsResponse = z.object({ logs: z.array(JobLog), next_sequence: z.number().int() });
+
+// --- audit ---------------------------------------------------------------------------
+
+export const AuditEvent = z.object({
+  id: Id,
+  at: Timestamp,
+  actor: z.string(),
+  action: z.string(),
+  target: z.string().nullable(),
+  ip: z.string().nullable(),
+  details: z.record(z.string(), z.unknown()).nullable(),
+});
+
+export const AuditQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  before: z.coerce.number().int().positive().optional(),
+  action: z.string().max(64).optional(),
+});
+
+export const Health = z.object({ status: z.literal("ok"), version: z.string() });
