@@ -9,6 +9,7 @@ import { AppError } from "../shared/errors.ts";
 import type { HubDeps } from "./deps.ts";
 import type { HubEnv } from "./http/context.ts";
 import { errorHandler, notFound } from "./http/errors.ts";
+import { agentJobRoutes } from "./http/routes/agent-jobs.ts";
 import { agentRoutes } from "./http/routes/agents.ts";
 import { auditRoutes } from "./http/routes/audit.ts";
 import { authRoutes } from "./http/routes/auth.ts";
@@ -50,6 +51,7 @@ export function createApp(deps: HubDeps): Hono<HubEnv> {
   auditRoutes(app, deps);
   machineRoutes(app, deps);
   agentRoutes(app, deps);
+  agentJobRoutes(app, deps);
   repositoryRoutes(app, deps);
   jobRoutes(app, deps);
 

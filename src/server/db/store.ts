@@ -5,6 +5,10 @@
  */
 import type { Db } from "./client.ts";
 import { auditQueries } from "./queries/audit.ts";
+import { enrollmentQueries } from "./queries/enrollment.ts";
+import { jobQueries } from "./queries/jobs.ts";
+import { machineQueries } from "./queries/machines.ts";
+import { repositoryQueries } from "./queries/repositories.ts";
 import { apiTokenQueries, sessionQueries, userQueries } from "./queries/users.ts";
 
 export function createStore(db: Db) {
@@ -13,6 +17,10 @@ export function createStore(db: Db) {
     sessions: sessionQueries(db),
     apiTokens: apiTokenQueries(db),
     audit: auditQueries(db),
+    enrollment: enrollmentQueries(db),
+    machines: machineQueries(db),
+    repositories: repositoryQueries(db),
+    jobs: jobQueries(db),
   };
 }
 

@@ -1,0 +1,56 @@
+/**
+ * Authentication of the agent runtime routes: `X-Borg-Agent-Authorization: Bearer
+ * borgctl_agent_…`, looked up by hash. Only a pending or online/offline machine may act;
+ * a disabled or revoked credential is refused at once, on every route. Repeated failures
+ * from one address are slowed down. The optional X-Borg-Agent-Protocol header is checked
+ * against the supported range; register and heartbeat also carry protocol_version.
+ */
+import type { MiddlewareHandler } from "hono";
+import { AppError } from "../../shared/errors.ts";
+import { AGENT_PROTOCOL_HEADER } from "../../shared/protocol/agent.ts";
+import { MIN_SUPPORTED_PROTOCOL, PROTOCOL_VERSION } from "../../shared/protocol/version.ts";
+import type { HubDeps } from "../deps.ts";
+import { hashToken, tokenKind } from "../services/tokens.ts";
+import type { HubEnv } from "./context.ts";
+
+const ACTIVE = new Set(["pending", "online", "offline"]);
+
+export function assertProtocolSupported(version: number): void {
+  if (
+    !Number.isInteger(version) ||
+    version < MIN_SUPPORTED_PROTOCOL ||
+    version > PROTOCOL_VERSION
+  ) {
+    throw new AppError(
+      "protocol_unsupported",
+      `agent protocol ${version} is not supported by this hub (supported: ${MIN_SUPPORTED_PROTOCOL}-${PROTOCOL_VERSION}); upgrade the agent or the hub`,
+      { min: MIN_SUPPORTED_PROTOCOL, max: PROTOCOL_VERSION },
+    );
+  }
+}
+
+export function requireAgent(deps: HubDeps): MiddlewareHandler<HubEnv> {
+  return async (c, next) => {
+    const protocol = c.req.header(AGENT_PROTOCOL_HEADER);
+    if (protocol !== undefined) assertProtocolSupported(Number(protocol));
+    const header = c.req.header("x-borg-agent-authorization") ?? "";
+    const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+    const machine =
+      tokenKind(token) === "agent"
+        ? await deps.store.machines.byTokenHash(hashToken(token))
+        : undefined;
+    if (!machine || !ACTIVE.has(machine.status)) {
+      const ip = c.env?.ip ?? "unknown";
+      const delay = deps.agentAuthThrottle.recordFailure(ip);
+      deps.logger.child("agents").warn("agent authentication failed", {
+        ip,
+        reason: machine ? `machine ${machine.status}` : "unknown credential",
+        machine: machine?.id,
+      });
+      if (delay > 0) await deps.sleep(delay);
+      throw new AppError("unauthorized", "agent credential missing, unknown, disabled or revoked");
+    }
+    c.set("agent", { machineId: machine.id, agentId: machine.agentId, name: machine.name });
+    await next();
+  };
+}
