@@ -8,12 +8,12 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import {
   chmodSync,
-  closeSync,
   existsSync,
-  openSync,
+  linkSync,
   readFileSync,
   statSync,
-  writeSync,
+  unlinkSync,
+  writeFileSync,
 } from "node:fs";
 import { AppError } from "../../shared/errors.ts";
 
@@ -43,19 +43,22 @@ export class SecretBox {
     return new SecretBox(key);
   }
 
-  /** Reads the key file, creating it (0600, O_EXCL) on first start. */
+  /**
+   * Reads the key file, creating it (0600) on first start. The key is written to a temp
+   * file and hard-linked into place, so a second hub starting at the same moment sees
+   * either no file or the whole key, never an empty one.
+   */
   static fromFile(path: string): SecretBox {
     if (!existsSync(path)) {
+      const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+      writeFileSync(temp, `${randomBytes(32).toString("base64")}\n`, { mode: 0o600, flag: "wx" });
       try {
-        const fd = openSync(path, "wx", 0o600);
-        try {
-          writeSync(fd, `${randomBytes(32).toString("base64")}\n`);
-        } finally {
-          closeSync(fd);
-        }
+        linkSync(temp, path);
       } catch (error) {
         // Another hub process created it first: use theirs.
         if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      } finally {
+        unlinkSync(temp);
       }
     }
     const mode = statSync(path).mode & 0o777;

@@ -1,0 +1,10 @@
+/**
+ * The hub's periodic upkeep, run by start.ts every 15 s: expired sessions are deleted,
+ * silent agents marked offline, and jobs whose lease ran out failed or requeued.
+ * Each sweep is a guarded UPDATE, so running it twice (or from two processes) is harmless.
+ */
+import type { HubDeps } from "../deps.ts";
+
+export async function runSweeps(deps: HubDeps): Promise<void> {
+  await deps.store.sessions.removeExpired(deps.clock());
+}

@@ -1,0 +1,125 @@
+/**
+ * Composition root of `borgctl server`: opens the database in the data dir (migrations
+ * applied), loads or creates the secret key, creates the first admin, serves the app,
+ * runs the periodic sweeps (offline agents, expired job leases), and on SIGTERM/SIGINT
+ * releases long polls, stops the server and closes the database.
+ */
+import { chmodSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildInfo } from "../shared/build-info.ts";
+import { displayUrl } from "../shared/config/addr.ts";
+import type { HubConfig } from "../shared/config/hub.ts";
+import { FailureThrottle } from "../shared/failure-throttle.ts";
+import type { Logger } from "../shared/log.ts";
+import { createApp } from "./app.ts";
+import { openDatabase } from "./db/client.ts";
+import { createStore } from "./db/store.ts";
+import { DEFAULT_SETTINGS, type HubDeps } from "./deps.ts";
+import { bootstrapAdmin } from "./services/auth.ts";
+import { JobEventBus } from "./services/job-events.ts";
+import { JobNotifier } from "./services/job-notifier.ts";
+import { SecretBox } from "./services/secret-box.ts";
+import { runSweeps } from "./services/sweeps.ts";
+import { systemClock } from "./services/time.ts";
+
+export const DATABASE_FILE = "borgctl.sqlite";
+export const SECRET_KEY_FILE = "secret.key";
+const SWEEP_INTERVAL_MS = 15_000;
+
+export interface RunningHub {
+  url: string;
+  deps: HubDeps;
+  stop(): Promise<void>;
+  stopped: Promise<void>;
+}
+
+export async function startHub(
+  config: HubConfig,
+  options: { logger: Logger; announce: (text: string) => void },
+): Promise<RunningHub> {
+  const { logger } = options;
+  mkdirSync(config.data_dir, { recursive: true, mode: 0o700 });
+  const databasePath = join(config.data_dir, DATABASE_FILE);
+  const database = openDatabase(databasePath);
+  // Hashes, audit trail and encrypted passphrases: owner only (SQLite gives -wal/-shm the same mode).
+  chmodSync(databasePath, 0o600);
+  if (database.applied.length > 0)
+    logger.info("database migrated", { applied: database.applied.join(",") });
+  const secretBox = config.secret_key
+    ? SecretBox.fromText(config.secret_key)
+    : SecretBox.fromFile(join(config.data_dir, SECRET_KEY_FILE));
+  const tls = config.tls_cert !== undefined;
+  const deps: HubDeps = {
+    store: createStore(database.db),
+    logger,
+    clock: systemClock,
+    secretBox,
+    settings: { ...DEFAULT_SETTINGS, secureCookies: tls },
+    notifier: new JobNotifier(),
+    events: new JobEventBus(),
+    loginThrottle: new FailureThrottle(),
+    agentAuthThrottle: new FailureThrottle(),
+    sleep: (ms) => Bun.sleep(ms),
+    version: buildInfo().version,
+  };
+
+  const boot = await bootstrapAdmin(deps, config.admin_password);
+  if (boot.generatedPassword) {
+    options.announce(
+      `First start: created user "admin" with password ${boot.generatedPassword}\n` +
+        "It is shown only this once: sign in and change it (or set BORGCTL_ADMIN_PASSWORD before the first start).",
+    );
+  }
+
+  const app = createApp(deps);
+  const server = Bun.serve({
+    hostname: config.addr.hostname,
+    port: config.addr.port,
+    fetch: (request, srv) => app.fetch(request, { ip: srv.requestIP(request)?.address }),
+    // Long polls wait up to 30 s and SSE streams send keep-alives every 15 s.
+    idleTimeout: 75,
+    ...(tls && config.tls_key
+      ? {
+          tls: { cert: readFileSync(config.tls_cert as string), key: readFileSync(config.tls_key) },
+        }
+      : {}),
+  });
+  const url = displayUrl(
+    { hostname: config.addr.hostname, port: server.port ?? config.addr.port },
+    tls ? "https" : "http",
+  );
+  logger.info(`listening on ${url}`, { data_dir: config.data_dir, version: deps.version });
+
+  const sweep = () =>
+    runSweeps(deps).catch((error: Error) => logger.error("sweep failed", { error: error.message }));
+  const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
+  void sweep();
+
+  let resolveStopped: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => {
+    resolveStopped = resolve;
+  });
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+      clearInterval(timer);
+      const closing = server.stop();
+      deps.notifier.notifyAll(); // long polls answer now instead of holding shutdown
+      await Promise.race([closing, Bun.sleep(5_000)]);
+      await server.stop(true);
+      database.close();
+      logger.info("stopped");
+      resolveStopped();
+    })();
+    return stopping;
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    logger.info(`received ${signal}, stopping`);
+    void stop();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  return { url, deps, stop, stopped };
+}

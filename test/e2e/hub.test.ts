@@ -1,0 +1,105 @@
+/**
+ * The compiled hub as a process: first start in an empty data dir, login, restart on the
+ * same data, and two hubs starting at once on one database (migrations must not race).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { statSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type SpawnedProcess, spawnProcess } from "../../src/shared/process/spawn.ts";
+import { hostBinary } from "../helpers/binary.ts";
+
+const PASSWORD = "e2e-admin-password-123";
+let binary: string;
+let dir: string;
+
+beforeAll(async () => {
+  binary = await hostBinary();
+  dir = await mkdtemp(join(tmpdir(), "borgctl-hub-e2e-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+interface Hub {
+  url: string;
+  proc: SpawnedProcess;
+  stdout: string[];
+  stderr: string[];
+}
+
+async function startHub(dataDir: string, env: Record<string, string> = {}): Promise<Hub> {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const listening = Promise.withResolvers<string>();
+  const proc = spawnProcess({
+    argv: [binary, "server", "--addr", "127.0.0.1:0", "--data-dir", dataDir],
+    cwd: "/",
+    env: { NO_COLOR: "1", HOME: dir, ...env },
+    onStdoutLine: (line) => stdout.push(line),
+    onStderrLine: (line) => {
+      stderr.push(line);
+      const url = /listening on (http:\/\/\S+)/.exec(line)?.[1];
+      if (url) listening.resolve(url);
+    },
+  });
+  const url = await Promise.race([
+    listening.promise,
+    proc.done.then((r) => {
+      throw new Error(`hub exited (${r.exitCode}): ${stderr.join("\n")}`);
+    }),
+  ]);
+  return { url, proc, stdout, stderr };
+}
+
+async function stop(hub: Hub) {
+  process.kill(hub.proc.pid, "SIGTERM");
+  const result = await hub.proc.done;
+  expect(result.exitCode).toBe(0);
+}
+
+const login = (url: string, password: string) =>
+  fetch(`${url}/api/auth/login`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "admin", password }),
+  });
+
+describe("compiled hub", () => {
+  test("first start prints a generated admin password once; restart keeps the data", async () => {
+    const dataDir = join(dir, "generated");
+    const first = await startHub(dataDir);
+    const line = first.stdout.find((l) => l.includes('created user "admin"')) ?? "";
+    const password = /password (\S+)/.exec(line)?.[1] ?? "";
+    expect(password.length).toBeGreaterThanOrEqual(20);
+    expect((await login(first.url, password)).status).toBe(200);
+    expect(first.stderr.join("\n")).not.toContain(password);
+    expect(statSync(dataDir).mode & 0o777).toBe(0o700);
+    expect(statSync(join(dataDir, "borgctl.sqlite")).mode & 0o777).toBe(0o600);
+    expect(statSync(join(dataDir, "secret.key")).mode & 0o777).toBe(0o600);
+    await stop(first);
+
+    const second = await startHub(dataDir);
+    expect(second.stdout.join("\n")).not.toContain("created user");
+    expect(second.stderr.join("\n")).not.toContain("database migrated");
+    expect((await login(second.url, password)).status).toBe(200);
+    await stop(second);
+  });
+
+  test("two hubs starting at once on one empty data dir both come up, with one admin", async () => {
+    const dataDir = join(dir, "race");
+    const env = { BORGCTL_ADMIN_PASSWORD: PASSWORD };
+    const [a, b] = await Promise.all([startHub(dataDir, env), startHub(dataDir, env)]);
+    const health = await Promise.all(
+      [a, b].map((h) => fetch(`${h.url}/api/health`).then((r) => r.status)),
+    );
+    expect(health).toEqual([200, 200]);
+    const token = ((await (await login(a.url, PASSWORD)).json()) as { token: string }).token;
+    const users = (await (
+      await fetch(`${b.url}/api/users`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as unknown[];
+    expect(users).toHaveLength(1);
+    await Promise.all([stop(a), stop(b)]);
+  });
+});
