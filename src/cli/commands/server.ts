@@ -17,30 +17,45 @@ export default defineCommand({
     addr: {
       type: "string",
       valueHint: "host:port",
-      description: "Listen address [env BORGCTL_ADDR] (default 127.0.0.1:8080; use :8080 to expose it)",
+      description:
+        "Listen address [env BORGCTL_ADDR] (default 127.0.0.1:8080; use :8080 to expose it)",
     },
     "data-dir": {
       type: "string",
       valueHint: "dir",
-      description: "Database and secret key [env BORGCTL_DATA_DIR] (default ~/.local/share/borgctl)",
+      description:
+        "Database and secret key [env BORGCTL_DATA_DIR] (default ~/.local/share/borgctl)",
     },
     "public-url": {
       type: "string",
       valueHint: "url",
-      description: "How agents and browsers reach the hub, used in install commands [env BORGCTL_PUBLIC_URL]",
+      description:
+        "How agents and browsers reach the hub, used in install commands [env BORGCTL_PUBLIC_URL]",
     },
-    "tls-cert": { type: "string", valueHint: "file", description: "Serve HTTPS with this certificate (PEM) [env BORGCTL_TLS_CERT]" },
-    "tls-key": { type: "string", valueHint: "file", description: "…and this private key (PEM) [env BORGCTL_TLS_KEY]" },
+    "tls-cert": {
+      type: "string",
+      valueHint: "file",
+      description: "Serve HTTPS with this certificate (PEM) [env BORGCTL_TLS_CERT]",
+    },
+    "tls-key": {
+      type: "string",
+      valueHint: "file",
+      description: "…and this private key (PEM) [env BORGCTL_TLS_KEY]",
+    },
     ...logLevelArg,
   },
   async run({ args }) {
     const home = homedir();
-    const config = await loadConfig(hubConfigSchema(home, defaultDataDir(process.env)), HUB_CONFIG_FIELDS, {
-      role: "server",
-      file: args.config ? { path: args.config, required: true } : undefined,
-      env: process.env,
-      flags: args,
-    });
+    const config = await loadConfig(
+      hubConfigSchema(home, defaultDataDir(process.env)),
+      HUB_CONFIG_FIELDS,
+      {
+        role: "server",
+        file: args.config ? { path: args.config, required: true } : undefined,
+        env: process.env,
+        flags: args,
+      },
+    );
     const logger = createLogger({
       level: config.log_level,
       color: colorWanted(process.env, Boolean(process.stderr.isTTY)),
@@ -49,7 +64,10 @@ export default defineCommand({
     logger.redactor.add(config.admin_password);
     logger.redactor.add(config.secret_key);
     const { startHub } = await import("../../server/start.ts");
-    const hub = await startHub(config, { logger, announce: (text) => process.stdout.write(`${text}\n`) });
+    const hub = await startHub(config, {
+      logger,
+      announce: (text) => process.stdout.write(`${text}\n`),
+    });
     await hub.stopped;
   },
 });

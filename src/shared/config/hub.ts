@@ -5,22 +5,23 @@ import { LogLevelSchema, pathSchema } from "./common.ts";
 import type { ConfigField } from "./load.ts";
 
 export const hubConfigSchema = (home: string, dataDir: string) =>
-  z.strictObject({
-    // Loopback by default: exposing the hub is a decision, made with --addr :8080.
-    addr: ListenAddrSchema.prefault("127.0.0.1:8080"),
-    data_dir: pathSchema(home).prefault(dataDir),
-    admin_password: z.string().min(12, "must be at least 12 characters").optional(),
-    secret_key: z.string().min(32, "must be at least 32 characters").optional(),
-    public_url: z.url().optional(),
-    // Serve HTTPS directly (both or neither); otherwise put the hub behind a TLS proxy.
-    tls_cert: pathSchema(home).optional(),
-    tls_key: pathSchema(home).optional(),
-    log_level: LogLevelSchema.default("info"),
-  })
-  .refine((c) => (c.tls_cert === undefined) === (c.tls_key === undefined), {
-    message: "tls_cert and tls_key go together: set both or neither",
-    path: ["tls_cert"],
-  });
+  z
+    .strictObject({
+      // Loopback by default: exposing the hub is a decision, made with --addr :8080.
+      addr: ListenAddrSchema.prefault("127.0.0.1:8080"),
+      data_dir: pathSchema(home).prefault(dataDir),
+      admin_password: z.string().min(12, "must be at least 12 characters").optional(),
+      secret_key: z.string().min(32, "must be at least 32 characters").optional(),
+      public_url: z.url().optional(),
+      // Serve HTTPS directly (both or neither); otherwise put the hub behind a TLS proxy.
+      tls_cert: pathSchema(home).optional(),
+      tls_key: pathSchema(home).optional(),
+      log_level: LogLevelSchema.default("info"),
+    })
+    .refine((c) => (c.tls_cert === undefined) === (c.tls_key === undefined), {
+      message: "tls_cert and tls_key go together: set both or neither",
+      path: ["tls_cert"],
+    });
 
 export type HubConfig = z.infer<ReturnType<typeof hubConfigSchema>>;
 
