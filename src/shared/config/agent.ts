@@ -1,6 +1,6 @@
 /**
- * `borgctl agent` configuration: written by `agent register`, read by the others.
- * The agent token is a credential: the file holding it must be 0600.
+ * `borgctl agent` configuration, written by `agent register` and read by the other
+ * agent commands. It holds a credential, so the file must be 0600 (state.ts checks).
  */
 import { z } from "zod";
 import { LogLevelSchema } from "./common.ts";
@@ -8,10 +8,14 @@ import type { ConfigField } from "./load.ts";
 
 export const agentConfigSchema = z.strictObject({
   server_url: z.url({ error: "must be the hub's URL, e.g. https://backup.example.com" }),
-  agent_id: z.string().min(1).optional(),
-  agent_token: z.string().min(1).optional(),
+  agent_id: z.string().min(1),
+  agent_token: z.string().startsWith("borgctl_agent_", "is not an agent token"),
   name: z.string().min(1).max(128).optional(),
-  poll_wait_seconds: z.coerce.number().int().min(1).max(60).default(25),
+  /** Keys, known_hosts, borg's cache and the outbox live here. */
+  state_dir: z.string().min(1),
+  /** Plain HTTP to a hub that is not on this machine: only when asked for. */
+  insecure: z.boolean().default(false),
+  poll_wait_seconds: z.coerce.number().int().min(1).max(30).default(25),
   heartbeat_interval_seconds: z.coerce.number().int().min(5).max(3600).default(30),
   log_level: LogLevelSchema.default("info"),
 });
