@@ -199,6 +199,7 @@ export type JobPayload = z.infer<typeof JobPayload>;
 export const ClaimResponse = z.object({ status: z.literal("claimed"), job: JobPayload });
 
 export const StartRequest = z.strictObject({ started_at: Timestamp.optional() });
+export type StartRequest = z.infer<typeof StartRequest>;
 
 export const ProgressRequest = z.strictObject({
   /** null: the total is unknown, show an indeterminate bar. */
@@ -274,11 +275,14 @@ export const FailRequest = z.strictObject({
   error_message: Text(8 * 1024),
   return_code: z.number().int().nullable().optional(),
 });
+export type FailRequest = z.infer<typeof FailRequest>;
 
 export const CanceledRequest = z.strictObject({
   completed_at: Timestamp.optional(),
   return_code: z.number().int().nullable().optional(),
 });
+
+export type CanceledRequest = z.infer<typeof CanceledRequest>;
 
 export const AgentJobStatus = z.object({
   id: z.number().int(),

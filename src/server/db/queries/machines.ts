@@ -1,8 +1,8 @@
 /** Agent machines: identity, credential hash, reported facts, status. */
-import { and, eq, inArray, lt } from "drizzle-orm";
+import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import type { BorgBinary } from "../../../shared/protocol/agent.ts";
 import type { Db } from "../client.ts";
-import { agentMachines } from "../schema.ts";
+import { agentMachines, jobs, repositories } from "../schema.ts";
 
 export type MachineStatus = "pending" | "online" | "offline" | "disabled" | "revoked";
 
@@ -142,5 +142,157 @@ export function machineQueries(db: Db) {
           .all().length > 0
       );
     },
+
+    // --- agent runtime and admin actions (heartbeat, leases, revoke, delete) ----------
+
+    /**
+     * Records a heartbeat: the reported facts, last_seen_at, and status → online, but only
+     * while the machine may act (pending/online/offline) — a disable that lands between
+     * the credential check and this write wins. One IMMEDIATE transaction, so the status
+     * read before the write is the one replaced. Undefined when the machine can't act.
+     */
+    async recordHeartbeat(
+      id: number,
+      facts: HeartbeatFacts,
+      now: number,
+    ): Promise<{ previousStatus: MachineStatus; machine: MachineRow } | undefined> {
+      return db.transaction(
+        (tx) => {
+          const before = tx
+            .select({ status: agentMachines.status })
+            .from(agentMachines)
+            .where(eq(agentMachines.id, id))
+            .get();
+          if (!before || !RUNTIME_STATUSES.includes(before.status as MachineStatus)) {
+            return undefined;
+          }
+          const machine = tx
+            .update(agentMachines)
+            .set({ ...facts, status: "online", lastSeenAt: now, updatedAt: now })
+            .where(
+              and(eq(agentMachines.id, id), inArray(agentMachines.status, [...RUNTIME_STATUSES])),
+            )
+            .returning(columns)
+            .get() as MachineRow | undefined;
+          return machine && { previousStatus: before.status as MachineStatus, machine };
+        },
+        { behavior: "immediate" },
+      );
+    },
+    /**
+     * Extends the leases of those `jobIds` that belong to this machine and still hold one
+     * (claimed, running, cancel_requested); ids of other agents' jobs are ignored.
+     * Returns the ids renewed.
+     */
+    async renewLeases(
+      machineId: number,
+      jobIds: readonly number[],
+      until: number,
+    ): Promise<number[]> {
+      if (jobIds.length === 0) return [];
+      return db
+        .update(jobs)
+        .set({ leaseExpiresAt: until })
+        .where(
+          and(
+            eq(jobs.agentMachineId, machineId),
+            inArray(jobs.id, [...jobIds]),
+            inArray(jobs.status, [...LEASED_JOB_STATUSES]),
+          ),
+        )
+        .returning({ id: jobs.id })
+        .all()
+        .map((j) => j.id);
+    },
+    /** Ids of this machine's jobs the user asked to cancel (told to the agent on heartbeat). */
+    async cancelRequestedJobIds(machineId: number): Promise<number[]> {
+      return db
+        .select({ id: jobs.id })
+        .from(jobs)
+        .where(and(eq(jobs.agentMachineId, machineId), eq(jobs.status, "cancel_requested")))
+        .orderBy(jobs.id)
+        .all()
+        .map((j) => j.id);
+    },
+    /** Cancels every queued job of the machine (it will never claim them); returns their ids. */
+    async cancelQueuedJobs(
+      machineId: number,
+      errorMessage: string,
+      now: number,
+    ): Promise<number[]> {
+      return db
+        .update(jobs)
+        .set({ status: "canceled", errorMessage, completedAt: now, updatedAt: now })
+        .where(and(eq(jobs.agentMachineId, machineId), eq(jobs.status, "queued")))
+        .returning({ id: jobs.id })
+        .all()
+        .map((j) => j.id);
+    },
+    /**
+     * Deletes the machine unless repositories still name it (their foreign key is ON
+     * DELETE RESTRICT: SQLite refuses, and this says so instead of throwing).
+     */
+    async removeUnreferenced(id: number): Promise<MachineRemoval> {
+      try {
+        const removed = db
+          .delete(agentMachines)
+          .where(eq(agentMachines.id, id))
+          .returning({ id: agentMachines.id })
+          .all();
+        return { outcome: removed.length > 0 ? "removed" : "not_found" };
+      } catch (error) {
+        if (!isForeignKeyViolation(error)) throw error;
+        const repositoryCount =
+          db
+            .select({ n: sql<number>`count(*)` })
+            .from(repositories)
+            .where(eq(repositories.agentMachineId, id))
+            .get()?.n ?? 0;
+        return { outcome: "referenced", repositories: repositoryCount };
+      }
+    },
   };
+}
+
+/** The statuses in which a machine's credential may act (heartbeat, poll, uploads). */
+export const RUNTIME_STATUSES: readonly MachineStatus[] = ["pending", "online", "offline"];
+
+/** Job statuses that hold a lease the agent renews. */
+const LEASED_JOB_STATUSES = ["claimed", "running", "cancel_requested"] as const;
+
+/** What a heartbeat may change; undefined fields are left as they are. */
+export type HeartbeatFacts = Partial<
+  Pick<
+    MachineRow,
+    | "hostname"
+    | "agentVersion"
+    | "protocolVersion"
+    | "borgVersions"
+    | "capabilities"
+    | "sshPublicKey"
+    | "lastError"
+  >
+>;
+
+export type MachineRemoval =
+  | { outcome: "removed" }
+  | { outcome: "not_found" }
+  | { outcome: "referenced"; repositories: number };
+
+/**
+ * bun:sqlite's foreign key error, possibly wrapped by drizzle (DrizzleQueryError.cause).
+ * An ON DELETE RESTRICT refusal comes as SQLITE_CONSTRAINT_TRIGGER, not _FOREIGNKEY (that
+ * one is for checks at statement end), both with the message "FOREIGN KEY constraint failed".
+ */
+function isForeignKeyViolation(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) {
+    const code = (e as { code?: unknown }).code;
+    if (
+      (code === "SQLITE_CONSTRAINT_FOREIGNKEY" || code === "SQLITE_CONSTRAINT_TRIGGER") &&
+      e.message.includes("FOREIGN KEY constraint failed")
+    ) {
+      return true;
+    }
+  }
+  return false;
 }

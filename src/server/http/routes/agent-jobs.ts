@@ -1,6 +1,129 @@
-/** Placeholder: the agent runtime's job routes (poll, claim, start, progress, logs, results). */
+/**
+ * The agent runtime's job routes, /api/agents/jobs… (lifecycle in protocol/agent.ts):
+ * long poll, claim, start, progress, logs, complete/fail/canceled, and the agent-scoped
+ * status read. Every route needs the agent credential and acts only on the caller's own
+ * jobs; another agent's job id answers 404. After a terminal report, every further
+ * upload for the job answers 409 (lease_lost when the hub gave up on the agent).
+ */
 import type { Hono } from "hono";
+import {
+  CanceledRequest,
+  CompleteRequest,
+  FailRequest,
+  LogsRequest,
+  PollQuery,
+  ProgressRequest,
+  StartRequest,
+} from "../../../shared/protocol/agent.ts";
+import type { JobRow } from "../../db/queries/jobs.ts";
 import type { HubDeps } from "../../deps.ts";
+import { jobSummaryJson } from "../../services/job-json.ts";
+import {
+  agentJob,
+  appendJobLogs,
+  claimJob,
+  completeJob,
+  failJob,
+  pollJobs,
+  recordJobProgress,
+  reportJobCanceled,
+  startJob,
+} from "../../services/job-runtime.ts";
+import { requireAgent } from "../agent-auth.ts";
 import type { HubEnv } from "../context.ts";
+import { idParam, validate } from "../validate.ts";
 
-export function agentJobRoutes(_app: Hono<HubEnv>, _deps: HubDeps): void {}
+const BASE = "/api/agents/jobs";
+
+/** UploadResponse: every answer says whether the user asked to cancel. */
+const uploadJson = (job: JobRow) => ({
+  status: job.status,
+  cancel_requested: job.status === "cancel_requested",
+});
+
+/** AgentJobStatus: what GET /jobs/{id} tells the agent about its own job. */
+const agentJobStatusJson = (job: JobRow) => ({ id: job.id, ...uploadJson(job) });
+
+export function agentJobRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
+  const agent = requireAgent(deps);
+  const jobId = (value: string | undefined) => idParam(value, "job");
+
+  // Registered before /:id so "poll" is never read as a job id.
+  app.get(`${BASE}/poll`, agent, validate("query", PollQuery), async (c) => {
+    const { limit, wait } = c.req.valid("query");
+    const jobs = await pollJobs(
+      deps,
+      c.get("agent").machineId,
+      { limit, waitMs: wait * 1000 },
+      c.req.raw.signal,
+    );
+    return c.json({ jobs: jobs.map(jobSummaryJson) });
+  });
+
+  app.get(`${BASE}/:id`, agent, async (c) =>
+    c.json(agentJobStatusJson(await agentJob(deps, c.get("agent"), jobId(c.req.param("id"))))),
+  );
+
+  app.post(`${BASE}/:id/claim`, agent, async (c) => {
+    const payload = await claimJob(deps, c.get("agent"), jobId(c.req.param("id")));
+    return c.json({ status: "claimed", job: payload });
+  });
+
+  // started_at from the agent is not trusted: the hub's clock orders everything.
+  app.post(`${BASE}/:id/start`, agent, validate("json", StartRequest), async (c) =>
+    c.json(uploadJson(await startJob(deps, c.get("agent"), jobId(c.req.param("id"))))),
+  );
+
+  app.post(`${BASE}/:id/progress`, agent, validate("json", ProgressRequest), async (c) =>
+    c.json(
+      uploadJson(
+        await recordJobProgress(
+          deps,
+          c.get("agent"),
+          jobId(c.req.param("id")),
+          c.req.valid("json"),
+        ),
+      ),
+    ),
+  );
+
+  app.post(`${BASE}/:id/logs`, agent, validate("json", LogsRequest), async (c) => {
+    const body = c.req.valid("json");
+    const entries = "entries" in body ? body.entries : [body];
+    const stored = await appendJobLogs(deps, c.get("agent"), jobId(c.req.param("id")), entries);
+    return c.json({
+      ...uploadJson(stored.job),
+      accepted: stored.accepted,
+      duplicates: stored.duplicates,
+    });
+  });
+
+  app.post(`${BASE}/:id/complete`, agent, validate("json", CompleteRequest), async (c) =>
+    c.json(
+      uploadJson(
+        await completeJob(deps, c.get("agent"), jobId(c.req.param("id")), c.req.valid("json")),
+      ),
+    ),
+  );
+
+  app.post(`${BASE}/:id/fail`, agent, validate("json", FailRequest), async (c) =>
+    c.json(
+      uploadJson(
+        await failJob(deps, c.get("agent"), jobId(c.req.param("id")), c.req.valid("json")),
+      ),
+    ),
+  );
+
+  app.post(`${BASE}/:id/canceled`, agent, validate("json", CanceledRequest), async (c) =>
+    c.json(
+      uploadJson(
+        await reportJobCanceled(
+          deps,
+          c.get("agent"),
+          jobId(c.req.param("id")),
+          c.req.valid("json"),
+        ),
+      ),
+    ),
+  );
+}

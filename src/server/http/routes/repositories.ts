@@ -1,6 +1,143 @@
-/** Placeholder: filled in by the issue that builds these routes. */
+/**
+ * /api/repositories: records (viewer reads; operator/admin create, change, delete) and
+ * the repository actions that queue a job for the repository's agent
+ * (POST /{id}/init|backup|check|prune|compact|break-lock|list → 202 JobAccepted).
+ * No answer ever carries the passphrase or its ciphertext: `has_passphrase` only.
+ */
 import type { Hono } from "hono";
+import { z } from "zod";
+import type { Repository } from "../../../shared/protocol/api.ts";
+import {
+  CheckJobRequest,
+  CreateRepositoryRequest,
+  PruneJobRequest,
+  UpdateRepositoryRequest,
+} from "../../../shared/protocol/api.ts";
+import type { RepositoryRow } from "../../db/queries/repositories.ts";
 import type { HubDeps } from "../../deps.ts";
+import { jobJson } from "../../services/job-json.ts";
+import { REPOSITORY_ACTIONS, type RepositoryAction } from "../../services/job-payload.ts";
+import { queueRepositoryJob } from "../../services/jobs.ts";
+import {
+  createRepository,
+  deleteRepository,
+  getRepository,
+  repositoryArchives,
+  updateRepository,
+} from "../../services/repositories.ts";
+import { toIso, toIsoOrNull } from "../../services/time.ts";
+import { requireUser } from "../auth.ts";
 import type { HubEnv } from "../context.ts";
+import { idParam, validate } from "../validate.ts";
 
-export function repositoryRoutes(_app: Hono<HubEnv>, _deps: HubDeps): void {}
+export const repositoryJson = (r: RepositoryRow): Repository => ({
+  id: r.id,
+  name: r.name,
+  execution_target: "agent",
+  agent_machine_id: r.agentMachineId,
+  location: r.location,
+  box_id: r.boxId,
+  borg_version: r.borgVersion,
+  encryption: r.encryption,
+  passphrase_location: r.passphraseLocation,
+  has_passphrase: r.hasPassphrase,
+  source_paths: r.sourcePaths,
+  exclude_patterns: r.excludePatterns,
+  compression: r.compression,
+  archive_name: r.archiveName,
+  append_only: r.appendOnly,
+  last_backup_at: toIsoOrNull(r.lastBackupAt),
+  last_result: r.lastResult,
+  last_job_id: r.lastJobId,
+  created_at: toIso(r.createdAt),
+  updated_at: toIso(r.updatedAt),
+});
+
+const DeleteQuery = z.strictObject({ purge: z.enum(["true", "false"]).optional() });
+const NoBody = z.strictObject({});
+
+/** The request body each action takes (none but check and prune). */
+const ACTION_BODIES: Record<RepositoryAction, z.ZodType> = {
+  init: NoBody,
+  backup: NoBody,
+  check: CheckJobRequest,
+  prune: PruneJobRequest,
+  compact: NoBody,
+  "break-lock": NoBody,
+  list: NoBody,
+};
+
+export function repositoryRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
+  const viewer = requireUser(deps, "viewer");
+  const operator = requireUser(deps, "operator");
+  const repoId = (value: string | undefined) => idParam(value, "repository");
+
+  app.get("/api/repositories", viewer, async (c) =>
+    c.json((await deps.store.repositories.list()).map(repositoryJson)),
+  );
+
+  app.post("/api/repositories", operator, validate("json", CreateRepositoryRequest), async (c) =>
+    c.json(
+      repositoryJson(await createRepository(deps, c.get("principal"), c.req.valid("json"))),
+      201,
+    ),
+  );
+
+  app.get("/api/repositories/:id", viewer, async (c) => {
+    const repository = await getRepository(deps, repoId(c.req.param("id")));
+    const lastJob = await deps.store.jobs.latestForRepository(repository.id);
+    return c.json({ ...repositoryJson(repository), last_job: lastJob ? jobJson(lastJob) : null });
+  });
+
+  app.patch(
+    "/api/repositories/:id",
+    operator,
+    validate("json", UpdateRepositoryRequest),
+    async (c) =>
+      c.json(
+        repositoryJson(
+          await updateRepository(
+            deps,
+            c.get("principal"),
+            repoId(c.req.param("id")),
+            c.req.valid("json"),
+          ),
+        ),
+      ),
+  );
+
+  app.delete("/api/repositories/:id", operator, validate("query", DeleteQuery), async (c) => {
+    await deleteRepository(deps, c.get("principal"), repoId(c.req.param("id")), {
+      purge: c.req.valid("query").purge === "true",
+    });
+    return c.body(null, 204);
+  });
+
+  app.get("/api/repositories/:id/archives", viewer, async (c) => {
+    const listed = await repositoryArchives(deps, repoId(c.req.param("id")));
+    return c.json({ archives: listed.archives, listed_at: toIsoOrNull(listed.listedAt) });
+  });
+
+  for (const action of Object.keys(REPOSITORY_ACTIONS) as RepositoryAction[]) {
+    app.post(
+      `/api/repositories/:id/${action}`,
+      operator,
+      validate("json", ACTION_BODIES[action]),
+      async (c) => {
+        const body = c.req.valid("json") as Record<string, unknown>;
+        const job = await queueRepositoryJob(
+          deps,
+          c.get("principal"),
+          repoId(c.req.param("id")),
+          action,
+          action === "check"
+            ? { check: body as z.infer<typeof CheckJobRequest> }
+            : action === "prune"
+              ? { prune: body as z.infer<typeof PruneJobRequest> }
+              : {},
+        );
+        return c.json({ job_id: job.id, status: job.status }, 202);
+      },
+    );
+  }
+}

@@ -27,7 +27,9 @@ describe("SecretBox", () => {
     expect(() => SecretBox.fromKey(Buffer.alloc(32, 2)).decrypt(sealed)).toThrow(AppError);
     const raw = Buffer.from(sealed.slice(3), "base64");
     raw[14] = (raw[14] ?? 0) ^ 1;
-    expect(() => SecretBox.fromKey(Buffer.alloc(32, 1)).decrypt(`v1:${raw.toString("base64")}`)).toThrow(AppError);
+    expect(() =>
+      SecretBox.fromKey(Buffer.alloc(32, 1)).decrypt(`v1:${raw.toString("base64")}`),
+    ).toThrow(AppError);
   });
 
   test("keys as hex or base64; anything else is refused", () => {

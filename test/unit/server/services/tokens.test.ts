@@ -1,5 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { hashToken, newPublicId, newToken, tokenKind } from "../../../../src/server/services/tokens.ts";
+import {
+  hashToken,
+  newPublicId,
+  newToken,
+  tokenKind,
+} from "../../../../src/server/services/tokens.ts";
 
 describe("tokens", () => {
   test("typed, random, stored as a hash with a short prefix", () => {

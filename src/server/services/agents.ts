@@ -1,0 +1,410 @@
+/**
+ * Agent machines: registration with an enrollment token, heartbeats (facts, status,
+ * lease renewal, cancel requests), unregistering, the admin actions (rename/label,
+ * disable, enable, revoke, delete) and the offline sweep.
+ *
+ * Status machine (every change is one guarded UPDATE, audited):
+ *   register → pending;  heartbeat: pending|offline → online;  sweep: online → offline
+ *   admin disable: pending|online|offline → disabled;  admin enable: disabled → offline
+ *   admin revoke / agent unregister: anything but revoked → revoked (permanent)
+ * Only pending/online/offline credentials may act; the agent routes refuse the others.
+ */
+import { AppError } from "../../shared/errors.ts";
+import type { HeartbeatRequest, RegisterRequest } from "../../shared/protocol/agent.ts";
+import { parseSshPublicKey } from "../../shared/ssh-key.ts";
+import { type MachineRow, type MachineStatus, RUNTIME_STATUSES } from "../db/queries/machines.ts";
+import type { HubDeps } from "../deps.ts";
+import type { AgentPrincipal, Principal } from "../http/context.ts";
+import { agentActor, audit, userActor } from "./audit.ts";
+import { enrollmentRefusalReason } from "./enrollment.ts";
+import { toIso } from "./time.ts";
+import { hashToken, newPublicId, newToken, tokenKind } from "./tokens.ts";
+
+/** One answer for every refused enrollment token, so a caller learns nothing about it. */
+export const ENROLLMENT_REFUSED =
+  "enrollment token is unknown, expired, revoked or already used; create a new one";
+
+/** The error_message of queued jobs canceled because their agent left for good. */
+const REVOKED_JOB_MESSAGE = "agent revoked";
+const UNREGISTERED_JOB_MESSAGE = "agent unregistered";
+
+/**
+ * Validates an SSH public key from an agent and returns its normalised `type base64`
+ * form (the comment is dropped: it is free text that never needs to reach a box).
+ */
+function normaliseSshKey(key: string | undefined): string | undefined {
+  if (key === undefined) return undefined;
+  const parsed = parseSshPublicKey(key);
+  if (!parsed.ok) {
+    throw new AppError("validation_failed", `ssh_public_key: ${parsed.reason}`, [
+      { path: "ssh_public_key", message: parsed.reason },
+    ]);
+  }
+  return `${parsed.key.type} ${parsed.key.base64}`;
+}
+
+// --- runtime: register, heartbeat, unregister -----------------------------------------
+
+/**
+ * Registers a machine: the enrollment token is consumed and the machine created in one
+ * transaction (see enrollment queries), so a failed insert leaves the token usable and
+ * racing registrations have one winner. The protocol version is checked by the route.
+ */
+export async function registerAgent(
+  deps: HubDeps,
+  request: RegisterRequest,
+  ip: string,
+): Promise<{ machine: MachineRow; agentToken: string }> {
+  // Checked before the token is touched: a bad key must not burn a good token.
+  const sshPublicKey = normaliseSshKey(request.ssh_public_key) ?? null;
+  const { token: agentToken, hash, prefix } = newToken("agent");
+  const agentId = newPublicId("agt");
+  const now = deps.clock();
+  const redeemed =
+    tokenKind(request.enrollment_token) === "enroll"
+      ? await deps.store.enrollment.redeem(hashToken(request.enrollment_token), now, {
+          name: request.name ?? request.hostname,
+          agentId,
+          tokenHash: hash,
+          tokenPrefix: prefix,
+          hostname: request.hostname,
+          os: request.os,
+          arch: request.arch,
+          agentVersion: request.agent_version,
+          protocolVersion: request.protocol_version,
+          borgVersions: request.borg_versions,
+          capabilities: request.capabilities,
+          sshPublicKey,
+          status: "pending",
+        })
+      : undefined;
+  if (!redeemed) {
+    const reason = await enrollmentRefusalReason(deps, request.enrollment_token);
+    const delay = deps.agentAuthThrottle.recordFailure(ip);
+    await audit(deps, {
+      actor: "anonymous",
+      action: "agent.register_failed",
+      ip,
+      details: { reason, hostname: request.hostname },
+    });
+    if (delay > 0) await deps.sleep(delay);
+    throw new AppError("unauthorized", ENROLLMENT_REFUSED);
+  }
+  const machine = await deps.store.machines.byId(redeemed.machineId);
+  if (!machine) throw new Error(`machine ${redeemed.machineId} vanished after registration`);
+  const actor = agentActor({ machineId: machine.id, agentId: machine.agentId });
+  await audit(deps, {
+    actor,
+    action: "enrollment.use",
+    target: `enrollment_token:${redeemed.tokenId}`,
+    ip,
+    details: { machine_id: machine.id },
+  });
+  await audit(deps, {
+    actor,
+    action: "agent.register",
+    target: `machine:${machine.id}`,
+    ip,
+    details: {
+      name: machine.name,
+      hostname: machine.hostname,
+      os: machine.os,
+      arch: machine.arch,
+      agent_version: machine.agentVersion,
+      protocol_version: machine.protocolVersion,
+      enrollment_token_id: redeemed.tokenId,
+    },
+  });
+  return { machine, agentToken };
+}
+
+/**
+ * A heartbeat: records the reported facts, brings the machine online (audited when that
+ * is a change), renews the leases of the listed jobs that are this agent's and still
+ * running, and answers which of its jobs the user asked to cancel.
+ */
+export async function recordHeartbeat(
+  deps: HubDeps,
+  agent: AgentPrincipal,
+  request: HeartbeatRequest,
+  ip?: string,
+): Promise<{ serverTime: number; cancelJobIds: number[]; renewedJobIds: number[] }> {
+  if (request.agent_id !== agent.agentId) {
+    deps.logger.child("agents").warn("heartbeat for another agent_id refused", {
+      machine: agent.machineId,
+      ip,
+    });
+    throw new AppError("forbidden", "agent_id does not match this agent's credential");
+  }
+  const sshPublicKey = normaliseSshKey(request.ssh_public_key);
+  const now = deps.clock();
+  const recorded = await deps.store.machines.recordHeartbeat(
+    agent.machineId,
+    {
+      hostname: request.hostname,
+      agentVersion: request.agent_version,
+      protocolVersion: request.protocol_version,
+      borgVersions: request.borg_versions,
+      capabilities: request.capabilities,
+      sshPublicKey,
+      lastError: request.last_error,
+    },
+    now,
+  );
+  // Disabled or revoked after the credential check: refused like any such credential.
+  if (!recorded) {
+    throw new AppError("unauthorized", "agent credential missing, unknown, disabled or revoked");
+  }
+  if (recorded.previousStatus !== "online") {
+    await audit(deps, {
+      actor: agentActor(agent),
+      action: "agent.status",
+      target: `machine:${agent.machineId}`,
+      ip,
+      details: { from: recorded.previousStatus, to: "online" },
+    });
+  }
+  const renewedJobIds = await deps.store.machines.renewLeases(
+    agent.machineId,
+    request.running_job_ids,
+    now + deps.settings.leaseMs,
+  );
+  const cancelJobIds = await deps.store.machines.cancelRequestedJobIds(agent.machineId);
+  return { serverTime: now, cancelJobIds, renewedJobIds };
+}
+
+/** The agent leaves: its credential is revoked for good and its queued jobs canceled. */
+export async function unregisterAgent(
+  deps: HubDeps,
+  agent: AgentPrincipal,
+  ip?: string,
+): Promise<void> {
+  const now = deps.clock();
+  const revoked = await deps.store.machines.transition(
+    agent.machineId,
+    RUNTIME_STATUSES,
+    "revoked",
+    now,
+  );
+  if (!revoked) {
+    throw new AppError("unauthorized", "agent credential missing, unknown, disabled or revoked");
+  }
+  const canceledJobIds = await cancelQueuedJobs(deps, agent.machineId, UNREGISTERED_JOB_MESSAGE);
+  await audit(deps, {
+    actor: agentActor(agent),
+    action: "agent.unregister",
+    target: `machine:${agent.machineId}`,
+    ip,
+    details: { canceled_job_ids: canceledJobIds },
+  });
+}
+
+// --- user side: read, update, disable/enable/revoke, delete ---------------------------
+
+export async function getMachine(deps: HubDeps, id: number): Promise<MachineRow> {
+  const machine = await deps.store.machines.byId(id);
+  if (!machine) throw new AppError("not_found", `no machine ${id}`);
+  return machine;
+}
+
+export async function updateMachine(
+  deps: HubDeps,
+  actor: Principal,
+  id: number,
+  request: { name?: string; labels?: Record<string, string> },
+  ip?: string,
+): Promise<MachineRow> {
+  const updated = await deps.store.machines.update(
+    id,
+    { name: request.name, labels: request.labels },
+    deps.clock(),
+  );
+  if (!updated) throw new AppError("not_found", `no machine ${id}`);
+  await audit(deps, {
+    actor: userActor(actor),
+    action: "agent.update",
+    target: `machine:${id}`,
+    ip,
+    details: {
+      name: request.name,
+      labels: request.labels === undefined ? undefined : Object.keys(request.labels),
+    },
+  });
+  return updated;
+}
+
+interface StatusChange {
+  from: readonly MachineStatus[];
+  to: MachineStatus;
+  /** Says the fix when the machine is in a status this change can't start from. */
+  refusal: (current: MachineStatus) => string;
+}
+
+/**
+ * Moves a machine to `change.to` with a compare-and-set on the status it was read with,
+ * so the caller's audit names the real `from`. Already there: a no-op (`from` undefined);
+ * a status outside `change.from`: 409.
+ */
+async function changeStatus(
+  deps: HubDeps,
+  id: number,
+  change: StatusChange,
+): Promise<{ machine: MachineRow; from?: MachineStatus }> {
+  // A lost compare-and-set means someone else changed the status meanwhile: look again.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const current = await getMachine(deps, id);
+    if (current.status === change.to) return { machine: current };
+    if (!change.from.includes(current.status)) {
+      throw new AppError("conflict", change.refusal(current.status));
+    }
+    const machine = await deps.store.machines.transition(
+      id,
+      [current.status],
+      change.to,
+      deps.clock(),
+    );
+    if (machine) return { machine, from: current.status };
+  }
+  throw new AppError("conflict", `machine ${id} is changing status; try again`);
+}
+
+/** Refuses the credential at once; queued jobs stay queued until the machine is enabled. */
+export async function disableMachine(
+  deps: HubDeps,
+  actor: Principal,
+  id: number,
+  ip?: string,
+): Promise<MachineRow> {
+  const { machine, from } = await changeStatus(deps, id, {
+    from: RUNTIME_STATUSES,
+    to: "disabled",
+    refusal: (s) => `machine ${id} is ${s} and cannot be disabled`,
+  });
+  if (from) {
+    await audit(deps, {
+      actor: userActor(actor),
+      action: "agent.disable",
+      target: `machine:${id}`,
+      ip,
+      details: { from, to: "disabled" },
+    });
+  }
+  return machine;
+}
+
+/** disabled → offline: the machine's next heartbeat brings it online. */
+export async function enableMachine(
+  deps: HubDeps,
+  actor: Principal,
+  id: number,
+  ip?: string,
+): Promise<MachineRow> {
+  const current = await getMachine(deps, id);
+  // Already allowed to act: nothing to enable.
+  if (RUNTIME_STATUSES.includes(current.status)) return current;
+  const { machine, from } = await changeStatus(deps, id, {
+    from: ["disabled"],
+    to: "offline",
+    refusal: (s) =>
+      s === "revoked"
+        ? `machine ${id} is revoked for good; register the agent again with a new enrollment token`
+        : `machine ${id} is ${s} and cannot be enabled`,
+  });
+  if (from) {
+    await audit(deps, {
+      actor: userActor(actor),
+      action: "agent.enable",
+      target: `machine:${id}`,
+      ip,
+      details: { from, to: "offline" },
+    });
+  }
+  return machine;
+}
+
+/**
+ * Revokes the machine for good and cancels its queued jobs. Claimed or running jobs are
+ * left to the job lifecycle: the agent can no longer renew their leases.
+ */
+export async function revokeMachine(
+  deps: HubDeps,
+  actor: Principal,
+  id: number,
+  ip?: string,
+): Promise<MachineRow> {
+  const { machine, from } = await changeStatus(deps, id, {
+    from: ["pending", "online", "offline", "disabled"],
+    to: "revoked",
+    refusal: (s) => `machine ${id} is ${s} and cannot be revoked`,
+  });
+  if (from) {
+    const canceledJobIds = await cancelQueuedJobs(deps, id, REVOKED_JOB_MESSAGE);
+    await audit(deps, {
+      actor: userActor(actor),
+      action: "agent.revoke",
+      target: `machine:${id}`,
+      ip,
+      details: { from, to: "revoked", canceled_job_ids: canceledJobIds },
+    });
+  }
+  return machine;
+}
+
+export async function deleteMachine(
+  deps: HubDeps,
+  actor: Principal,
+  id: number,
+  ip?: string,
+): Promise<void> {
+  const removal = await deps.store.machines.removeUnreferenced(id);
+  if (removal.outcome === "not_found") throw new AppError("not_found", `no machine ${id}`);
+  if (removal.outcome === "referenced") {
+    const n = removal.repositories;
+    throw new AppError(
+      "conflict",
+      `machine ${id} is used by ${n} ${n === 1 ? "repository" : "repositories"}; delete ${n === 1 ? "it" : "them"} first`,
+      { repositories: n },
+    );
+  }
+  await audit(deps, {
+    actor: userActor(actor),
+    action: "agent.delete",
+    target: `machine:${id}`,
+    ip,
+  });
+}
+
+async function cancelQueuedJobs(
+  deps: HubDeps,
+  machineId: number,
+  message: string,
+): Promise<number[]> {
+  const ids = await deps.store.machines.cancelQueuedJobs(machineId, message, deps.clock());
+  for (const jobId of ids)
+    deps.events.publish(jobId, { type: "status", data: { status: "canceled" } });
+  return ids;
+}
+
+// --- the offline sweep ------------------------------------------------------------------
+
+/**
+ * Marks online machines not heard from for settings.offlineAfterMs offline, one audit
+ * event each. The composition root calls this on a timer; tests call it after tick().
+ */
+export async function sweepOfflineAgents(deps: HubDeps): Promise<MachineRow[]> {
+  const now = deps.clock();
+  const stale = await deps.store.machines.markStaleOffline(now - deps.settings.offlineAfterMs, now);
+  for (const machine of stale) {
+    await audit(deps, {
+      actor: "system",
+      action: "agent.status",
+      target: `machine:${machine.id}`,
+      details: {
+        from: "online",
+        to: "offline",
+        last_seen_at: machine.lastSeenAt === null ? null : toIso(machine.lastSeenAt),
+      },
+    });
+  }
+  return stale;
+}

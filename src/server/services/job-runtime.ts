@@ -1,0 +1,300 @@
+/**
+ * The agent's side of the job queue (protocol/agent.ts lifecycle): poll, claim, start,
+ * progress, logs, and the terminal reports. Each call acts only on jobs of the calling
+ * agent: another agent's job id answers 404 exactly like an unknown one. Each state
+ * change is one guarded UPDATE; when it matches no row, `refusal` explains why
+ * (404 / 409 conflict / 409 lease_lost). Start, progress and logs renew the job's lease.
+ */
+import { AppError } from "../../shared/errors.ts";
+import {
+  type CompleteRequest,
+  JobPayload,
+  type LogEntry,
+  type ProgressRequest,
+  TERMINAL_JOB_STATUSES,
+} from "../../shared/protocol/agent.ts";
+import type { JobLogRow } from "../db/queries/job-logs.ts";
+import type { JobFinish, JobRow, StoredJobResult } from "../db/queries/jobs.ts";
+import type { HubDeps } from "../deps.ts";
+import type { AgentPrincipal } from "../http/context.ts";
+import { agentActor } from "./audit.ts";
+import { isAgentLost, recordJobTransition } from "./job-finish.ts";
+import { jobLogJson, progressJson } from "./job-json.ts";
+import { jobOutcome, redactSecrets } from "./job-payload.ts";
+
+const HELD = new Set(["claimed", "running", "cancel_requested"]);
+
+const leaseUntil = (deps: HubDeps, now: number) => now + deps.settings.leaseMs;
+
+/**
+ * Up to `limit` of the agent's queued jobs, oldest first. With none and `waitMs` > 0,
+ * waits for a notify (or the wait, or the request going away) and looks once more.
+ * The waiter is registered BEFORE the first look, so a job queued in between still wakes it.
+ */
+export async function pollJobs(
+  deps: HubDeps,
+  agentMachineId: number,
+  options: { limit: number; waitMs: number },
+  signal?: AbortSignal,
+): Promise<JobRow[]> {
+  if (options.waitMs <= 0) return deps.store.jobs.queuedFor(agentMachineId, options.limit);
+  const done = new AbortController();
+  const stop = signal ? AbortSignal.any([signal, done.signal]) : done.signal;
+  const woken = deps.notifier.wait(agentMachineId, options.waitMs, stop);
+  try {
+    const jobs = await deps.store.jobs.queuedFor(agentMachineId, options.limit);
+    if (jobs.length > 0 || signal?.aborted) return jobs;
+    await woken;
+    return await deps.store.jobs.queuedFor(agentMachineId, options.limit);
+  } finally {
+    done.abort(); // releases the waiter when we answered without waiting
+  }
+}
+
+/** Why a guarded update of job `id` by this agent matched no row. */
+async function refusal(deps: HubDeps, agent: AgentPrincipal, id: number): Promise<AppError> {
+  const job = await deps.store.jobs.byId(id);
+  // Another agent's job looks exactly like a missing one.
+  if (!job || job.agentMachineId !== agent.machineId) {
+    return new AppError("not_found", `no job ${id}`);
+  }
+  if (isAgentLost(job)) {
+    return new AppError(
+      "lease_lost",
+      `job ${id} was failed because its lease expired (${job.errorMessage}); stop working on it`,
+      { status: job.status },
+    );
+  }
+  if (job.status === "queued") {
+    return new AppError(
+      "lease_lost",
+      `job ${id} is not claimed (a claim whose lease expired before start is requeued); claim it again`,
+      { status: job.status },
+    );
+  }
+  if (TERMINAL_JOB_STATUSES.includes(job.status)) {
+    return new AppError("conflict", `job ${id} is already ${job.status}`, { status: job.status });
+  }
+  return new AppError("conflict", `job ${id} changed state (now ${job.status}); retry`, {
+    status: job.status,
+  });
+}
+
+/** The passphrase(s) a job could leak into logs: the hub-held one of its repository. */
+async function jobSecrets(deps: HubDeps, job: JobRow): Promise<string[]> {
+  if (job.payload.secrets.passphrase_location !== "hub" || job.repositoryId === null) return [];
+  const sealed = await deps.store.repositories.sealedPassphrase(job.repositoryId);
+  return sealed ? [deps.secretBox.decrypt(sealed)] : [];
+}
+
+/**
+ * queued → claimed for the owner, answering the payload with the passphrase: the only
+ * place one leaves the hub. A repeated claim by the owner answers the same payload.
+ */
+export async function claimJob(
+  deps: HubDeps,
+  agent: AgentPrincipal,
+  id: number,
+): Promise<JobPayload> {
+  const now = deps.clock();
+  let job = await deps.store.jobs.claim(id, agent.machineId, now, leaseUntil(deps, now));
+  if (job) {
+    await recordJobTransition(deps, job, { actor: agentActor(agent), action: "job.claim" });
+  } else {
+    const current = await deps.store.jobs.byId(id);
+    if (!current || current.agentMachineId !== agent.machineId || !HELD.has(current.status)) {
+      throw await refusal(deps, agent, id);
+    }
+    // A retried claim: same answer; the agent is evidently alive, so renew the lease.
+    job =
+      (await deps.store.jobs.renewLease(id, agent.machineId, now, leaseUntil(deps, now))) ??
+      current;
+  }
+  const payload = JobPayload.parse(job.payload);
+  const [passphrase] = await jobSecrets(deps, job);
+  if (passphrase !== undefined) payload.secrets = { ...payload.secrets, passphrase };
+  return payload;
+}
+
+export async function startJob(deps: HubDeps, agent: AgentPrincipal, id: number): Promise<JobRow> {
+  const now = deps.clock();
+  const before = await deps.store.jobs.byId(id);
+  const job = await deps.store.jobs.start(id, agent.machineId, now, leaseUntil(deps, now));
+  if (!job) throw await refusal(deps, agent, id);
+  if (before?.status !== job.status) {
+    await recordJobTransition(deps, job, { actor: agentActor(agent), action: "job.start" });
+  }
+  return job;
+}
+
+export async function recordJobProgress(
+  deps: HubDeps,
+  agent: AgentPrincipal,
+  id: number,
+  progress: ProgressRequest,
+): Promise<JobRow> {
+  const current = await deps.store.jobs.byId(id);
+  const secrets =
+    current?.agentMachineId === agent.machineId ? await jobSecrets(deps, current) : [];
+  const now = deps.clock();
+  const job = await deps.store.jobs.recordProgress(
+    id,
+    agent.machineId,
+    {
+      progressPercent: progress.progress_percent,
+      currentFile:
+        progress.current_file == null
+          ? progress.current_file
+          : redactSecrets(progress.current_file, secrets),
+      originalSize: progress.original_size,
+      compressedSize: progress.compressed_size,
+      deduplicatedSize: progress.deduplicated_size,
+      nfiles: progress.nfiles,
+      backupSpeed: progress.backup_speed,
+      estimatedTimeRemaining: progress.estimated_time_remaining,
+      phase: progress.phase,
+    },
+    now,
+    leaseUntil(deps, now),
+  );
+  if (!job) throw await refusal(deps, agent, id);
+  deps.events.publish(id, { type: "progress", data: progressJson(job) });
+  return job;
+}
+
+/** Stores log lines once each (by sequence), redacted; publishes the new ones. */
+export async function appendJobLogs(
+  deps: HubDeps,
+  agent: AgentPrincipal,
+  id: number,
+  entries: LogEntry[],
+): Promise<{ job: JobRow; accepted: number; duplicates: number }> {
+  const now = deps.clock();
+  const job = await deps.store.jobs.renewLease(id, agent.machineId, now, leaseUntil(deps, now));
+  if (!job) throw await refusal(deps, agent, id);
+  const secrets = await jobSecrets(deps, job);
+  const rows: JobLogRow[] = entries.map((e) => ({
+    sequence: e.sequence,
+    stream: e.stream,
+    message: redactSecrets(e.message, secrets),
+    createdAt: Date.parse(e.created_at),
+  }));
+  const stored = await deps.store.jobs.insertLogs(id, rows);
+  for (const log of [...stored].sort((a, b) => a.sequence - b.sequence)) {
+    deps.events.publish(id, { type: "log", data: jobLogJson(log) });
+  }
+  return { job, accepted: stored.length, duplicates: entries.length - stored.length };
+}
+
+async function finishJob(
+  deps: HubDeps,
+  agent: AgentPrincipal,
+  id: number,
+  finish: JobFinish,
+  action: string,
+): Promise<JobRow> {
+  const job = await deps.store.jobs.finish(id, agent.machineId, finish, deps.clock());
+  if (!job) throw await refusal(deps, agent, id);
+  await recordJobTransition(deps, job, {
+    actor: agentActor(agent),
+    action,
+    details: { return_code: job.returnCode },
+  });
+  return job;
+}
+
+/**
+ * The agent's result: the exit code decides the status (jobOutcome). An archive list is
+ * stored on the repository; the job keeps only its count.
+ */
+export async function completeJob(
+  deps: HubDeps,
+  agent: AgentPrincipal,
+  id: number,
+  request: CompleteRequest,
+): Promise<JobRow> {
+  const current = await deps.store.jobs.byId(id);
+  const secrets =
+    current?.agentMachineId === agent.machineId ? await jobSecrets(deps, current) : [];
+  const { result } = request;
+  const outcome = jobOutcome(result.return_code);
+  const stored: StoredJobResult = {};
+  if (result.archive_name !== undefined) stored.archive_name = result.archive_name;
+  if (result.stats !== undefined) stored.stats = result.stats;
+  if (result.warnings !== undefined) {
+    stored.warnings = result.warnings.map((w) => redactSecrets(w, secrets));
+  }
+  const isList = current?.jobKind === "archive.list";
+  if (isList) stored.archive_count = result.archives?.length ?? 0;
+  const job = await finishJob(
+    deps,
+    agent,
+    id,
+    {
+      status: outcome.status,
+      result: stored,
+      errorMessage: outcome.errorMessage,
+      returnCode: result.return_code,
+    },
+    outcome.status === "failed" ? "job.fail" : "job.complete",
+  );
+  if (isList && job.repositoryId !== null && outcome.status !== "failed") {
+    await deps.store.repositories.setArchives(
+      job.repositoryId,
+      result.archives ?? [],
+      job.completedAt ?? deps.clock(),
+    );
+  }
+  return job;
+}
+
+export async function failJob(
+  deps: HubDeps,
+  agent: AgentPrincipal,
+  id: number,
+  request: { error_message: string; return_code?: number | null },
+): Promise<JobRow> {
+  const current = await deps.store.jobs.byId(id);
+  const secrets =
+    current?.agentMachineId === agent.machineId ? await jobSecrets(deps, current) : [];
+  return finishJob(
+    deps,
+    agent,
+    id,
+    {
+      status: "failed",
+      errorMessage: redactSecrets(request.error_message, secrets),
+      returnCode: request.return_code ?? null,
+    },
+    "job.fail",
+  );
+}
+
+/**
+ * The agent stopped borg because of a cancel request. Accepted from claimed and running
+ * too, not only cancel_requested: the agent may have stopped for its own reasons
+ * (shutdown), and a canceled job is what the user sees either way.
+ */
+export async function reportJobCanceled(
+  deps: HubDeps,
+  agent: AgentPrincipal,
+  id: number,
+  request: { return_code?: number | null },
+): Promise<JobRow> {
+  return finishJob(
+    deps,
+    agent,
+    id,
+    { status: "canceled", returnCode: request.return_code ?? null },
+    "job.canceled",
+  );
+}
+
+/** One of the agent's own jobs; another agent's answers 404. */
+export async function agentJob(deps: HubDeps, agent: AgentPrincipal, id: number): Promise<JobRow> {
+  const job = await deps.store.jobs.byId(id);
+  if (!job || job.agentMachineId !== agent.machineId) {
+    throw new AppError("not_found", `no job ${id}`);
+  }
+  return job;
+}

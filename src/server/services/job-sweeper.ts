@@ -1,0 +1,49 @@
+/**
+ * The lease sweep: a claimed or running job whose lease (renewed by heartbeats, start,
+ * progress and log uploads) has expired belongs to an agent that is gone.
+ *   - claimed, never started      → requeued for the same agent (nothing ran yet)
+ *   - cancel requested, never started → canceled (nothing ran, and the user wanted it gone)
+ *   - anything else held          → failed, "agent lost: …"
+ * Each is one guarded bulk UPDATE, so a sweep racing an upload has one winner: the
+ * upload then answers 409 lease_lost. The composition root runs this periodically;
+ * tests call it after hub.tick().
+ */
+import type { JobRow } from "../db/queries/jobs.ts";
+import type { HubDeps } from "../deps.ts";
+import { agentLostMessage, recordJobTransition } from "./job-finish.ts";
+
+export interface SweepResult {
+  requeued: number[];
+  canceled: number[];
+  failed: number[];
+}
+
+export async function sweepExpiredLeases(deps: HubDeps): Promise<SweepResult> {
+  const now = deps.clock();
+  const requeued = await deps.store.jobs.requeueExpired(now);
+  const canceled = await deps.store.jobs.cancelExpiredUnstarted(
+    now,
+    `${agentLostMessage(deps.settings.leaseMs)}; canceled as requested before borg started`,
+  );
+  const failed = await deps.store.jobs.failExpired(now, agentLostMessage(deps.settings.leaseMs));
+
+  const log = deps.logger.child("jobs");
+  const record = async (jobs: JobRow[], action: string) => {
+    for (const job of jobs) {
+      log.warn(`lease expired: ${action}`, { job: job.id, agent_machine_id: job.agentMachineId });
+      await recordJobTransition(deps, job, { actor: "system", action });
+    }
+  };
+  await record(requeued, "job.requeue");
+  await record(canceled, "job.lease_expired");
+  await record(failed, "job.lease_expired");
+  // Requeued work is claimable again: wake its agent's long poll if it is back.
+  for (const agentMachineId of new Set(requeued.map((j) => j.agentMachineId))) {
+    deps.notifier.notify(agentMachineId);
+  }
+  return {
+    requeued: requeued.map((j) => j.id),
+    canceled: canceled.map((j) => j.id),
+    failed: failed.map((j) => j.id),
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * The user's side of the job queue: queue a repository job for its agent, list and read
+ * jobs and their logs, cancel. Queueing wakes the agent's long poll at once
+ * (JobNotifier); every status change is also published for live views (JobEventBus).
+ */
+import { AppError } from "../../shared/errors.ts";
+import { TERMINAL_JOB_STATUSES } from "../../shared/protocol/agent.ts";
+import type { JobListFilter, JobRow } from "../db/queries/jobs.ts";
+import type { HubDeps } from "../deps.ts";
+import type { Principal } from "../http/context.ts";
+import { audit, userActor } from "./audit.ts";
+import { recordJobTransition } from "./job-finish.ts";
+import {
+  buildJobPayload,
+  checkPruneRequest,
+  EXCLUSIVE_JOB_KINDS,
+  type JobOptions,
+  REPOSITORY_ACTIONS,
+  type RepositoryAction,
+} from "./job-payload.ts";
+import { getRepository } from "./repositories.ts";
+
+/** Who asked, as stored in jobs.triggered_by: the user, or the API token used. */
+export const triggeredBy = (p: Principal): string =>
+  p.via === "api_token" ? `api_token:${p.credentialId}` : userActor(p);
+
+export async function queueRepositoryJob(
+  deps: HubDeps,
+  actor: Principal,
+  repositoryId: number,
+  action: RepositoryAction,
+  options: JobOptions = {},
+): Promise<JobRow> {
+  const kind = REPOSITORY_ACTIONS[action];
+  if (kind === "repo.prune") checkPruneRequest(options.prune);
+  const repository = await getRepository(deps, repositoryId);
+  const machine = await deps.store.machines.byId(repository.agentMachineId);
+  if (!machine || machine.status === "disabled" || machine.status === "revoked") {
+    throw new AppError(
+      "conflict",
+      `machine ${machine ? `"${machine.name}" is ${machine.status}` : "is gone"}; it can't run jobs`,
+    );
+  }
+  const job = await deps.store.jobs.insertQueued(
+    {
+      agentMachineId: machine.id,
+      repositoryId: repository.id,
+      jobKind: kind,
+      triggeredBy: triggeredBy(actor),
+      exclusive: EXCLUSIVE_JOB_KINDS.has(kind),
+      payloadFor: (jobId) => buildJobPayload(jobId, kind, repository, options),
+    },
+    deps.clock(),
+  );
+  if (!job) {
+    throw new AppError("conflict", "a backup of this repository is already queued or running");
+  }
+  deps.notifier.notify(machine.id);
+  await audit(deps, {
+    actor: userActor(actor),
+    action: "job.queue",
+    target: `job:${job.id}`,
+    details: { job_kind: kind, repository_id: repository.id, agent_machine_id: machine.id },
+  });
+  return job;
+}
+
+export async function getJob(deps: HubDeps, id: number): Promise<JobRow> {
+  const job = await deps.store.jobs.byId(id);
+  if (!job) throw new AppError("not_found", `no job ${id}`);
+  return job;
+}
+
+export const listJobs = (deps: HubDeps, filter: JobListFilter) => deps.store.jobs.list(filter);
+
+export async function jobLogs(
+  deps: HubDeps,
+  id: number,
+  query: { after_sequence: number; limit: number },
+) {
+  await getJob(deps, id);
+  const logs = await deps.store.jobs.logs(id, query.after_sequence, query.limit);
+  // Pass next_sequence back as after_sequence to read on from there.
+  return { logs, nextSequence: logs.at(-1)?.sequence ?? query.after_sequence };
+}
+
+/**
+ * A queued job is canceled at once; a claimed or running one becomes cancel_requested
+ * and its agent stops borg and reports /canceled. Asking again is harmless; a finished
+ * job answers 409. Retries once when the job changed state under us (e.g. claimed
+ * between the read and the update).
+ */
+export async function cancelJob(deps: HubDeps, actor: Principal, id: number) {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const job = await getJob(deps, id);
+    if (TERMINAL_JOB_STATUSES.includes(job.status)) {
+      throw new AppError("conflict", `job ${id} is already ${job.status}`, { status: job.status });
+    }
+    if (job.status === "cancel_requested") return job.status;
+    const now = deps.clock();
+    const changed =
+      job.status === "queued"
+        ? await deps.store.jobs.cancelQueued(id, now)
+        : await deps.store.jobs.requestCancel(id, now);
+    if (!changed) continue;
+    await recordJobTransition(deps, changed, {
+      actor: userActor(actor),
+      action: changed.status === "canceled" ? "job.cancel" : "job.cancel_request",
+    });
+    return changed.status;
+  }
+  throw new AppError("conflict", `job ${id} keeps changing state; try again`);
+}

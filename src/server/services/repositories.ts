@@ -1,0 +1,165 @@
+/**
+ * Repository records: create, update, delete, read. A passphrase held by the hub is
+ * stored only as SecretBox ciphertext and is never returned: rows say `hasPassphrase`.
+ * Storage boxes are not built yet, so `box_id` (and `?purge=true`) answer 400.
+ */
+import { AppError } from "../../shared/errors.ts";
+import type { CreateRepositoryRequest } from "../../shared/protocol/api.ts";
+import type { RepositoryPatch, RepositoryRow } from "../db/queries/repositories.ts";
+import type { HubDeps } from "../deps.ts";
+import type { Principal } from "../http/context.ts";
+import { audit, userActor } from "./audit.ts";
+import {
+  checkArchiveTemplate,
+  checkExcludePatterns,
+  checkLocation,
+  checkPassphraseRules,
+} from "./repository-rules.ts";
+
+export interface RepositoryUpdate {
+  name?: string;
+  passphrase?: string;
+  source_paths?: string[];
+  exclude_patterns?: string[];
+  compression?: string;
+  archive_name?: string;
+  ssh_host_key?: string | null;
+}
+
+const BOXES_UNAVAILABLE = "storage boxes are not available yet";
+
+export async function getRepository(deps: HubDeps, id: number): Promise<RepositoryRow> {
+  const repository = await deps.store.repositories.byId(id);
+  if (!repository) throw new AppError("not_found", `no repository ${id}`);
+  return repository;
+}
+
+export async function createRepository(
+  deps: HubDeps,
+  actor: Principal,
+  request: CreateRepositoryRequest,
+): Promise<RepositoryRow> {
+  if (request.box_id !== undefined) throw new AppError("validation_failed", BOXES_UNAVAILABLE);
+  if (request.location === undefined) {
+    throw new AppError("validation_failed", "give the repository's location (or a box_id)");
+  }
+  checkLocation(request.location, request.borg_version);
+  checkArchiveTemplate(request.archive_name);
+  checkExcludePatterns(request.exclude_patterns);
+  checkPassphraseRules({
+    encryption: request.encryption,
+    passphraseLocation: request.passphrase_location,
+    passphrase: request.passphrase,
+  });
+  const machine = await deps.store.machines.byId(request.agent_machine_id);
+  if (!machine) throw new AppError("not_found", `no machine ${request.agent_machine_id}`);
+  if (machine.status === "revoked") {
+    throw new AppError("conflict", `machine "${machine.name}" is revoked`);
+  }
+  const created = await deps.store.repositories.insert({
+    name: request.name,
+    agentMachineId: machine.id,
+    location: request.location,
+    borgVersion: request.borg_version,
+    encryption: request.encryption,
+    passphraseEncrypted:
+      request.passphrase === undefined ? null : deps.secretBox.encrypt(request.passphrase),
+    passphraseLocation: request.passphrase_location,
+    sourcePaths: request.source_paths,
+    excludePatterns: request.exclude_patterns,
+    compression: request.compression,
+    archiveName: request.archive_name,
+    appendOnly: request.append_only,
+    sshHostKey: request.ssh_host_key ?? null,
+  });
+  if (!created) throw new AppError("conflict", `a repository named "${request.name}" exists`);
+  await audit(deps, {
+    actor: userActor(actor),
+    action: "repository.create",
+    target: `repository:${created.id}`,
+    details: {
+      name: created.name,
+      agent_machine_id: created.agentMachineId,
+      encryption: created.encryption,
+      passphrase_location: created.passphraseLocation,
+    },
+  });
+  return created;
+}
+
+export async function updateRepository(
+  deps: HubDeps,
+  actor: Principal,
+  id: number,
+  request: RepositoryUpdate,
+): Promise<RepositoryRow> {
+  const current = await getRepository(deps, id);
+  if (request.archive_name !== undefined) checkArchiveTemplate(request.archive_name);
+  if (request.exclude_patterns !== undefined) checkExcludePatterns(request.exclude_patterns);
+  if (request.passphrase !== undefined) {
+    checkPassphraseRules({
+      encryption: current.encryption,
+      passphraseLocation: current.passphraseLocation,
+      passphrase: request.passphrase,
+    });
+  }
+  const patch: RepositoryPatch = {
+    name: request.name,
+    sourcePaths: request.source_paths,
+    excludePatterns: request.exclude_patterns,
+    compression: request.compression,
+    archiveName: request.archive_name,
+    sshHostKey: request.ssh_host_key,
+    passphraseEncrypted:
+      request.passphrase === undefined ? undefined : deps.secretBox.encrypt(request.passphrase),
+  };
+  const updated = await deps.store.repositories.update(id, patch, deps.clock());
+  if (updated === "name_taken") {
+    throw new AppError("conflict", `a repository named "${request.name}" exists`);
+  }
+  if (!updated) throw new AppError("not_found", `no repository ${id}`);
+  await audit(deps, {
+    actor: userActor(actor),
+    action: "repository.update",
+    target: `repository:${id}`,
+    // Field names only: never the passphrase (or any value).
+    details: { fields: Object.keys(request).sort() },
+  });
+  return updated;
+}
+
+export async function deleteRepository(
+  deps: HubDeps,
+  actor: Principal,
+  id: number,
+  options: { purge: boolean },
+): Promise<void> {
+  if (options.purge) {
+    throw new AppError(
+      "validation_failed",
+      `purge: ${BOXES_UNAVAILABLE}, so there is nothing to purge`,
+    );
+  }
+  const repository = await getRepository(deps, id);
+  if (!(await deps.store.repositories.removeIfIdle(id))) {
+    if (!(await deps.store.repositories.byId(id))) {
+      throw new AppError("not_found", `no repository ${id}`);
+    }
+    throw new AppError(
+      "conflict",
+      `repository "${repository.name}" has queued or running jobs; cancel them first`,
+    );
+  }
+  await audit(deps, {
+    actor: userActor(actor),
+    action: "repository.delete",
+    target: `repository:${id}`,
+    details: { name: repository.name },
+  });
+}
+
+export async function repositoryArchives(deps: HubDeps, id: number) {
+  const listed = await deps.store.repositories.archives(id);
+  if (!listed) throw new AppError("not_found", `no repository ${id}`);
+  return listed;
+}
