@@ -81,10 +81,10 @@ describe("borgctl binary", () => {
     expect(text).not.toContain("short");
   });
 
-  test("commands not built yet say so and exit 1", async () => {
-    const result = await run(["agent", "status"]);
+  test("an agent that was never registered says what to do, exit 1", async () => {
+    const result = await run(["agent", "status", "--config", "/nonexistent/agent.toml"]);
     expect(result.exitCode).toBe(1);
-    expect(result.stderrTail.join("\n")).toContain("not built yet");
+    expect(result.stderrTail.join("\n")).toContain('run "borgctl agent register" first');
   });
 
   test("box starts in an empty directory, answers /health, stops on SIGTERM", async () => {

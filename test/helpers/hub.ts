@@ -28,7 +28,8 @@ export interface TestHub {
   request(method: string, path: string, options?: RequestOptions): Promise<TestResponse>;
   /** Logs in and returns a session token. */
   login(username?: string, password?: string): Promise<string>;
-  serve(): { url: string; stop(): void };
+  /** Serves the app on 127.0.0.1 (a given port lets a test stop and restart "the hub"). */
+  serve(port?: number): { url: string; port: number; stop(): void };
   close(): void;
 }
 
@@ -118,14 +119,18 @@ export function createTestHub(
       if (response.status !== 200) throw new Error(`login failed: ${response.text}`);
       return (response.body as { token: string }).token;
     },
-    serve() {
+    serve(port = 0) {
       const server = Bun.serve({
         hostname: "127.0.0.1",
-        port: 0,
+        port,
         idleTimeout: 60,
         fetch: (req, srv) => app.fetch(req, { ip: srv.requestIP(req)?.address }),
       });
-      return { url: `http://127.0.0.1:${server.port}`, stop: () => server.stop(true) };
+      return {
+        url: `http://127.0.0.1:${server.port}`,
+        port: server.port ?? port,
+        stop: () => server.stop(true),
+      };
     },
     close() {
       database.close();

@@ -263,7 +263,12 @@ async function changeStatus(
       change.to,
       deps.clock(),
     );
-    if (machine) return { machine, from: current.status };
+    if (machine) {
+      // A long poll held by a machine that may no longer act returns now, so its next
+      // request meets the refusal instead of waiting out the poll.
+      if (change.to === "disabled" || change.to === "revoked") deps.notifier.notify(id);
+      return { machine, from: current.status };
+    }
   }
   throw new AppError("conflict", `machine ${id} is changing status; try again`);
 }

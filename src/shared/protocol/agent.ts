@@ -14,12 +14,13 @@
  *   6. progress     POST /jobs/{id}/progress   (≤ 1/s) — renews the lease, answers
  *      logs         POST /jobs/{id}/logs       cancel_requested; logs are deduplicated by
  *                                               sequence, so retries are safe.
- *   7. one of       POST /jobs/{id}/complete | /fail | /canceled  — terminal; later
- *                   uploads for the job answer 409.
+ *   7. one of       POST /jobs/{id}/complete | /fail | /canceled  — terminal; every
+ *                   later upload for the job (a retried terminal call included) answers
+ *                   409 with details.status, so a retrying agent can see it landed.
  * Leases: a claimed or running job not renewed (heartbeat, progress, logs) for 5 minutes
  * is failed with "agent lost", or requeued if it never started.
- * Retries: every call may be retried after a network error; claim, start, logs and the
- * terminal calls are idempotent for the owning agent.
+ * Retries: every call may be retried after a network error; claim, start and logs are
+ * idempotent for the owning agent; a repeated terminal call answers 409 (see 7).
  * Cancel: the user's cancel turns a running job into cancel_requested; the agent learns it
  * from the heartbeat answer, the progress answer or GET /jobs/{id}, stops borg with
  * SIGINT (then SIGTERM, SIGKILL), and reports /canceled.

@@ -1,0 +1,384 @@
+/**
+ * The agent's runtime: small, boring, no policy.
+ *
+ *   heartbeat  every heartbeat_interval_seconds: running job ids out, cancel_job_ids in
+ *   poll       long poll → claim → run one job at a time (executor.ts)
+ *   uploads    start, log batches and the result go through the durable outbox and are
+ *              sent in order by one sender that retries with backoff; progress (only the
+ *              newest matters) is sent directly, at most once a second
+ *
+ * Failure rules: the hub being unreachable never stops a running backup — uploads wait
+ * in the outbox; a 401 (revoked or disabled) stops everything with a clear message; a
+ * 409/404 for an upload means the hub will never take it (job finished or gone), so it is
+ * dropped with a warning. A job that was running when the agent died is reported failed
+ * at the next start, so the hub doesn't wait for its lease to expire.
+ */
+import { hostname } from "node:os";
+import type { DetectedBorg } from "../borg/run.ts";
+import type { Logger } from "../shared/log.ts";
+import type { HeartbeatRequest, ProgressRequest } from "../shared/protocol/agent.ts";
+import { PROTOCOL_VERSION } from "../shared/protocol/version.ts";
+import { backoffDelay } from "./backoff.ts";
+import { AgentRejected, type HubClient, HubRefused, HubUnavailable } from "./client.ts";
+import { type ExecutorDeps, executeJob, type JobOutcome } from "./executor.ts";
+import { LogBatcher } from "./log-batcher.ts";
+import type { Outbox, OutboxItem } from "./outbox.ts";
+import type { AgentPaths } from "./state.ts";
+
+export const AGENT_CAPABILITIES = [
+  "repo.init",
+  "backup.create",
+  "backup.cancel",
+  "repo.prune",
+  "repo.compact",
+  "repo.check",
+  "repo.break_lock",
+  "archive.list",
+  "repo.info",
+  "logs.stream",
+] as const;
+
+export interface AgentRuntimeOptions {
+  agentId: string;
+  agentVersion: string;
+  client: HubClient;
+  outbox: Outbox;
+  paths: AgentPaths;
+  borgs: readonly DetectedBorg[];
+  logger: Logger;
+  executor: Omit<ExecutorDeps, "borgs" | "paths">;
+  pollWaitSeconds: number;
+  heartbeatIntervalSeconds: number;
+  sshPublicKey?: string;
+  /** How long a running job may go on after a stop request before it is canceled. */
+  stopGraceMs?: number;
+  currentJob: { read(): Promise<number | undefined>; write(id: number | undefined): Promise<void> };
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export type RunOutcome = { stopped: "signal" } | { stopped: "revoked"; message: string };
+
+const abortableSleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      { once: true },
+    );
+  });
+
+export class AgentRuntime {
+  private running: { id: number; controller: AbortController } | undefined;
+  private lastError: string | null = null;
+  private revoked: string | undefined;
+  private readonly stop = new AbortController();
+  private senderWake: () => void = () => {};
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly log: Logger;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+
+  constructor(private readonly o: AgentRuntimeOptions) {
+    this.log = o.logger.child("agent");
+    this.sleep = o.sleep ?? abortableSleep;
+  }
+
+  /** The long-lived loop; resolves when stopped by `signal` or by revocation. */
+  async run(signal: AbortSignal): Promise<RunOutcome> {
+    signal.addEventListener("abort", () => this.stop.abort(), { once: true });
+    await this.recoverInterruptedJob();
+    const sender = this.runSender();
+    const heartbeats = this.runHeartbeats();
+    while (!this.stop.signal.aborted) {
+      const claimed = await this.pollAndClaim(this.o.pollWaitSeconds);
+      if (claimed === "error") await this.sleep(backoffDelay(3), this.stop.signal);
+      else if (claimed) await this.runJob(claimed.id, claimed.payload);
+    }
+    await this.drainOutbox(10_000);
+    this.senderWake();
+    await Promise.all([sender, heartbeats]);
+    return this.revoked ? { stopped: "revoked", message: this.revoked } : { stopped: "signal" };
+  }
+
+  /** Polls once (short wait), runs at most one job, delivers everything; returns its outcome. */
+  async once(waitSeconds = 5): Promise<JobOutcome | undefined> {
+    await this.recoverInterruptedJob();
+    const sender = this.runSender();
+    await this.heartbeat();
+    const claimed = this.revoked ? undefined : await this.pollAndClaim(waitSeconds);
+    let outcome: JobOutcome | undefined;
+    if (claimed && claimed !== "error") outcome = await this.runJob(claimed.id, claimed.payload);
+    await this.drainOutbox(30_000);
+    this.stop.abort();
+    this.senderWake();
+    await sender;
+    if (this.revoked) throw new AgentRejected(this.revoked);
+    return outcome;
+  }
+
+  /** Asks the loop to stop: no new claims; a running job gets `stopGraceMs`, then is canceled. */
+  requestStop(): void {
+    this.stop.abort();
+  }
+
+  private async pollAndClaim(waitSeconds: number) {
+    try {
+      const { jobs } = await this.o.client.poll(waitSeconds, this.stop.signal);
+      const next = jobs[0];
+      if (!next || this.stop.signal.aborted) return undefined;
+      const { job } = await this.o.client.claim(next.id);
+      this.log.info("job claimed", {
+        job: job.job_id,
+        kind: job.job_kind,
+        repository: job.repository.name,
+      });
+      return { id: job.job_id, payload: job };
+    } catch (error) {
+      return this.handleError(error, "poll");
+    }
+  }
+
+  private async runJob(id: number, payload: Parameters<typeof executeJob>[0]): Promise<JobOutcome> {
+    const controller = new AbortController();
+    this.running = { id, controller };
+    await this.o.currentJob.write(id);
+    await this.enqueue({
+      kind: "start",
+      job_id: id,
+      body: { started_at: new Date().toISOString() },
+    });
+    const batcher = new LogBatcher({
+      redact: (text) => this.o.logger.redactor.redact(text),
+      deliver: (entries) => this.enqueue({ kind: "logs", job_id: id, body: { entries } }),
+    });
+    const progress = this.progressSender(id, controller);
+    // On a stop request the job gets a grace period, then is canceled.
+    const onStop = () => {
+      const grace = this.o.stopGraceMs ?? 30_000;
+      this.log.info(`stopping: job ${id} may run ${Math.round(grace / 1000)} s more`);
+      setTimeout(() => controller.abort(), grace).unref?.();
+    };
+    this.stop.signal.addEventListener("abort", onStop, { once: true });
+    let outcome: JobOutcome;
+    try {
+      outcome = await executeJob(
+        payload,
+        { log: (stream, message) => batcher.push(stream, message), progress: progress.report },
+        controller.signal,
+        { ...this.o.executor, borgs: this.o.borgs, paths: this.o.paths },
+      );
+    } finally {
+      this.stop.signal.removeEventListener("abort", onStop);
+      progress.close();
+      await batcher.flush();
+    }
+    await this.enqueue({ kind: outcome.kind, job_id: id, body: outcome.body } as OutboxItem);
+    await this.o.currentJob.write(undefined);
+    this.running = undefined;
+    this.log.info("job finished", { job: id, outcome: outcome.kind });
+    return outcome;
+  }
+
+  /** Sends the newest progress at most once a second; the answer can request a cancel. */
+  private progressSender(jobId: number, controller: AbortController) {
+    let latest: ProgressRequest | undefined;
+    let sending = false;
+    const send = async () => {
+      if (sending || !latest) return;
+      sending = true;
+      const report = latest;
+      latest = undefined;
+      try {
+        const answer = await this.o.client.progress(jobId, report);
+        if (answer.cancel_requested) this.cancel(jobId, "the hub asked to cancel");
+      } catch (error) {
+        this.handleError(error, "progress");
+      } finally {
+        sending = false;
+      }
+    };
+    const timer = setInterval(() => void send(), 1_000);
+    return {
+      report: (p: ProgressRequest) => {
+        latest = p;
+      },
+      close: () => {
+        clearInterval(timer);
+        void send();
+      },
+      controller,
+    };
+  }
+
+  private cancel(jobId: number, why: string): void {
+    if (this.running?.id === jobId && !this.running.controller.signal.aborted) {
+      this.log.info("canceling job", { job: jobId, why });
+      this.running.controller.abort();
+    }
+  }
+
+  private async runHeartbeats(): Promise<void> {
+    while (!this.stop.signal.aborted) {
+      await this.heartbeat();
+      await this.sleep(this.o.heartbeatIntervalSeconds * 1000, this.stop.signal);
+    }
+  }
+
+  async heartbeat(): Promise<void> {
+    const body: HeartbeatRequest = {
+      agent_id: this.o.agentId,
+      protocol_version: PROTOCOL_VERSION,
+      hostname: hostname(),
+      agent_version: this.o.agentVersion,
+      borg_versions: this.o.borgs.map((b) => ({
+        major: b.version.major,
+        version: b.version.raw,
+        path: b.path,
+      })),
+      capabilities: [...AGENT_CAPABILITIES],
+      running_job_ids: this.running ? [this.running.id] : [],
+      last_error: this.lastError,
+      ...(this.o.sshPublicKey ? { ssh_public_key: this.o.sshPublicKey } : {}),
+    };
+    try {
+      const answer = await this.o.client.heartbeat(body);
+      for (const id of answer.cancel_job_ids) this.cancel(id, "the hub asked to cancel");
+    } catch (error) {
+      this.handleError(error, "heartbeat");
+    }
+  }
+
+  private async enqueue(item: OutboxItem): Promise<void> {
+    await this.o.outbox.append(item);
+    this.senderWake();
+  }
+
+  /** One sender, in order, until stopped (or revoked). Waits for wake-ups or retries with backoff. */
+  private async runSender(): Promise<void> {
+    let attempt = 0;
+    for (;;) {
+      const wake = new Promise<void>((resolve) => {
+        this.senderWake = resolve;
+      });
+      const state = await this.sendPending();
+      if (state === "drained") {
+        attempt = 0;
+        for (const resolve of this.idleWaiters.splice(0)) resolve();
+      }
+      if (this.revoked || this.stop.signal.aborted) {
+        for (const resolve of this.idleWaiters.splice(0)) resolve();
+        return;
+      }
+      if (state === "drained") await wake;
+      else await Promise.race([this.sleep(backoffDelay(attempt++), this.stop.signal), wake]);
+    }
+  }
+
+  /** Sends queued items oldest first, stopping at the first that must be retried. */
+  private async sendPending(): Promise<"drained" | "blocked"> {
+    const pending = await this.o.outbox.pending((name, reason) =>
+      this.log.warn("skipping unreadable outbox item", { name, reason }),
+    );
+    for (const { id, item } of pending) {
+      if (this.revoked || (await this.deliver(item)) === "retry") return "blocked";
+      await this.o.outbox.remove(id);
+    }
+    return "drained";
+  }
+
+  private async deliver(item: OutboxItem): Promise<"done" | "retry"> {
+    const c = this.o.client;
+    try {
+      switch (item.kind) {
+        case "start": {
+          const answer = await c.start(item.job_id, item.body);
+          if (answer.cancel_requested) this.cancel(item.job_id, "the hub asked to cancel");
+          break;
+        }
+        case "logs": {
+          const answer = await c.logs(item.job_id, item.body.entries);
+          if (answer.cancel_requested) this.cancel(item.job_id, "the hub asked to cancel");
+          break;
+        }
+        case "complete":
+          await c.complete(item.job_id, item.body);
+          break;
+        case "fail":
+          await c.fail(item.job_id, item.body);
+          break;
+        case "canceled":
+          await c.canceled(item.job_id, item.body);
+          break;
+      }
+      return "done";
+    } catch (error) {
+      if (error instanceof HubRefused) {
+        this.log.warn(`the hub will not take this ${item.kind} upload; dropping it`, {
+          job: item.job_id,
+          status: error.status,
+          code: error.code,
+          reason: error.message,
+        });
+        if (error.status === 409 || error.status === 404) this.cancel(item.job_id, error.message);
+        return "done";
+      }
+      this.handleError(error, `upload ${item.kind}`);
+      return "retry";
+    }
+  }
+
+  /** Waits (bounded) until everything queued so far is delivered. */
+  private async drainOutbox(maxMs: number): Promise<void> {
+    const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.senderWake();
+    await Promise.race([idle, Bun.sleep(maxMs)]);
+  }
+
+  private handleError(error: unknown, what: string): "error" {
+    if (error instanceof AgentRejected) {
+      if (!this.revoked) this.log.error(error.message);
+      this.revoked = error.message;
+      this.running?.controller.abort();
+      this.stop.abort();
+    } else if (error instanceof HubUnavailable) {
+      this.lastError = error.message;
+      this.log.warn(`${what}: ${error.message}`);
+    } else if (error instanceof HubRefused) {
+      this.log.warn(`${what}: the hub refused: ${error.message}`, {
+        status: error.status,
+        code: error.code,
+      });
+    } else {
+      this.lastError = (error as Error).message;
+      this.log.error(`${what} failed`, { error: (error as Error).message });
+    }
+    return "error";
+  }
+
+  /** A job that was running when the agent stopped is reported, unless its result is already queued. */
+  private async recoverInterruptedJob(): Promise<void> {
+    const id = await this.o.currentJob.read();
+    if (id === undefined) return;
+    const queued = await this.o.outbox.pending();
+    const finished = queued.some(
+      (q) => q.item.job_id === id && ["complete", "fail", "canceled"].includes(q.item.kind),
+    );
+    if (!finished) {
+      await this.o.outbox.append({
+        kind: "fail",
+        job_id: id,
+        body: {
+          completed_at: new Date().toISOString(),
+          error_message:
+            "the agent stopped while this job was running (restart or crash); run it again",
+          return_code: null,
+        },
+      });
+      this.log.warn("reporting a job interrupted by an agent restart", { job: id });
+    }
+    await this.o.currentJob.write(undefined);
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * The agent against an in-process hub on 127.0.0.1, running the real borg on local temp
+ * repositories: enroll, back up, list, maintenance, cancel, hub outage, restart, revoke.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { existsSync, statSync } from "node:fs";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Job, JobLogsResponse, Machine } from "../../../src/shared/protocol/api.ts";
+import { enrollAgent, type TestAgentProcess, waitForJob } from "../../helpers/agent.ts";
+import { createTestHub } from "../../helpers/hub.ts";
+
+const PASSPHRASE = "agent-integration-passphrase";
+const hub = createTestHub();
+let server: ReturnType<typeof hub.serve>;
+let admin: string;
+let agent: TestAgentProcess;
+let running: ReturnType<TestAgentProcess["start"]>;
+let sources: string;
+
+beforeAll(async () => {
+  server = hub.serve();
+  admin = await hub.login();
+  agent = await enrollAgent(hub, server.url, admin);
+  sources = join(agent.dir, "sources");
+  await mkdir(join(sources, "docs"), { recursive: true });
+  for (let i = 0; i < 20; i++)
+    await writeFile(join(sources, "docs", `file-${i}.txt`), `document ${i}\n`.repeat(500));
+  running = agent.start();
+});
+afterAll(async () => {
+  await running?.stop();
+  server.stop();
+  hub.close();
+  await rm(agent.dir, { recursive: true, force: true });
+});
+
+async function createRepository(name: string, extra: Record<string, unknown> = {}) {
+  const machine = (await hub.request("GET", "/api/managed-machines", { token: admin }))
+    .body as Machine[];
+  const response = await hub.request("POST", "/api/repositories", {
+    token: admin,
+    body: {
+      name,
+      agent_machine_id: machine[0]?.id,
+      location: join(agent.dir, "repos", name),
+      passphrase: PASSPHRASE,
+      source_paths: [sources],
+      ...extra,
+    },
+  });
+  expect(response.status).toBe(201);
+  return (response.body as { id: number }).id;
+}
+
+async function runJob(repositoryId: number, action: string, body: unknown = {}) {
+  const queued = await hub.request("POST", `/api/repositories/${repositoryId}/${action}`, {
+    token: admin,
+    body,
+  });
+  expect(queued.status).toBe(202);
+  return waitForJob(hub, admin, (queued.body as { job_id: number }).job_id);
+}
+
+describe("agent with a real hub and real borg", () => {
+  test("registration stored a private config and an SSH key; the machine comes online", async () => {
+    expect(statSync(agent.configPath).mode & 0o777).toBe(0o600);
+    expect(statSync(agent.agent.paths.sshKey).mode & 0o777).toBe(0o600);
+    for (let i = 0; i < 50; i++) {
+      const machines = (await hub.request("GET", "/api/managed-machines", { token: admin }))
+        .body as Machine[];
+      if (machines[0]?.status === "online") break;
+      await Bun.sleep(100);
+    }
+    const [machine] = Machine.array().parse(
+      (await hub.request("GET", "/api/managed-machines", { token: admin })).body,
+    );
+    expect(machine?.status).toBe("online");
+    expect(machine?.ssh_public_key).toMatch(/^ssh-ed25519 /);
+    expect(machine?.borg_versions[0]?.version).toMatch(/^\d+\.\d+/);
+  });
+
+  test("init, back up, list archives: jobs complete with stats, progress and logs", async () => {
+    const id = await createRepository("laptop");
+    expect((await runJob(id, "init")).status).toBe("completed");
+    const backup = Job.parse(await runJob(id, "backup"));
+    expect(backup.status).toBe("completed");
+    expect(backup.result?.archive_name).toMatch(/-/);
+    expect(backup.result?.stats?.nfiles).toBe(20);
+    expect(backup.progress.progress_percent).toBe(100);
+    const list = await runJob(id, "list");
+    expect(list.status).toBe("completed");
+    const archives = (
+      await hub.request("GET", `/api/repositories/${id}/archives`, { token: admin })
+    ).body as {
+      archives: { name: string }[];
+    };
+    expect(archives.archives.map((a) => a.name)).toEqual([backup.result?.archive_name as string]);
+    const repo = (await hub.request("GET", `/api/repositories/${id}`, { token: admin })).body as {
+      last_backup_at: string | null;
+    };
+    expect(repo.last_backup_at).not.toBeNull();
+    // The passphrase reached borg and nothing else.
+    expect(agent.logLines.join("\n")).not.toContain(PASSPHRASE);
+    const logs = JobLogsResponse.parse(
+      (await hub.request("GET", `/api/jobs/${backup.id}/logs`, { token: admin })).body,
+    );
+    expect(JSON.stringify(logs)).not.toContain(PASSPHRASE);
+  });
+
+  test("prune, check and compact run to completion", async () => {
+    const id = await createRepository("maintained");
+    await runJob(id, "init");
+    await runJob(id, "backup");
+    await runJob(id, "backup");
+    expect((await runJob(id, "prune", { keep_daily: 1 })).status).toBe("completed");
+    expect((await runJob(id, "check", {})).status).toBe("completed");
+    expect((await runJob(id, "compact")).status).toBe("completed");
+    await runJob(id, "list");
+    const archives = (
+      await hub.request("GET", `/api/repositories/${id}/archives`, { token: admin })
+    ).body as {
+      archives: unknown[];
+    };
+    expect(archives.archives).toHaveLength(1);
+  });
+
+  test("a wrong passphrase fails the job with borg's message, without the passphrase", async () => {
+    const id = await createRepository("wrong-pass");
+    await runJob(id, "init");
+    await hub.request("PATCH", `/api/repositories/${id}`, {
+      token: admin,
+      body: { passphrase: "not-the-right-one" },
+    });
+    const failed = await runJob(id, "backup");
+    expect(failed.status).toBe("failed");
+    expect(failed.error_message).toMatch(/passphrase/i);
+    expect(failed.error_message).not.toContain("not-the-right-one");
+  });
+
+  test("canceling a slow backup ends canceled, and borg leaves no lock behind", async () => {
+    const slow = join(agent.dir, "slow-sources");
+    await mkdir(slow, { recursive: true });
+    // Random data compressed at zstd level 19 makes borg slow enough to cancel mid-way;
+    // many small files, because on SIGINT borg 1.2 first finishes the file it is reading.
+    for (let i = 0; i < 48; i++) {
+      await writeFile(join(slow, `random-${i}.bin`), randomBytes(1024 * 1024));
+    }
+    const id = await createRepository("slow", { source_paths: [slow], compression: "zstd,19" });
+    await runJob(id, "init");
+    const queued = await hub.request("POST", `/api/repositories/${id}/backup`, { token: admin });
+    const jobId = (queued.body as { job_id: number }).job_id;
+    await waitForJob(
+      hub,
+      admin,
+      jobId,
+      (job) => job.status === "running" && (job.progress.original_size ?? 0) > 0,
+    );
+    expect((await hub.request("POST", `/api/jobs/${jobId}/cancel`, { token: admin })).status).toBe(
+      202,
+    );
+    const canceled = await waitForJob(hub, admin, jobId);
+    expect(canceled.status).toBe("canceled");
+    // Cooperative: borg stopped on SIGINT (exit 2), not on the SIGTERM that follows a grace period.
+    expect(canceled.return_code).toBe(2);
+    const repoDir = join(agent.dir, "repos", "slow");
+    expect(existsSync(join(repoDir, "lock.exclusive"))).toBe(false);
+    expect(existsSync(join(repoDir, "lock.roster"))).toBe(false);
+    // The repository still works.
+    expect((await runJob(id, "check", {})).status).toBe("completed");
+  });
+
+  test("a hub outage during a backup loses no log line: the outbox delivers after", async () => {
+    const id = await createRepository("outage");
+    await runJob(id, "init");
+    const queued = await hub.request("POST", `/api/repositories/${id}/backup`, { token: admin });
+    const jobId = (queued.body as { job_id: number }).job_id;
+    await waitForJob(
+      hub,
+      admin,
+      jobId,
+      (job) => job.status !== "queued" && job.status !== "claimed",
+    );
+    server.stop();
+    // The backup finishes while the hub is away; its start/logs/result wait on disk.
+    for (let i = 0; i < 100; i++) {
+      const pending = await readdir(agent.agent.paths.outboxDir).catch(() => []);
+      if (
+        pending.some((name) => name.endsWith(".json")) &&
+        !existsSync(agent.agent.paths.currentJobFile)
+      )
+        break;
+      await Bun.sleep(100);
+    }
+    server = hub.serve(server.port);
+    const done = await waitForJob(hub, admin, jobId);
+    expect({ status: done.status, error: done.error_message }).toEqual({
+      status: "completed",
+      error: null,
+    });
+    const logs = JobLogsResponse.parse(
+      (await hub.request("GET", `/api/jobs/${jobId}/logs`, { token: admin })).body,
+    );
+    expect(logs.logs.map((l) => l.sequence)).toEqual(logs.logs.map((_, i) => i));
+  });
+
+  test("a restarted agent keeps its identity and reports a job it was running as interrupted", async () => {
+    await running.stop();
+    const before = await readFile(agent.configPath, "utf8");
+    // Pretend the agent died during job N: the restart reports it instead of waiting for the lease.
+    const id = await createRepository("interrupted");
+    const queued = await hub.request("POST", `/api/repositories/${id}/compact`, { token: admin });
+    const jobId = (queued.body as { job_id: number }).job_id;
+    await hub.request("POST", `/api/agents/jobs/${jobId}/claim`, {
+      agentToken: agent.agent.config.agent_token,
+      body: {},
+    });
+    await writeFile(agent.agent.paths.currentJobFile, JSON.stringify({ job_id: jobId }), {
+      mode: 0o600,
+    });
+    await agent.restart();
+    running = agent.start();
+    const interrupted = await waitForJob(hub, admin, jobId);
+    expect(interrupted.status).toBe("failed");
+    expect(interrupted.error_message).toContain("agent stopped");
+    expect(await readFile(agent.configPath, "utf8")).toBe(before);
+    const machines = (await hub.request("GET", "/api/managed-machines", { token: admin }))
+      .body as Machine[];
+    expect(machines).toHaveLength(1);
+  });
+
+  test("revocation stops the agent with a clear message", async () => {
+    const [machine] = (await hub.request("GET", "/api/managed-machines", { token: admin }))
+      .body as Machine[];
+    await hub.request("POST", `/api/managed-machines/${machine?.id}/revoke`, { token: admin });
+    const outcome = await running.done;
+    expect(outcome.stopped).toBe("revoked");
+    expect(outcome.stopped === "revoked" ? outcome.message : "").toContain("revoked or disabled");
+  });
+});
