@@ -82,7 +82,7 @@ export class AgentRuntime {
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 
   constructor(private readonly o: AgentRuntimeOptions) {
-    this.log = o.logger.child("agent");
+    this.log = o.logger;
     this.sleep = o.sleep ?? abortableSleep;
   }
 
@@ -338,6 +338,8 @@ export class AgentRuntime {
   }
 
   private handleError(error: unknown, what: string): "error" {
+    // A request cut short by our own stop is not a problem worth a line.
+    if (this.stop.signal.aborted && error instanceof HubUnavailable) return "error";
     if (error instanceof AgentRejected) {
       if (!this.revoked) this.log.error(error.message);
       this.revoked = error.message;
