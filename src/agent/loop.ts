@@ -16,7 +16,11 @@
 import { hostname } from "node:os";
 import type { DetectedBorg } from "../borg/run.ts";
 import type { Logger } from "../shared/log.ts";
-import type { HeartbeatRequest, ProgressRequest } from "../shared/protocol/agent.ts";
+import {
+  type HeartbeatRequest,
+  JOB_KINDS,
+  type ProgressRequest,
+} from "../shared/protocol/agent.ts";
 import { PROTOCOL_VERSION } from "../shared/protocol/version.ts";
 import { backoffDelay } from "./backoff.ts";
 import { AgentRejected, type HubClient, HubRefused, HubUnavailable } from "./client.ts";
@@ -25,18 +29,8 @@ import { LogBatcher } from "./log-batcher.ts";
 import type { Outbox, OutboxItem } from "./outbox.ts";
 import type { AgentPaths } from "./state.ts";
 
-export const AGENT_CAPABILITIES = [
-  "repo.init",
-  "backup.create",
-  "backup.cancel",
-  "repo.prune",
-  "repo.compact",
-  "repo.check",
-  "repo.break_lock",
-  "archive.list",
-  "repo.info",
-  "logs.stream",
-] as const;
+/** Every job kind, plus cooperative cancel and log streaming. */
+export const AGENT_CAPABILITIES = [...JOB_KINDS, "backup.cancel", "logs.stream"] as const;
 
 export interface AgentRuntimeOptions {
   agentId: string;

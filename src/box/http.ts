@@ -23,6 +23,7 @@ import {
   PruneRequest,
 } from "../shared/protocol/box.ts";
 import { secureEqual } from "../shared/secure-compare.ts";
+import { validationError } from "../shared/validation-error.ts";
 import type { BoxJob, JobEvent, JobRegistry } from "./jobs.ts";
 import type { Maintenance } from "./maintenance.ts";
 import type { RepoService } from "./repo-service.ts";

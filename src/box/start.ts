@@ -9,6 +9,7 @@ import { buildInfo } from "../shared/build-info.ts";
 import { displayUrl } from "../shared/config/addr.ts";
 import type { BoxConfig } from "../shared/config/box.ts";
 import { FailureThrottle } from "../shared/failure-throttle.ts";
+import { stopOnSignals } from "../shared/lifecycle.ts";
 import type { Logger } from "../shared/log.ts";
 import { currentUserName } from "../shared/user.ts";
 import { AuthorizedKeysFile } from "./authorized-keys.ts";
@@ -122,30 +123,12 @@ export async function startBox(config: BoxConfig, deps: { logger: Logger }): Pro
     borg: borg ? `${borg.version.raw} (${borg.path})` : "not found",
   });
 
-  let resolveStopped: () => void = () => {};
-  const stopped = new Promise<void>((resolve) => {
-    resolveStopped = resolve;
+  const { stop, stopped } = stopOnSignals(logger, async () => {
+    facts.stop();
+    // Stop listening first, then end the jobs; open streams end with their jobs.
+    const closing = server.stop(true);
+    await jobs.stopAll();
+    await closing;
   });
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      process.off("SIGTERM", onSignal);
-      process.off("SIGINT", onSignal);
-      facts.stop();
-      // Stop listening first, then end the jobs; open streams end with their jobs.
-      const closing = server.stop(true);
-      await jobs.stopAll();
-      await closing;
-      logger.info("stopped");
-      resolveStopped();
-    })();
-    return stopping;
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
-    logger.info(`received ${signal}, stopping`);
-    void stop();
-  };
-  process.on("SIGTERM", onSignal);
-  process.on("SIGINT", onSignal);
   return { url, stop, stopped };
 }

@@ -10,6 +10,7 @@ import { buildInfo } from "../shared/build-info.ts";
 import { displayUrl } from "../shared/config/addr.ts";
 import type { HubConfig } from "../shared/config/hub.ts";
 import { FailureThrottle } from "../shared/failure-throttle.ts";
+import { stopOnSignals } from "../shared/lifecycle.ts";
 import type { Logger } from "../shared/log.ts";
 import { createApp } from "./app.ts";
 import { openDatabase } from "./db/client.ts";
@@ -95,31 +96,13 @@ export async function startHub(
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
   void sweep();
 
-  let resolveStopped: () => void = () => {};
-  const stopped = new Promise<void>((resolve) => {
-    resolveStopped = resolve;
+  const { stop, stopped } = stopOnSignals(logger, async () => {
+    clearInterval(timer);
+    const closing = server.stop();
+    deps.notifier.notifyAll(); // long polls answer now instead of holding shutdown
+    await Promise.race([closing, Bun.sleep(5_000)]);
+    await server.stop(true);
+    database.close();
   });
-  let stopping: Promise<void> | undefined;
-  const stop = () => {
-    stopping ??= (async () => {
-      process.off("SIGTERM", onSignal);
-      process.off("SIGINT", onSignal);
-      clearInterval(timer);
-      const closing = server.stop();
-      deps.notifier.notifyAll(); // long polls answer now instead of holding shutdown
-      await Promise.race([closing, Bun.sleep(5_000)]);
-      await server.stop(true);
-      database.close();
-      logger.info("stopped");
-      resolveStopped();
-    })();
-    return stopping;
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
-    logger.info(`received ${signal}, stopping`);
-    void stop();
-  };
-  process.on("SIGTERM", onSignal);
-  process.on("SIGINT", onSignal);
   return { url, deps, stop, stopped };
 }

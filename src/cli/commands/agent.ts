@@ -3,9 +3,10 @@ import { homedir } from "node:os";
 import { type ArgsDef, defineCommand } from "citty";
 import { defaultConfigPath, defaultStateDir } from "../../agent/state.ts";
 import { buildInfo } from "../../shared/build-info.ts";
-import { colorWanted, createLogger } from "../../shared/log.ts";
+import type { LogLevel } from "../../shared/log.ts";
 import { logLevelArg } from "../args.ts";
 import { UsageError, UserError } from "../errors.ts";
+import { commandLogger } from "../logger.ts";
 
 const platform = () => ({
   env: process.env,
@@ -26,14 +27,8 @@ const common = {
 } as const satisfies ArgsDef;
 
 function env(args: { "log-level"?: string }) {
-  const logger = createLogger({
-    level:
-      (args["log-level"] as "info" | undefined) ??
-      (process.env.BORGCTL_LOG_LEVEL as "info" | undefined) ??
-      "info",
-    color: colorWanted(process.env, Boolean(process.stderr.isTTY)),
-    tag: "agent",
-  });
+  const level = (args["log-level"] ?? process.env.BORGCTL_LOG_LEVEL ?? "info") as LogLevel;
+  const logger = commandLogger(level, "agent");
   return { env: process.env, logger, version: buildInfo().version };
 }
 

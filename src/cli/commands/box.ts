@@ -3,8 +3,8 @@ import { homedir } from "node:os";
 import { defineCommand } from "citty";
 import { BOX_CONFIG_FIELDS, boxConfigSchema } from "../../shared/config/box.ts";
 import { loadConfig } from "../../shared/config/load.ts";
-import { colorWanted, createLogger } from "../../shared/log.ts";
 import { configArg, logLevelArg } from "../args.ts";
+import { commandLogger } from "../logger.ts";
 
 export default defineCommand({
   meta: {
@@ -56,11 +56,7 @@ export default defineCommand({
       env: process.env,
       flags: args,
     });
-    const logger = createLogger({
-      level: config.log_level,
-      color: colorWanted(process.env, Boolean(process.stderr.isTTY)),
-      tag: "box",
-    });
+    const logger = commandLogger(config.log_level, "box");
     logger.redactor.add(config.token);
     const { startBox } = await import("../../box/start.ts");
     const box = await startBox(config, { logger });

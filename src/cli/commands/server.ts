@@ -4,8 +4,8 @@ import { defineCommand } from "citty";
 import { defaultDataDir } from "../../shared/config/common.ts";
 import { HUB_CONFIG_FIELDS, hubConfigSchema } from "../../shared/config/hub.ts";
 import { loadConfig } from "../../shared/config/load.ts";
-import { colorWanted, createLogger } from "../../shared/log.ts";
 import { configArg, logLevelArg } from "../args.ts";
+import { commandLogger } from "../logger.ts";
 
 export default defineCommand({
   meta: {
@@ -56,11 +56,7 @@ export default defineCommand({
         flags: args,
       },
     );
-    const logger = createLogger({
-      level: config.log_level,
-      color: colorWanted(process.env, Boolean(process.stderr.isTTY)),
-      tag: "hub",
-    });
+    const logger = commandLogger(config.log_level, "hub");
     logger.redactor.add(config.admin_password);
     logger.redactor.add(config.secret_key);
     const { startHub } = await import("../../server/start.ts");

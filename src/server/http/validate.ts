@@ -3,6 +3,7 @@ import { zValidator } from "@hono/zod-validator";
 import type { ValidationTargets } from "hono";
 import type { z } from "zod";
 import { AppError } from "../../shared/errors.ts";
+import { validationError } from "../../shared/validation-error.ts";
 
 export const validate = <S extends z.ZodType, T extends keyof ValidationTargets>(
   target: T,
