@@ -13,12 +13,16 @@ import { hostBinary } from "../helpers/binary.ts";
 const PASSWORD = "e2e-admin-password-123";
 let binary: string;
 let dir: string;
+/** Every hub started, so a failing test cannot leave one running. */
+const running: SpawnedProcess[] = [];
 
 beforeAll(async () => {
   binary = await hostBinary();
   dir = await mkdtemp(join(tmpdir(), "borgctl-hub-e2e-"));
 });
 afterAll(async () => {
+  for (const proc of running) proc.cancel();
+  await Promise.all(running.map((p) => p.done));
   await rm(dir, { recursive: true, force: true });
 });
 
@@ -44,6 +48,7 @@ async function startHub(dataDir: string, env: Record<string, string> = {}): Prom
       if (url) listening.resolve(url);
     },
   });
+  running.push(proc);
   const url = await Promise.race([
     listening.promise,
     proc.done.then((r) => {

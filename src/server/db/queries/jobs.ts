@@ -101,6 +101,16 @@ const owned = (id: number, agentMachineId: number) =>
 const held = inArray(jobs.status, [...HELD_JOB_STATUSES]);
 
 export function jobQueries(db: Db) {
+  // Every poll runs this; prepared once (see machines.ts for the measured difference).
+  const queuedFor = db
+    .select()
+    .from(jobs)
+    .where(
+      and(eq(jobs.agentMachineId, sql.placeholder("agentMachineId")), eq(jobs.status, "queued")),
+    )
+    .orderBy(asc(jobs.id))
+    .limit(sql.placeholder("limit"))
+    .prepare();
   return {
     /**
      * Queues a job and stores its payload (which names the new id) in one IMMEDIATE
@@ -192,15 +202,7 @@ export function jobQueries(db: Db) {
 
     /** An agent's queued jobs, oldest first. */
     async queuedFor(agentMachineId: number, limit: number): Promise<JobRow[]> {
-      return rowsOf(
-        db
-          .select()
-          .from(jobs)
-          .where(and(eq(jobs.agentMachineId, agentMachineId), eq(jobs.status, "queued")))
-          .orderBy(asc(jobs.id))
-          .limit(limit)
-          .all(),
-      );
+      return rowsOf(queuedFor.all({ agentMachineId, limit }));
     },
 
     /** queued → claimed, for its own agent only. */
