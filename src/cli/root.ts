@@ -89,6 +89,11 @@ async function dispatch(argv: readonly string[], io: Io): Promise<number> {
       return 0;
     }
     if (subIndex === -1) {
+      // A command that runs by itself and also has subcommands (e.g. `box` and `box service`).
+      if (cmd.run) {
+        await runCommand({ ...cmd, subCommands: undefined }, { rawArgs: [...tokens] });
+        return 0;
+      }
       if (cmd === rootCommand && levelTokens.some((t) => t === "--version" || t === "-v")) {
         io.out(versionLine());
         return 0;
