@@ -7,7 +7,7 @@ import { statSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type SpawnedProcess, spawnProcess } from "../../src/shared/process/spawn.ts";
+import { runProcess, type SpawnedProcess, spawnProcess } from "../../src/shared/process/spawn.ts";
 import { hostBinary } from "../helpers/binary.ts";
 
 const PASSWORD = "e2e-admin-password-123";
@@ -33,18 +33,22 @@ interface Hub {
   stderr: string[];
 }
 
-async function startHub(dataDir: string, env: Record<string, string> = {}): Promise<Hub> {
+async function startHub(
+  dataDir: string,
+  env: Record<string, string> = {},
+  extraArgs: string[] = [],
+): Promise<Hub> {
   const stdout: string[] = [];
   const stderr: string[] = [];
   const listening = Promise.withResolvers<string>();
   const proc = spawnProcess({
-    argv: [binary, "server", "--addr", "127.0.0.1:0", "--data-dir", dataDir],
+    argv: [binary, "server", "--addr", "127.0.0.1:0", "--data-dir", dataDir, ...extraArgs],
     cwd: "/",
     env: { NO_COLOR: "1", HOME: dir, ...env },
     onStdoutLine: (line) => stdout.push(line),
     onStderrLine: (line) => {
       stderr.push(line);
-      const url = /listening on (http:\/\/\S+)/.exec(line)?.[1];
+      const url = /listening on (https?:\/\/\S+)/.exec(line)?.[1];
       if (url) listening.resolve(url);
     },
   });
@@ -106,5 +110,48 @@ describe("compiled hub", () => {
     ).json()) as unknown[];
     expect(users).toHaveLength(1);
     await Promise.all([stop(a), stop(b)]);
+  });
+
+  test("--tls-cert/--tls-key serve HTTPS, and the session cookie is Secure", async () => {
+    const cert = join(dir, "cert.pem");
+    const key = join(dir, "key.pem");
+    const made = await runProcess({
+      argv: [
+        "openssl",
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        cert,
+        "-days",
+        "1",
+        "-subj",
+        "/CN=127.0.0.1",
+      ],
+      stderrTailLines: 5,
+    });
+    expect(made.exitCode).toBe(0);
+    const hub = await startHub(join(dir, "tls"), { BORGCTL_ADMIN_PASSWORD: PASSWORD }, [
+      "--tls-cert",
+      cert,
+      "--tls-key",
+      key,
+    ]);
+    expect(hub.url).toStartWith("https://");
+    const response = await fetch(`${hub.url}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "admin", password: PASSWORD }),
+      tls: { rejectUnauthorized: false },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("set-cookie")).toContain("Secure");
+    await stop(hub);
   });
 });
