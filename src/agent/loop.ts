@@ -47,6 +47,8 @@ export interface AgentRuntimeOptions {
   /** How long a running job may go on after a stop request before it is canceled. */
   stopGraceMs?: number;
   currentJob: { read(): Promise<number | undefined>; write(id: number | undefined): Promise<void> };
+  /** Also shows progress locally (`agent once` on a terminal). */
+  onProgress?: (jobId: number, progress: ProgressRequest) => void;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
@@ -198,6 +200,7 @@ export class AgentRuntime {
     return {
       report: (p: ProgressRequest) => {
         latest = p;
+        this.o.onProgress?.(jobId, p);
       },
       close: () => {
         clearInterval(timer);

@@ -13,7 +13,7 @@ import { runProcess } from "../shared/process/spawn.ts";
 import { PROTOCOL_VERSION } from "../shared/protocol/version.ts";
 import { findBorgBinaries } from "./borg-binaries.ts";
 import { assertTransportAllowed, HubClient } from "./client.ts";
-import { AGENT_CAPABILITIES, AgentRuntime } from "./loop.ts";
+import { AGENT_CAPABILITIES, AgentRuntime, type AgentRuntimeOptions } from "./loop.ts";
 import { Outbox } from "./outbox.ts";
 import { AgentSecrets } from "./secrets.ts";
 import {
@@ -136,7 +136,11 @@ export async function registerAgent(
   return config;
 }
 
-export async function createRuntime(agent: LoadedAgent, e: AgentEnv): Promise<AgentRuntime> {
+export async function createRuntime(
+  agent: LoadedAgent,
+  e: AgentEnv,
+  options: Pick<AgentRuntimeOptions, "onProgress"> = {},
+): Promise<AgentRuntime> {
   const borgs = await findBorgBinaries(e.env.PATH);
   if (borgs.length === 0)
     e.logger.warn("no borg binary found: jobs will fail until borg is installed");
@@ -164,6 +168,7 @@ export async function createRuntime(agent: LoadedAgent, e: AgentEnv): Promise<Ag
         return () => e.logger.redactor.remove(secret);
       },
     },
+    ...options,
     currentJob: {
       read: async () => {
         const text = await readFile(agent.paths.currentJobFile, "utf8").catch(() => undefined);

@@ -204,8 +204,17 @@ const once = defineCommand({
       throw new UsageError("--wait must be 0 to 30 seconds");
     const { loadAgent, createRuntime } = await import("../../agent/start.ts");
     const agent = await guarded(() => loadAgent(configPath(args), e));
-    const runtime = await createRuntime(agent, e);
+    // On a terminal, a live progress line; never in JSON mode or when piped.
+    const live = Boolean(process.stderr.isTTY) && !args.json;
+    const { progressLine } = await import("../progress-line.ts");
+    const runtime = await createRuntime(agent, e, {
+      onProgress: live
+        ? (_id, p) =>
+            process.stderr.write(`\r\x1b[2K${progressLine(p, (process.stderr.columns ?? 100) - 1)}`)
+        : undefined,
+    });
     const outcome = await guarded(() => runtime.once(wait));
+    if (live) process.stderr.write("\n");
     if (!outcome) {
       print(args.json, { job: null }, "No job was waiting.");
       return;
