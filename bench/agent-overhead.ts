@@ -27,11 +27,11 @@
  * finished" log lines (same machine, same clock), and borg's own archive `duration` shows
  * how much of each run is borg inside the archive vs process start-up and commit.
  * Idle agent RSS is VmRSS from /proc after ~3 s idle before the first job and after the
- * last one. Not a test: prints tables. Takes ~45 s at the defaults on 2 cores.
+ * last one. Not a test: prints tables. Takes ~1.5 min at the defaults on 2 cores.
  *
- * Noise: on the 2-core VM this was written on, borg alone varied 2.6–3.7 s between
- * identical runs, so at 3 rounds the ratio moved by ±0.1 between whole bench runs;
- * BENCH_ROUNDS=9 (~1.5 min) gives a steadier number.
+ * Noise: on the 2-core VM this was written on, borg alone varied 2.4–4.0 s between
+ * identical runs; at 3 rounds the ratio moved by ±0.1 between whole bench runs, hence
+ * the default of 9 rounds (BENCH_ROUNDS).
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from "node:fs/promises";
