@@ -1,7 +1,7 @@
 /**
- * Agent machines: registration with an enrollment token, heartbeats (facts, status,
- * lease renewal, cancel requests), unregistering, the admin actions (rename/label,
- * disable, enable, revoke, delete) and the offline sweep.
+ * Agent machines, the agent's side: registration with an enrollment token, heartbeats
+ * (facts, status, lease renewal, cancel requests) and unregistering. The admin actions
+ * and the offline sweep are in services/machines.ts.
  *
  * Status machine (every change is one guarded UPDATE, audited):
  *   register → pending;  heartbeat: pending|offline → online;  sweep: online → offline
@@ -17,6 +17,7 @@ import type { HubDeps } from "../deps.ts";
 import type { AgentPrincipal, Principal } from "../http/context.ts";
 import { agentActor, audit, userActor } from "./audit.ts";
 import { enrollmentRefusalReason } from "./enrollment.ts";
+import { cancelQueuedJobs } from "./machines.ts";
 import { toIso } from "./time.ts";
 import { hashToken, newPublicId, newToken, tokenKind } from "./tokens.ts";
 
@@ -25,7 +26,6 @@ export const ENROLLMENT_REFUSED =
   "enrollment token is unknown, expired, revoked or already used; create a new one";
 
 /** The error_message of queued jobs canceled because their agent left for good. */
-const REVOKED_JOB_MESSAGE = "agent revoked";
 const UNREGISTERED_JOB_MESSAGE = "agent unregistered";
 
 /**
@@ -197,219 +197,4 @@ export async function unregisterAgent(
     ip,
     details: { canceled_job_ids: canceledJobIds },
   });
-}
-
-// --- user side: read, update, disable/enable/revoke, delete ---------------------------
-
-export async function getMachine(deps: HubDeps, id: number): Promise<MachineRow> {
-  const machine = await deps.store.machines.byId(id);
-  if (!machine) throw new AppError("not_found", `no machine ${id}`);
-  return machine;
-}
-
-export async function updateMachine(
-  deps: HubDeps,
-  actor: Principal,
-  id: number,
-  request: { name?: string; labels?: Record<string, string> },
-  ip?: string,
-): Promise<MachineRow> {
-  const updated = await deps.store.machines.update(
-    id,
-    { name: request.name, labels: request.labels },
-    deps.clock(),
-  );
-  if (!updated) throw new AppError("not_found", `no machine ${id}`);
-  await audit(deps, {
-    actor: userActor(actor),
-    action: "agent.update",
-    target: `machine:${id}`,
-    ip,
-    details: {
-      name: request.name,
-      labels: request.labels === undefined ? undefined : Object.keys(request.labels),
-    },
-  });
-  return updated;
-}
-
-interface StatusChange {
-  from: readonly MachineStatus[];
-  to: MachineStatus;
-  /** Says the fix when the machine is in a status this change can't start from. */
-  refusal: (current: MachineStatus) => string;
-}
-
-/**
- * Moves a machine to `change.to` with a compare-and-set on the status it was read with,
- * so the caller's audit names the real `from`. Already there: a no-op (`from` undefined);
- * a status outside `change.from`: 409.
- */
-async function changeStatus(
-  deps: HubDeps,
-  id: number,
-  change: StatusChange,
-): Promise<{ machine: MachineRow; from?: MachineStatus }> {
-  // A lost compare-and-set means someone else changed the status meanwhile: look again.
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const current = await getMachine(deps, id);
-    if (current.status === change.to) return { machine: current };
-    if (!change.from.includes(current.status)) {
-      throw new AppError("conflict", change.refusal(current.status));
-    }
-    const machine = await deps.store.machines.transition(
-      id,
-      [current.status],
-      change.to,
-      deps.clock(),
-    );
-    if (machine) {
-      // A long poll held by a machine that may no longer act returns now, so its next
-      // request meets the refusal instead of waiting out the poll.
-      if (change.to === "disabled" || change.to === "revoked") deps.notifier.notify(id);
-      return { machine, from: current.status };
-    }
-  }
-  throw new AppError("conflict", `machine ${id} is changing status; try again`);
-}
-
-/** Refuses the credential at once; queued jobs stay queued until the machine is enabled. */
-export async function disableMachine(
-  deps: HubDeps,
-  actor: Principal,
-  id: number,
-  ip?: string,
-): Promise<MachineRow> {
-  const { machine, from } = await changeStatus(deps, id, {
-    from: RUNTIME_STATUSES,
-    to: "disabled",
-    refusal: (s) => `machine ${id} is ${s} and cannot be disabled`,
-  });
-  if (from) {
-    await audit(deps, {
-      actor: userActor(actor),
-      action: "agent.disable",
-      target: `machine:${id}`,
-      ip,
-      details: { from, to: "disabled" },
-    });
-  }
-  return machine;
-}
-
-/** disabled → offline: the machine's next heartbeat brings it online. */
-export async function enableMachine(
-  deps: HubDeps,
-  actor: Principal,
-  id: number,
-  ip?: string,
-): Promise<MachineRow> {
-  const current = await getMachine(deps, id);
-  // Already allowed to act: nothing to enable.
-  if (RUNTIME_STATUSES.includes(current.status)) return current;
-  const { machine, from } = await changeStatus(deps, id, {
-    from: ["disabled"],
-    to: "offline",
-    refusal: (s) =>
-      s === "revoked"
-        ? `machine ${id} is revoked for good; register the agent again with a new enrollment token`
-        : `machine ${id} is ${s} and cannot be enabled`,
-  });
-  if (from) {
-    await audit(deps, {
-      actor: userActor(actor),
-      action: "agent.enable",
-      target: `machine:${id}`,
-      ip,
-      details: { from, to: "offline" },
-    });
-  }
-  return machine;
-}
-
-/**
- * Revokes the machine for good and cancels its queued jobs. Claimed or running jobs are
- * left to the job lifecycle: the agent can no longer renew their leases.
- */
-export async function revokeMachine(
-  deps: HubDeps,
-  actor: Principal,
-  id: number,
-  ip?: string,
-): Promise<MachineRow> {
-  const { machine, from } = await changeStatus(deps, id, {
-    from: ["pending", "online", "offline", "disabled"],
-    to: "revoked",
-    refusal: (s) => `machine ${id} is ${s} and cannot be revoked`,
-  });
-  if (from) {
-    const canceledJobIds = await cancelQueuedJobs(deps, id, REVOKED_JOB_MESSAGE);
-    await audit(deps, {
-      actor: userActor(actor),
-      action: "agent.revoke",
-      target: `machine:${id}`,
-      ip,
-      details: { from, to: "revoked", canceled_job_ids: canceledJobIds },
-    });
-  }
-  return machine;
-}
-
-export async function deleteMachine(
-  deps: HubDeps,
-  actor: Principal,
-  id: number,
-  ip?: string,
-): Promise<void> {
-  const removal = await deps.store.machines.removeUnreferenced(id);
-  if (removal.outcome === "not_found") throw new AppError("not_found", `no machine ${id}`);
-  if (removal.outcome === "referenced") {
-    const n = removal.repositories;
-    throw new AppError(
-      "conflict",
-      `machine ${id} is used by ${n} ${n === 1 ? "repository" : "repositories"}; delete ${n === 1 ? "it" : "them"} first`,
-      { repositories: n },
-    );
-  }
-  await audit(deps, {
-    actor: userActor(actor),
-    action: "agent.delete",
-    target: `machine:${id}`,
-    ip,
-  });
-}
-
-async function cancelQueuedJobs(
-  deps: HubDeps,
-  machineId: number,
-  message: string,
-): Promise<number[]> {
-  const ids = await deps.store.machines.cancelQueuedJobs(machineId, message, deps.clock());
-  for (const jobId of ids)
-    deps.events.publish(jobId, { type: "status", data: { status: "canceled" } });
-  return ids;
-}
-
-// --- the offline sweep ------------------------------------------------------------------
-
-/**
- * Marks online machines not heard from for settings.offlineAfterMs offline, one audit
- * event each. The composition root calls this on a timer; tests call it after tick().
- */
-export async function sweepOfflineAgents(deps: HubDeps): Promise<MachineRow[]> {
-  const now = deps.clock();
-  const stale = await deps.store.machines.markStaleOffline(now - deps.settings.offlineAfterMs, now);
-  for (const machine of stale) {
-    await audit(deps, {
-      actor: "system",
-      action: "agent.status",
-      target: `machine:${machine.id}`,
-      details: {
-        from: "online",
-        to: "offline",
-        last_seen_at: machine.lastSeenAt === null ? null : toIso(machine.lastSeenAt),
-      },
-    });
-  }
-  return stale;
 }

@@ -4,8 +4,8 @@
  * Each sweep is a guarded UPDATE, so running it twice (or from two processes) is harmless.
  */
 import type { HubDeps } from "../deps.ts";
-import { sweepOfflineAgents } from "./agents.ts";
 import { sweepExpiredLeases } from "./job-sweeper.ts";
+import { sweepOfflineAgents } from "./machines.ts";
 
 export async function runSweeps(deps: HubDeps): Promise<void> {
   await deps.store.sessions.removeExpired(deps.clock());

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { sweepOfflineAgents } from "../../../src/server/services/agents.ts";
+import { sweepOfflineAgents } from "../../../src/server/services/machines.ts";
 import { AuditEvent, Machine } from "../../../src/shared/protocol/api.ts";
 import { ErrorBody } from "../../../src/shared/protocol/common.ts";
 import { MIN_SUPPORTED_PROTOCOL, PROTOCOL_VERSION } from "../../../src/shared/protocol/version.ts";

@@ -13,18 +13,18 @@ import type { EnrollmentTokenRow } from "../../db/queries/enrollment.ts";
 import type { MachineRow } from "../../db/queries/machines.ts";
 import type { HubDeps } from "../../deps.ts";
 import {
+  createEnrollmentToken,
+  listEnrollmentTokens,
+  revokeEnrollmentToken,
+} from "../../services/enrollment.ts";
+import {
   deleteMachine,
   disableMachine,
   enableMachine,
   getMachine,
   revokeMachine,
   updateMachine,
-} from "../../services/agents.ts";
-import {
-  createEnrollmentToken,
-  listEnrollmentTokens,
-  revokeEnrollmentToken,
-} from "../../services/enrollment.ts";
+} from "../../services/machines.ts";
 import { toIso, toIsoOrNull } from "../../services/time.ts";
 import { requireUser } from "../auth.ts";
 import type { HubEnv } from "../context.ts";
