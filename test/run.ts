@@ -1,16 +1,17 @@
 /**
  * `bun run test:all`: every check CI runs, in order, each one counted.
- *   lint (biome ci) → type check (bun check) → build (all targets) → bun test (unit,
- *   integration, e2e against the built binary)
+ *   lint (biome ci) → shellcheck (install.sh) → type check (bun check) → build (all
+ *   targets) → bun test (unit, integration, e2e against the built binary)
  * A step that fails still lets the later ones run, so one run shows every problem.
  * The last line is "N passed, N failed": each test counts once, and each of the
- * lint/type-check/build steps counts as one check.
+ * lint/shellcheck/type-check/build steps counts as one check.
  */
 // The bun running this script, so the steps work when bun came from npx and is not on PATH.
 const bun = process.execPath;
 
 const steps: { name: string; argv: string[]; tests?: boolean }[] = [
   { name: "lint", argv: [bun, "x", "biome", "ci", "--colors=off", "."] },
+  { name: "shellcheck", argv: ["shellcheck", "install.sh"] },
   { name: "type check", argv: [bun, "check"] },
   { name: "build", argv: [bun, "build.ts"] },
   { name: "tests", argv: [bun, "test", "--timeout", "120000", ...Bun.argv.slice(2)], tests: true },
@@ -22,6 +23,13 @@ const summary: string[] = [];
 
 for (const step of steps) {
   console.log(`\n=== ${step.name}: ${step.argv.join(" ")}`);
+  // A missing tool (e.g. shellcheck outside CI) fails its step instead of the whole run.
+  if (!Bun.which(step.argv[0] as string)) {
+    console.log(`${step.argv[0]} is not installed (.ci/run installs it)`);
+    failed++;
+    summary.push(`${step.name}: FAILED (${step.argv[0]} not installed)`);
+    continue;
+  }
   const proc = Bun.spawn(step.argv, { stdout: "pipe", stderr: "pipe", env: process.env });
   let output = "";
   const pump = async (stream: ReadableStream<Uint8Array>, sink: NodeJS.WriteStream) => {

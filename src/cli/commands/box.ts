@@ -4,7 +4,69 @@ import { defineCommand } from "citty";
 import { BOX_CONFIG_FIELDS, boxConfigSchema } from "../../shared/config/box.ts";
 import { loadConfig } from "../../shared/config/load.ts";
 import { configArg, logLevelArg } from "../args.ts";
+import { UsageError } from "../errors.ts";
 import { commandLogger } from "../logger.ts";
+
+/** `borgctl box service print`: the systemd unit install.sh installs (one source of truth). */
+const service = defineCommand({
+  meta: { name: "borgctl box service", description: "The box's systemd unit" },
+  subCommands: {
+    print: defineCommand({
+      meta: {
+        name: "borgctl box service print",
+        description: "Print the hardened systemd unit (borgctl-box.service) for these paths",
+      },
+      args: {
+        binary: {
+          type: "string",
+          valueHint: "path",
+          description: "Installed borgctl (default /usr/local/bin/borgctl)",
+        },
+        user: { type: "string", description: "System user and group (default borg)" },
+        home: {
+          type: "string",
+          valueHint: "dir",
+          description: "The user's home (default /var/lib/borg)",
+        },
+        "repo-root": {
+          type: "string",
+          valueHint: "dir",
+          description: "Where repo directories live (default <home>/repos)",
+        },
+        "auth-keys": {
+          type: "string",
+          valueHint: "file",
+          description: "authorized_keys file (default <home>/.ssh/authorized_keys)",
+        },
+        "env-file": {
+          type: "string",
+          valueHint: "file",
+          description:
+            "Environment file with BORGBOX_ADDR and BORGBOX_TOKEN (default /etc/borgctl/box.env)",
+        },
+      },
+      async run({ args }) {
+        const { renderBoxUnit } = await import("../../shared/service/box-unit.ts");
+        const { AppError } = await import("../../shared/errors.ts");
+        try {
+          process.stdout.write(
+            renderBoxUnit({
+              binary: args.binary,
+              user: args.user,
+              home: args.home,
+              repoRoot: args["repo-root"],
+              authKeys: args["auth-keys"],
+              envFile: args["env-file"],
+            }),
+          );
+        } catch (error) {
+          if (error instanceof AppError) throw new UsageError(error.message);
+          throw error;
+        }
+      },
+    }),
+  },
+});
 
 export default defineCommand({
   meta: {
@@ -62,4 +124,5 @@ export default defineCommand({
     const box = await startBox(config, { logger });
     await box.stopped;
   },
+  subCommands: { service },
 });

@@ -5,7 +5,56 @@ import { defaultDataDir } from "../../shared/config/common.ts";
 import { HUB_CONFIG_FIELDS, hubConfigSchema } from "../../shared/config/hub.ts";
 import { loadConfig } from "../../shared/config/load.ts";
 import { configArg, logLevelArg } from "../args.ts";
+import { UsageError } from "../errors.ts";
 import { commandLogger } from "../logger.ts";
+
+/** `borgctl server service print`: the systemd unit install.sh installs (one source of truth). */
+const service = defineCommand({
+  meta: { name: "borgctl server service", description: "The hub's systemd unit" },
+  subCommands: {
+    print: defineCommand({
+      meta: {
+        name: "borgctl server service print",
+        description: "Print the hardened systemd unit (borgctl-server.service) for these paths",
+      },
+      args: {
+        binary: {
+          type: "string",
+          valueHint: "path",
+          description: "Installed borgctl (default /usr/local/bin/borgctl)",
+        },
+        user: { type: "string", description: "System user and group (default borgctl)" },
+        "data-dir": {
+          type: "string",
+          valueHint: "dir",
+          description: "Database and secret key (default /var/lib/borgctl/server)",
+        },
+        "env-file": {
+          type: "string",
+          valueHint: "file",
+          description: "Environment file with BORGCTL_ADDR etc. (default /etc/borgctl/server.env)",
+        },
+      },
+      async run({ args }) {
+        const { renderServerUnit } = await import("../../shared/service/server-unit.ts");
+        const { AppError } = await import("../../shared/errors.ts");
+        try {
+          process.stdout.write(
+            renderServerUnit({
+              binary: args.binary,
+              user: args.user,
+              dataDir: args["data-dir"],
+              envFile: args["env-file"],
+            }),
+          );
+        } catch (error) {
+          if (error instanceof AppError) throw new UsageError(error.message);
+          throw error;
+        }
+      },
+    }),
+  },
+});
 
 export default defineCommand({
   meta: {
@@ -66,4 +115,5 @@ export default defineCommand({
     });
     await hub.stopped;
   },
+  subCommands: { service },
 });
