@@ -27,7 +27,7 @@ export const rootCommand = defineCommand({
   },
   subCommands: {
     server: () => import("./commands/server.ts").then((m) => m.default as AnyCommand),
-    agent: () => import("./commands/agent.ts").then((m) => m.default as AnyCommand),
+    agent: () => import("./commands/agent/index.ts").then((m) => m.default as AnyCommand),
     box: () => import("./commands/box.ts").then((m) => m.default as AnyCommand),
     version: () => import("./commands/version.ts").then((m) => m.default as AnyCommand),
   },

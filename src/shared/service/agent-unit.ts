@@ -32,6 +32,8 @@ export function renderAgentUnit(options: AgentUnitOptions): string {
           `ExecStart=${binary} agent run --config ${config}`,
           "Restart=on-failure",
           "RestartSec=30",
+          "# Exit 3: the hub revoked or disabled this agent; restarting cannot help.",
+          "RestartPreventExitStatus=3",
           "# On stop only the agent gets SIGTERM: it takes no new job and gives a running borg",
           "# 30 s to stop cleanly (a checkpoint, its lock released); whatever is left is killed.",
           "KillMode=mixed",

@@ -10,6 +10,8 @@ describe("agent systemd unit", () => {
     for (const line of [
       "ExecStart=/usr/local/bin/borgctl agent run --config /etc/borgctl/agent.toml",
       "Restart=on-failure",
+      // A revoked agent exits 3 (cli/errors.ts EXIT_REVOKED): no restart loop.
+      "RestartPreventExitStatus=3",
       "KillMode=mixed",
       "Nice=10",
       "IOSchedulingClass=idle",
