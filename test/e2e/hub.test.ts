@@ -79,6 +79,10 @@ describe("compiled hub", () => {
   test("first start prints a generated admin password once; restart keeps the data", async () => {
     const dataDir = join(dir, "generated");
     const first = await startHub(dataDir);
+    // stdout and stderr are separate pipes: the password line may arrive after "listening".
+    for (let i = 0; i < 50 && !first.stdout.some((l) => l.includes('created user "admin"')); i++) {
+      await Bun.sleep(100);
+    }
     const line = first.stdout.find((l) => l.includes('created user "admin"')) ?? "";
     const password = /password (\S+)/.exec(line)?.[1] ?? "";
     expect(password.length).toBeGreaterThanOrEqual(20);
