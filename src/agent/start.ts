@@ -6,8 +6,12 @@
 import { readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { DetectedBorg } from "../borg/run.ts";
-import { type AgentConfig, agentConfigSchema } from "../shared/config/agent.ts";
-import { type ConfigField, loadConfig } from "../shared/config/load.ts";
+import {
+  AGENT_CONFIG_FIELDS,
+  type AgentConfig,
+  agentConfigSchema,
+} from "../shared/config/agent.ts";
+import { loadConfig } from "../shared/config/load.ts";
 import type { Logger } from "../shared/log.ts";
 import { runProcess } from "../shared/process/spawn.ts";
 import { PROTOCOL_VERSION } from "../shared/protocol/version.ts";
@@ -39,11 +43,9 @@ export interface LoadedAgent {
   client: HubClient;
 }
 
-const CONFIG_FIELDS: readonly ConfigField[] = [{ key: "log_level", env: "BORGCTL_LOG_LEVEL" }];
-
 export async function loadAgent(configPath: string, e: AgentEnv): Promise<LoadedAgent> {
   await assertPrivateFile(configPath, "agent config");
-  const config = await loadConfig(agentConfigSchema, CONFIG_FIELDS, {
+  const config = await loadConfig(agentConfigSchema, AGENT_CONFIG_FIELDS, {
     role: "agent",
     file: { path: configPath, required: true },
     env: e.env,

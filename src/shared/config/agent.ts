@@ -22,6 +22,7 @@ export const agentConfigSchema = z.strictObject({
 
 export type AgentConfig = z.infer<typeof agentConfigSchema>;
 
+/** The file is the source; the environment may override the hub URL, token and log level (e.g. in a container). */
 export const AGENT_CONFIG_FIELDS: readonly ConfigField[] = [
   { key: "server_url", env: "BORGCTL_SERVER_URL", flag: "server" },
   { key: "agent_token", env: "BORGCTL_AGENT_TOKEN", secret: true },
