@@ -55,17 +55,7 @@ type Env = { Bindings: BoxBindings };
 /** Validation errors become the one error shape, with each issue's path. */
 const validate = <S extends z.ZodType>(target: "json" | "param", schema: S) =>
   zValidator(target, schema, (result) => {
-    if (!result.success) {
-      const issues = result.error.issues.map((i) => ({
-        path: i.path.join("."),
-        message: i.message,
-      }));
-      const first = issues[0];
-      const message = first
-        ? `${first.path ? `${first.path}: ` : ""}${first.message}`
-        : "invalid request";
-      throw new AppError("validation_failed", message, issues);
-    }
+    if (!result.success) throw validationError(result.error.issues);
   });
 
 function jobEventsStream(c: Context<Env>, jobs: JobRegistry, job: BoxJob) {

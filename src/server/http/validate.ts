@@ -10,17 +10,7 @@ export const validate = <S extends z.ZodType, T extends keyof ValidationTargets>
   schema: S,
 ) =>
   zValidator(target, schema, (result) => {
-    if (!result.success) {
-      const issues = result.error.issues.map((i) => ({
-        path: i.path.join("."),
-        message: i.message,
-      }));
-      const first = issues[0];
-      const message = first
-        ? `${first.path ? `${first.path}: ` : ""}${first.message}`
-        : "invalid request";
-      throw new AppError("validation_failed", message, issues);
-    }
+    if (!result.success) throw validationError(result.error.issues);
   });
 
 /** A positive integer id from the path, 404 (not 400) when it isn't one: ids are opaque. */

@@ -12,13 +12,12 @@
 import { AppError } from "../../shared/errors.ts";
 import type { HeartbeatRequest, RegisterRequest } from "../../shared/protocol/agent.ts";
 import { parseSshPublicKey } from "../../shared/ssh-key.ts";
-import { type MachineRow, type MachineStatus, RUNTIME_STATUSES } from "../db/queries/machines.ts";
+import { type MachineRow, RUNTIME_STATUSES } from "../db/queries/machines.ts";
 import type { HubDeps } from "../deps.ts";
-import type { AgentPrincipal, Principal } from "../http/context.ts";
-import { agentActor, audit, userActor } from "./audit.ts";
+import type { AgentPrincipal } from "../http/context.ts";
+import { agentActor, audit } from "./audit.ts";
 import { enrollmentRefusalReason } from "./enrollment.ts";
 import { cancelQueuedJobs } from "./machines.ts";
-import { toIso } from "./time.ts";
 import { hashToken, newPublicId, newToken, tokenKind } from "./tokens.ts";
 
 /** One answer for every refused enrollment token, so a caller learns nothing about it. */

@@ -114,11 +114,7 @@ export function machineQueries(db: Db) {
     },
     /** The machine a credential belongs to (any status: callers decide what a status allows). */
     async byTokenHash(tokenHash: string): Promise<MachineRow | undefined> {
-      return db
-        .select(columns)
-        .from(agentMachines)
-        .where(eq(agentMachines.tokenHash, tokenHash))
-        .get() as MachineRow | undefined;
+      return byTokenHash.get({ tokenHash }) as MachineRow | undefined;
     },
     async update(id: number, patch: MachinePatch, now: number): Promise<MachineRow | undefined> {
       return db
