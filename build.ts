@@ -2,9 +2,11 @@
  * Builds the single-file borgctl executables into dist/:
  *   bun run build                      all four targets + SHA256SUMS + dist/borgctl (host copy)
  *   bun run build --target linux-x64   one target (repeatable; "host" means this machine)
+ *   bun build.ts --ui-only             only the web UI bundle (dist/ui-assets), for `bun run start`
  *
  * Version and commit are baked in with --define. Anything the binary reads at run time
- * (migrations, UI assets) is imported into the bundle, so the binary runs from any directory.
+ * (migrations, UI assets) is imported into the bundle, so the binary runs from any directory:
+ * the web UI is bundled into dist/ui-assets first, and src/server/http/ui-macro.ts inlines it.
  * `bun build` can print "error:" yet exit 0 (e.g. a failed bytecode step), so any such
  * line fails the build.
  */
@@ -12,10 +14,12 @@ import { createHash } from "node:crypto";
 import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import pkg from "./package.json" with { type: "json" };
+import { buildUi } from "./src/ui/build.ts";
 
 const TARGETS = ["linux-x64", "linux-arm64", "darwin-x64", "darwin-arm64"] as const;
 type Target = (typeof TARGETS)[number];
 const DIST = "dist";
+const UI_ASSETS = `${DIST}/ui-assets`;
 
 const hostTarget = `${process.platform}-${process.arch}` as Target;
 
@@ -75,9 +79,17 @@ async function sha256(path: string): Promise<string> {
 async function main() {
   const { values } = parseArgs({
     args: Bun.argv.slice(2),
-    options: { target: { type: "string", multiple: true } },
+    options: { target: { type: "string", multiple: true }, "ui-only": { type: "boolean" } },
     strict: true,
   });
+  // The UI first: the compile step inlines dist/ui-assets (stale hashed files removed).
+  const uiStarted = performance.now();
+  await rm(UI_ASSETS, { recursive: true, force: true });
+  const assets = await buildUi(UI_ASSETS);
+  const uiBytes = assets.reduce((sum, a) => sum + Buffer.from(a.body, "base64").length, 0);
+  const uiSeconds = ((performance.now() - uiStarted) / 1000).toFixed(2);
+  console.log(`built ${UI_ASSETS} (${assets.length} files, ${uiBytes} bytes) in ${uiSeconds}s`);
+  if (values["ui-only"]) return;
   const requested = (values.target ?? [...TARGETS]).map((t) => (t === "host" ? hostTarget : t));
   for (const t of requested) {
     if (!TARGETS.includes(t as Target)) {

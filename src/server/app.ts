@@ -1,7 +1,9 @@
 /**
  * createApp(deps): the hub's HTTP surface. Middleware order: request id + access log,
  * body limit, then the route groups, each of which applies its own authentication
- * (user routes: requireUser; agent runtime: the agent credential). One onError.
+ * (user routes: requireUser; agent runtime: the agent credential), then the embedded web
+ * UI (after the API, so its SPA fallback never shadows an API route). Security headers
+ * on every response. One onError.
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
@@ -16,7 +18,10 @@ import { authRoutes } from "./http/routes/auth.ts";
 import { jobRoutes } from "./http/routes/jobs.ts";
 import { machineRoutes } from "./http/routes/machines.ts";
 import { repositoryRoutes } from "./http/routes/repositories.ts";
+import { uiRoutes } from "./http/routes/ui.ts";
 import { userRoutes } from "./http/routes/users.ts";
+import { securityHeaders } from "./http/security-headers.ts";
+import { loadUiAssets } from "./http/ui-macro.ts" with { type: "macro" };
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -35,6 +40,7 @@ export function createApp(deps: HubDeps): Hono<HubEnv> {
       ms: Math.round(performance.now() - started),
     });
   });
+  app.use("*", securityHeaders());
   app.use(
     "/api/*",
     bodyLimit({
@@ -54,6 +60,7 @@ export function createApp(deps: HubDeps): Hono<HubEnv> {
   agentJobRoutes(app, deps);
   repositoryRoutes(app, deps);
   jobRoutes(app, deps);
+  uiRoutes(app, loadUiAssets());
 
   app.notFound(notFound);
   app.onError(errorHandler(deps.logger));

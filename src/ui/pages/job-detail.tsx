@@ -1,0 +1,177 @@
+/** @jsxImportSource hono/jsx/dom */
+/**
+ * One job, live: status, progress bar (percent when known, else indeterminate with
+ * counters), current file, the log following as lines arrive, cancel (asks first).
+ * Everything comes from the job's SSE stream; EventSource reconnects by itself and the
+ * reducer drops the history lines it has already seen.
+ */
+import { useEffect, useReducer, useRef } from "hono/jsx/dom";
+import { z } from "zod";
+import { JobStatus } from "../../shared/protocol/agent.ts";
+import { Job, JobLog, JobProgress } from "../../shared/protocol/api.ts";
+import { api } from "../api.ts";
+import { ConfirmButton, ErrorText, Link, StatusBadge, useNow } from "../components.tsx";
+import { elapsedSeconds, formatDuration, jobKindLabel } from "../format.ts";
+import {
+  initialJobView,
+  isTerminal,
+  type JobViewAction,
+  jobViewReducer,
+  progressBar,
+} from "../job-view.ts";
+
+export function JobProgressBar(props: { job: Job }) {
+  const bar = progressBar(props.job);
+  if (bar.kind === "none") return null;
+  const label = `progress of job ${props.job.id}`;
+  return (
+    <div class="progress">
+      {bar.kind === "percent" ? (
+        <progress max={100} value={bar.percent} aria-label={label} />
+      ) : (
+        <progress aria-label={label} />
+      )}
+      <span class="muted small">
+        {[bar.kind === "percent" ? `${bar.percent.toFixed(1)}%` : "", ...bar.details]
+          .filter(Boolean)
+          .join(" · ")}
+      </span>
+    </div>
+  );
+}
+
+const EndEvent = z.object({ status: JobStatus });
+
+/** An SSE event's JSON, decoded with its protocol schema; anything else is ignored. */
+function decode<T>(schema: z.ZodType<T>, raw: string): T | undefined {
+  try {
+    const parsed = schema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function useJobStream(id: number) {
+  const [state, dispatch] = useReducer(jobViewReducer, initialJobView);
+  useEffect(() => {
+    const source = new EventSource(`/api/jobs/${id}/events`);
+    const on = (event: string, toAction: (data: string) => JobViewAction | undefined) =>
+      source.addEventListener(event, (e) => {
+        const action = toAction((e as MessageEvent<string>).data);
+        if (action) dispatch(action);
+      });
+    source.onopen = () => dispatch({ type: "connection", connection: "live" });
+    source.onerror = () => dispatch({ type: "connection", connection: "lost" });
+    on("status", (d) => {
+      const job = decode(Job, d);
+      return job && { type: "status", job };
+    });
+    on("progress", (d) => {
+      const progress = decode(JobProgress, d);
+      return progress && { type: "progress", progress };
+    });
+    on("log", (d) => {
+      const line = decode(JobLog, d);
+      return line && { type: "log", line };
+    });
+    on("end", (d) => {
+      source.close();
+      const end = decode(EndEvent, d);
+      return end && { type: "end", status: end.status };
+    });
+    return () => source.close();
+  }, [id]);
+  return state;
+}
+
+export function JobDetailPage(props: { id: number }) {
+  const now = useNow(1000);
+  const state = useJobStream(props.id);
+  const logRef = useRef<HTMLPreElement>(null);
+  const follow = useRef(true);
+  // Follow the log while the reader is at its bottom; stop when they scroll up.
+  useEffect(() => {
+    const el = logRef.current;
+    if (el && follow.current) el.scrollTop = el.scrollHeight;
+  }, [state.logs.length]);
+  const job = state.job;
+  if (!job) {
+    return (
+      <section>
+        <h1>Job #{props.id}</h1>
+        <ErrorText
+          error={state.connection === "lost" ? "cannot load this job (does it exist?)" : null}
+        />
+        <p class="muted">Loading…</p>
+      </section>
+    );
+  }
+  return (
+    <section>
+      <p>
+        <Link href="/jobs">← Jobs</Link>
+      </p>
+      <div class="title-row">
+        <h1>
+          {jobKindLabel(job.type)} #{job.id}
+        </h1>
+        <StatusBadge status={job.status} />
+        {!isTerminal(job.status) && job.status !== "cancel_requested" && (
+          <ConfirmButton
+            label="Cancel job"
+            question="Cancel this job? borg is stopped; a partial backup is discarded."
+            confirmLabel="Yes, cancel it"
+            onConfirm={() => api.cancelJob(job.id)}
+          />
+        )}
+      </div>
+      <dl class="facts">
+        <dt>Triggered by</dt>
+        <dd>{job.triggered_by}</dd>
+        <dt>Created</dt>
+        <dd>{new Date(job.created_at).toLocaleString()}</dd>
+        <dt>Duration</dt>
+        <dd>{formatDuration(elapsedSeconds(job.started_at, job.completed_at, now))}</dd>
+        {job.progress.current_file && (
+          <>
+            <dt>Current file</dt>
+            <dd class="path">{job.progress.current_file}</dd>
+          </>
+        )}
+        {job.result?.archive_name && (
+          <>
+            <dt>Archive</dt>
+            <dd>{job.result.archive_name}</dd>
+          </>
+        )}
+        {job.return_code !== null && (
+          <>
+            <dt>borg exit code</dt>
+            <dd>{job.return_code}</dd>
+          </>
+        )}
+      </dl>
+      <JobProgressBar job={job} />
+      <ErrorText error={job.error_message} />
+      {state.connection === "lost" && (
+        <p class="muted">Connection to the hub lost; reconnecting…</p>
+      )}
+      <h2>Log</h2>
+      <pre
+        class="log"
+        ref={logRef}
+        onScroll={(e: Event) => {
+          const el = e.currentTarget as HTMLElement;
+          follow.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 8;
+        }}
+      >
+        {state.logs.length === 0
+          ? isTerminal(job.status)
+            ? "borg wrote no log lines for this job."
+            : "No log lines yet."
+          : state.logs.map((l) => `${l.message}\n`).join("")}
+      </pre>
+    </section>
+  );
+}
