@@ -9,32 +9,50 @@
  */
 import { z } from "zod";
 import {
+  ApiToken,
+  Archives,
+  CreatedApiToken,
   CreatedEnrollmentToken,
   Job,
   JobAccepted,
   JobLogsResponse,
   LoginResponse,
   Machine,
+  Me,
   Repository,
-  Role,
+  type Role,
+  User,
 } from "../shared/protocol/api.ts";
 
-/** GET /api/auth/me (no protocol schema yet; this is the shape the route answers). */
-export const Me = z.object({
-  id: z.number().int().nullable().optional(),
-  username: z.string(),
-  role: Role,
-  via: z.string().optional(),
-});
-export type Me = z.infer<typeof Me>;
+export type { Me };
 
-const ErrorBody = z.object({ error: z.string(), code: z.string().optional() });
+/** GET /api/repositories/{id}: the repository and its newest job. */
+export const RepositoryDetail = Repository.extend({ last_job: Job.nullable() });
+export type RepositoryDetail = z.infer<typeof RepositoryDetail>;
+
+/** The POST /api/repositories/{id}/{action} endpoints; each queues one job. */
+export type RepositoryAction =
+  | "init"
+  | "backup"
+  | "check"
+  | "prune"
+  | "compact"
+  | "break-lock"
+  | "list";
+
+const ErrorBody = z.object({
+  error: z.string(),
+  code: z.string().optional(),
+  details: z.unknown().optional(),
+});
 
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The hub's `details` (validation failures: `[{path, message}]`), when it sent any. */
+    readonly details?: unknown,
   ) {
     super(message);
     this.name = "ApiError";
@@ -79,7 +97,12 @@ async function request<T>(
       : `the hub answered ${response.status} ${response.statusText}`;
     const code = parsed.success ? (parsed.data.code ?? "unknown") : "unknown";
     if (response.status === 401 && path !== "/api/auth/login") onUnauthorized();
-    throw new ApiError(response.status, code, message);
+    throw new ApiError(
+      response.status,
+      code,
+      message,
+      parsed.success ? parsed.data.details : undefined,
+    );
   }
   if (schema === null) return undefined as T;
   const decoded = schema.safeParse(await response.json().catch(() => undefined));
@@ -94,6 +117,8 @@ export interface JobFilter {
   repository_id?: number;
   agent_machine_id?: number;
   limit?: number;
+  /** Only jobs with a smaller id (the next older page). */
+  before?: number;
 }
 
 function query(params: object): string {
@@ -115,9 +140,33 @@ export const api = {
     }),
   revokeMachine: (id: number) =>
     request("POST", `/api/managed-machines/${id}/revoke`, Machine, undefined),
+  disableMachine: (id: number) =>
+    request("POST", `/api/managed-machines/${id}/disable`, Machine, undefined),
+  enableMachine: (id: number) =>
+    request("POST", `/api/managed-machines/${id}/enable`, Machine, undefined),
+  deleteMachine: (id: number) => request("DELETE", `/api/managed-machines/${id}`, null),
+
+  users: () => request("GET", "/api/users", z.array(User)),
+  createUser: (user: { username: string; password: string; role: Role }) =>
+    request("POST", "/api/users", User, user),
+  updateUser: (id: number, change: { role?: Role; password?: string }) =>
+    request("PATCH", `/api/users/${id}`, User, change),
+  deleteUser: (id: number) => request("DELETE", `/api/users/${id}`, null),
+
+  tokens: () => request("GET", "/api/tokens", z.array(ApiToken)),
+  createToken: (token: { name: string; role?: Role; expires_in_days?: number }) =>
+    request("POST", "/api/tokens", CreatedApiToken, token),
+  revokeToken: (id: number) => request("DELETE", `/api/tokens/${id}`, null),
 
   repositories: () => request("GET", "/api/repositories", z.array(Repository)),
   backupNow: (id: number) => request("POST", `/api/repositories/${id}/backup`, JobAccepted, {}),
+  repository: (id: number) => request("GET", `/api/repositories/${id}`, RepositoryDetail),
+  createRepository: (body: Record<string, unknown>) =>
+    request("POST", "/api/repositories", Repository, body),
+  deleteRepository: (id: number) => request("DELETE", `/api/repositories/${id}`, null),
+  repositoryAction: (id: number, action: RepositoryAction, body: Record<string, unknown> = {}) =>
+    request("POST", `/api/repositories/${id}/${action}`, JobAccepted, body),
+  archives: (id: number) => request("GET", `/api/repositories/${id}/archives`, Archives),
 
   jobs: (filter: JobFilter = {}) => request("GET", `/api/jobs${query(filter)}`, z.array(Job)),
   job: (id: number) => request("GET", `/api/jobs/${id}`, Job),

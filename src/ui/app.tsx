@@ -12,13 +12,16 @@ import { JobsPage } from "./pages/jobs.tsx";
 import { LoginPage } from "./pages/login.tsx";
 import { MachinesPage } from "./pages/machines.tsx";
 import { RepositoriesPage } from "./pages/repositories.tsx";
+import { RepositoryDetailPage } from "./pages/repository-detail.tsx";
+import { SettingsPage } from "./pages/settings.tsx";
 import { navigate, parseRoute, ROUTE_CHANGED, type Route } from "./routes.ts";
 
 const NAV = [
   { href: "/", label: "Dashboard", pages: ["dashboard"] },
   { href: "/machines", label: "Machines", pages: ["machines"] },
-  { href: "/repositories", label: "Repositories", pages: ["repositories"] },
+  { href: "/repositories", label: "Repositories", pages: ["repositories", "repository"] },
   { href: "/jobs", label: "Jobs", pages: ["jobs", "job"] },
+  { href: "/settings", label: "Settings", pages: ["settings"] },
 ];
 
 function Page(props: { route: Route }) {
@@ -31,10 +34,14 @@ function Page(props: { route: Route }) {
       return <MachinesPage />;
     case "repositories":
       return <RepositoriesPage />;
+    case "repository":
+      return <RepositoryDetailPage id={r.id} />;
     case "jobs":
       return <JobsPage />;
     case "job":
       return <JobDetailPage id={r.id} />;
+    case "settings":
+      return <SettingsPage />;
     case "not_found":
       return (
         <section>

@@ -4,7 +4,7 @@
  * asks before a destructive action, a copyable command, and a data loader hook.
  */
 import type { Child } from "hono/jsx";
-import { useCallback, useEffect, useState } from "hono/jsx/dom";
+import { useCallback, useEffect, useRef, useState } from "hono/jsx/dom";
 import { errorMessage } from "./api.ts";
 import { humanize, statusTone } from "./format.ts";
 import { navigate } from "./routes.ts";
@@ -124,36 +124,44 @@ export interface Loaded<T> {
   reload: () => void;
 }
 
-/** Loads on mount and on reload(); refreshes every `everyMs` when given. */
+/**
+ * Loads on mount and on reload(); refreshes every `everyMs` when given. The effect runs
+ * only when `deps` change, never per refresh: hono/jsx/dom runs effects a frame after
+ * rendering, so an effect re-run per tick could start its timer after the page was left,
+ * and the orphaned timer's updates put the old page back into the DOM. One state update
+ * per load, for the same reason.
+ */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[], everyMs?: number): Loaded<T> {
-  const [data, setData] = useState<T | undefined>(undefined);
-  const [error, setError] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [tick, setTick] = useState(0);
-  const reload = useCallback(() => setTick((t) => t + 1), []);
+  const [state, setState] = useState<Omit<Loaded<T>, "reload">>({
+    data: undefined,
+    error: null,
+    loading: true,
+  });
+  const trigger = useRef<() => void>(() => {});
+  const reload = useCallback(() => trigger.current(), []);
   useEffect(() => {
     let alive = true;
-    setLoading(true);
-    load().then(
-      (value) => {
-        if (!alive) return;
-        setData(value);
-        setError(null);
-        setLoading(false);
-      },
-      (e: unknown) => {
-        if (!alive) return;
-        setError(errorMessage(e));
-        setLoading(false);
-      },
-    );
-    const timer = everyMs ? setInterval(() => setTick((t) => t + 1), everyMs) : undefined;
+    const run = () => {
+      load().then(
+        (value) => {
+          if (alive) setState({ data: value, error: null, loading: false });
+        },
+        (e: unknown) => {
+          if (alive) setState((s) => ({ ...s, error: errorMessage(e), loading: false }));
+        },
+      );
+    };
+    trigger.current = run;
+    setState((s) => (s.loading ? s : { ...s, loading: true }));
+    run();
+    const timer = everyMs ? setInterval(run, everyMs) : undefined;
     return () => {
       alive = false;
+      trigger.current = () => {};
       if (timer) clearInterval(timer);
     };
-  }, [...deps, tick]);
-  return { data, error, loading, reload };
+  }, deps);
+  return { ...state, reload };
 }
 
 /** The current time, refreshed every `everyMs`, for "5m ago" labels. */

@@ -8,8 +8,10 @@ export type Route =
   | { page: "dashboard" }
   | { page: "machines" }
   | { page: "repositories" }
+  | { page: "repository"; id: number }
   | { page: "jobs" }
   | { page: "job"; id: number }
+  | { page: "settings" }
   | { page: "login" }
   | { page: "not_found"; path: string };
 
@@ -20,8 +22,11 @@ export function parseRoute(pathname: string): Route {
   if (path === "/repositories") return { page: "repositories" };
   if (path === "/jobs") return { page: "jobs" };
   if (path === "/login") return { page: "login" };
+  if (path === "/settings") return { page: "settings" };
   const job = /^\/jobs\/([1-9]\d{0,15})$/.exec(path);
   if (job?.[1]) return { page: "job", id: Number(job[1]) };
+  const repository = /^\/repositories\/([1-9]\d{0,15})$/.exec(path);
+  if (repository?.[1]) return { page: "repository", id: Number(repository[1]) };
   return { page: "not_found", path };
 }
 

@@ -137,7 +137,8 @@ describe("web UI in chromium against the compiled hub", () => {
     await page.getByRole("button", { name: "Add machine" }).click();
     await page.getByLabel("Name").fill("laptop");
     await page.getByRole("button", { name: "Create registration command" }).click();
-    const command = (await page.locator(".command code").textContent()) ?? "";
+    const command =
+      (await page.locator(".command code", { hasText: "agent register" }).textContent()) ?? "";
     expect(command).toStartWith(`borgctl agent register --server ${url} --token borgctl_enroll_`);
     await shot(page, "machines-add");
     const token = command.split(" ").at(-1) as string;

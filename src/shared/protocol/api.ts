@@ -31,6 +31,15 @@ export type User = z.infer<typeof User>;
 
 export const LoginResponse = z.object({ token: z.string(), user: User, expires_at: Timestamp });
 
+/** GET /api/auth/me: who the credential belongs to and whether it is a session or an API token. */
+export const Me = z.object({
+  id: Id,
+  username: z.string(),
+  role: Role,
+  via: z.enum(["session", "api_token"]),
+});
+export type Me = z.infer<typeof Me>;
+
 export const CreateUserRequest = z.strictObject({
   username: z
     .string()
@@ -60,9 +69,11 @@ export const ApiToken = z.object({
   expires_at: Timestamp.nullable(),
   last_used_at: Timestamp.nullable(),
 });
+export type ApiToken = z.infer<typeof ApiToken>;
 
 /** Only the creation answer carries the token itself, once. */
 export const CreatedApiToken = ApiToken.extend({ token: z.string() });
+export type CreatedApiToken = z.infer<typeof CreatedApiToken>;
 
 // --- machines and enrollment ---------------------------------------------------------
 

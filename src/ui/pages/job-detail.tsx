@@ -12,6 +12,7 @@ import { Job, JobLog, JobProgress } from "../../shared/protocol/api.ts";
 import { api } from "../api.ts";
 import { ConfirmButton, ErrorText, Link, StatusBadge, useNow } from "../components.tsx";
 import { elapsedSeconds, formatDuration, jobKindLabel } from "../format.ts";
+import { backupStatsFacts, failureMessage } from "../job-result.ts";
 import {
   initialJobView,
   isTerminal,
@@ -37,6 +38,34 @@ export function JobProgressBar(props: { job: Job }) {
           .join(" · ")}
       </span>
     </div>
+  );
+}
+
+/** A completed backup's stats; a failure's message, prominently; other messages plainly. */
+function JobOutcome(props: { job: Job }) {
+  const failure = failureMessage(props.job);
+  const stats = backupStatsFacts(props.job);
+  return (
+    <>
+      {failure ? (
+        <div class="failure" role="alert">
+          <strong>This job failed</strong>
+          <p>{failure}</p>
+        </div>
+      ) : (
+        <ErrorText error={props.job.error_message} />
+      )}
+      {stats.length > 0 && (
+        <dl class="stats backup-stats" aria-label="backup stats">
+          {stats.map((f) => (
+            <div class="stat">
+              <dt class="muted small">{f.label}</dt>
+              <dd>{f.value}</dd>
+            </div>
+          ))}
+        </dl>
+      )}
+    </>
   );
 }
 
@@ -153,7 +182,7 @@ export function JobDetailPage(props: { id: number }) {
         )}
       </dl>
       <JobProgressBar job={job} />
-      <ErrorText error={job.error_message} />
+      <JobOutcome job={job} />
       {state.connection === "lost" && (
         <p class="muted">Connection to the hub lost; reconnecting…</p>
       )}

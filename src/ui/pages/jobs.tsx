@@ -1,50 +1,131 @@
 /** @jsxImportSource hono/jsx/dom */
-/** Job history, newest first, filtered by status; each row opens the job's live view. */
-import { useState } from "hono/jsx/dom";
+/**
+ * Job history, newest first, filtered by status, repository and machine; "Older jobs"
+ * pages back with `before=<last id>`. The newest page refreshes itself; older pages, once
+ * fetched, stay as they were. Each row opens the job's live view.
+ */
+import { useEffect, useState } from "hono/jsx/dom";
 import { JOB_STATUSES } from "../../shared/protocol/agent.ts";
-import { api } from "../api.ts";
+import type { Job } from "../../shared/protocol/api.ts";
+import { api, errorMessage, type JobFilter } from "../api.ts";
 import { ErrorText, Link, StatusBadge, useLoad, useNow } from "../components.tsx";
 import { elapsedSeconds, formatAge, formatDuration, humanize, jobKindLabel } from "../format.ts";
+import { appendOlder, olderCursor } from "../job-paging.ts";
+
+const PAGE_SIZE = 50;
+
+function FilterSelect(props: {
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+  options: { value: string; label: string }[];
+}) {
+  return (
+    <label class="inline">
+      {props.label}
+      <select
+        value={props.value}
+        onChange={(e: Event) => props.onChange((e.target as HTMLSelectElement).value)}
+      >
+        <option value="">any</option>
+        {props.options.map((o) => (
+          <option value={o.value} selected={o.value === props.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
 
 export function JobsPage() {
   const now = useNow();
   const [status, setStatus] = useState("");
-  const data = useLoad(
-    async () => {
-      const [jobs, machines] = await Promise.all([
-        api.jobs({ status: status || undefined, limit: 100 }),
-        api.machines(),
-      ]);
-      return { jobs, machines };
-    },
-    [status],
-    5000,
-  );
+  const [repository, setRepository] = useState("");
+  const [machine, setMachine] = useState("");
+  const [older, setOlder] = useState<Job[]>([]);
+  const [cursor, setCursor] = useState<number | null | undefined>(undefined);
+  const [olderError, setOlderError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const filter: JobFilter = {
+    status: status || undefined,
+    repository_id: repository ? Number(repository) : undefined,
+    agent_machine_id: machine ? Number(machine) : undefined,
+    limit: PAGE_SIZE,
+  };
+  const names = useLoad(async () => {
+    const [machines, repositories] = await Promise.all([api.machines(), api.repositories()]);
+    return { machines, repositories };
+  }, []);
+  const newest = useLoad(() => api.jobs(filter), [status, repository, machine], 5000);
+  // New filters start over from the newest page.
+  useEffect(() => {
+    setOlder([]);
+    setCursor(undefined);
+    setOlderError(null);
+  }, [status, repository, machine]);
+
+  const firstPage = newest.data ?? [];
+  const jobs = appendOlder(firstPage, older);
+  // Until older pages were fetched, whether there are more follows from the newest page.
+  const next = cursor === undefined ? olderCursor(firstPage, PAGE_SIZE) : cursor;
+  const loadOlder = async () => {
+    if (next === null) return;
+    setBusy(true);
+    setOlderError(null);
+    try {
+      const page = await api.jobs({ ...filter, before: next });
+      // Keep the rows shown now: when new jobs push them off the refreshing newest page,
+      // they stay between it and the older pages.
+      setOlder((shown) => appendOlder(appendOlder(firstPage, shown), page));
+      setCursor(olderCursor(page, PAGE_SIZE));
+    } catch (e) {
+      setOlderError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
   const machineName = (id: number) =>
-    data.data?.machines.find((m) => m.id === id)?.name ?? `#${id}`;
-  const jobs = data.data?.jobs ?? [];
+    names.data?.machines.find((m) => m.id === id)?.name ?? `#${id}`;
+  const repositoryName = (id: number | null) =>
+    id === null ? "–" : (names.data?.repositories.find((r) => r.id === id)?.name ?? `#${id}`);
+  const filtered = status !== "" || repository !== "" || machine !== "";
   return (
     <section>
       <div class="title-row">
         <h1>Jobs</h1>
-        <label class="inline">
-          Status
-          <select
-            value={status}
-            onChange={(e: Event) => setStatus((e.target as HTMLSelectElement).value)}
-          >
-            <option value="">any</option>
-            {JOB_STATUSES.map((s) => (
-              <option value={s}>{humanize(s)}</option>
-            ))}
-          </select>
-        </label>
       </div>
-      <ErrorText error={data.error} />
-      {data.data && jobs.length === 0 && (
+      <div class="filters">
+        <FilterSelect
+          label="Status"
+          value={status}
+          onChange={setStatus}
+          options={JOB_STATUSES.map((s) => ({ value: s, label: humanize(s) }))}
+        />
+        <FilterSelect
+          label="Repository"
+          value={repository}
+          onChange={setRepository}
+          options={(names.data?.repositories ?? []).map((r) => ({
+            value: String(r.id),
+            label: r.name,
+          }))}
+        />
+        <FilterSelect
+          label="Machine"
+          value={machine}
+          onChange={setMachine}
+          options={(names.data?.machines ?? []).map((m) => ({
+            value: String(m.id),
+            label: m.name,
+          }))}
+        />
+      </div>
+      <ErrorText error={newest.error ?? names.error} />
+      {newest.data && jobs.length === 0 && (
         <p class="empty">
-          {status
-            ? "No jobs with this status."
+          {filtered
+            ? "No jobs match these filters; set a filter back to “any” to see more."
             : 'No jobs yet. "Back up now" on the Repositories page starts one.'}
         </p>
       )}
@@ -55,6 +136,7 @@ export function JobsPage() {
               <tr>
                 <th>Job</th>
                 <th>Status</th>
+                <th>Repository</th>
                 <th>Machine</th>
                 <th>Created</th>
                 <th>Duration</th>
@@ -62,7 +144,7 @@ export function JobsPage() {
             </thead>
             <tbody>
               {jobs.map((j) => (
-                <tr>
+                <tr data-job={j.id}>
                   <td>
                     <Link href={`/jobs/${j.id}`}>
                       {jobKindLabel(j.type)} #{j.id}
@@ -71,6 +153,7 @@ export function JobsPage() {
                   <td>
                     <StatusBadge status={j.status} />
                   </td>
+                  <td>{repositoryName(j.repository_id)}</td>
                   <td>{machineName(j.agent_machine_id)}</td>
                   <td>{formatAge(j.created_at, now)}</td>
                   <td>{formatDuration(elapsedSeconds(j.started_at, j.completed_at, now))}</td>
@@ -78,6 +161,18 @@ export function JobsPage() {
               ))}
             </tbody>
           </table>
+        </div>
+      )}
+      {jobs.length > 0 && (
+        <div class="actions paging">
+          {next !== null ? (
+            <button type="button" disabled={busy} onClick={loadOlder}>
+              Older jobs
+            </button>
+          ) : (
+            <span class="muted small">That is all of them ({jobs.length}).</span>
+          )}
+          <ErrorText error={olderError} />
         </div>
       )}
     </section>

@@ -14,7 +14,8 @@ export function LoginPage(props: { onLogin: (me: Me) => void }) {
     setError(null);
     try {
       const answer = await api.login(String(form.get("username")), String(form.get("password")));
-      props.onLogin({ id: answer.user.id, username: answer.user.username, role: answer.user.role });
+      const { id, username, role } = answer.user;
+      props.onLogin({ id, username, role, via: "session" });
     } catch (err) {
       setError(errorMessage(err));
     } finally {

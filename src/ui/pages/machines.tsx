@@ -1,8 +1,9 @@
 /** @jsxImportSource hono/jsx/dom */
 /**
- * Machines managed by an agent: status, last seen, host facts, versions. "Add machine"
- * creates an enrollment token and shows the command to run on the machine; revoke asks
- * first.
+ * Machines managed by an agent: status, last seen, host facts, versions, capabilities and
+ * labels. "Add machine" creates an enrollment token and shows the commands to run on the
+ * machine (the one-line install, or register where borgctl is already installed).
+ * Disable/enable act at once (both are undone by the other); revoke and delete ask first.
  */
 import { useState } from "hono/jsx/dom";
 import type { Machine } from "../../shared/protocol/api.ts";
@@ -16,10 +17,7 @@ import {
   useNow,
 } from "../components.tsx";
 import { formatAge } from "../format.ts";
-
-export function registerCommand(origin: string, token: string): string {
-  return `borgctl agent register --server ${origin} --token ${token}`;
-}
+import { installCommand, registerCommand } from "../machine-commands.ts";
 
 function AddMachine(props: { onDone: () => void }) {
   const [open, setOpen] = useState(false);
@@ -40,14 +38,22 @@ function AddMachine(props: { onDone: () => void }) {
       <div class="card" aria-live="polite">
         <h2>Register "{created.name}"</h2>
         <p>
-          On the machine, with borgctl installed, run this once (the token works once, until{" "}
-          {new Date(created.expires).toLocaleString()}), then start the agent with{" "}
-          <code>borgctl agent run</code>:
+          Run one of these on the machine, once: the token works for one registration, until{" "}
+          {new Date(created.expires).toLocaleString()}.
         </p>
+        <h3>Install borgctl and start the agent as a service</h3>
+        <CopyCommand
+          label="install command"
+          command={installCommand(window.location.origin, created.token)}
+        />
+        <h3>Or, with borgctl already installed</h3>
         <CopyCommand
           label="register command"
           command={registerCommand(window.location.origin, created.token)}
         />
+        <p class="muted small">
+          Then start the agent with <code>borgctl agent run</code>.
+        </p>
         <p class="muted">The token is shown only now; it is not stored in readable form.</p>
         <button
           type="button"
@@ -102,6 +108,69 @@ function borgVersions(m: Machine): string {
   return m.borg_versions.map((b) => b.version).join(", ") || "none found";
 }
 
+function Tags(props: { items: string[]; empty: string }) {
+  if (props.items.length === 0) return <span class="muted">{props.empty}</span>;
+  return (
+    <ul class="tags">
+      {props.items.map((item) => (
+        <li>{item}</li>
+      ))}
+    </ul>
+  );
+}
+
+/** Disable/enable (at once: each undoes the other), revoke and delete (both ask first). */
+function MachineActions(props: { machine: Machine; onChange: () => void }) {
+  const m = props.machine;
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const toggle = async (run: (id: number) => Promise<unknown>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await run(m.id);
+      props.onChange();
+    } catch (e) {
+      setError(errorMessage(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <div class="row-actions">
+      {m.status === "disabled" && (
+        <button type="button" disabled={busy} onClick={() => toggle(api.enableMachine)}>
+          Enable
+        </button>
+      )}
+      {m.status !== "disabled" && m.status !== "revoked" && (
+        <button type="button" disabled={busy} onClick={() => toggle(api.disableMachine)}>
+          Disable
+        </button>
+      )}
+      {m.status !== "revoked" && (
+        <ConfirmButton
+          label="Revoke"
+          question={`Revoke ${m.name}? Its agent can no longer connect.`}
+          onConfirm={async () => {
+            await api.revokeMachine(m.id);
+            props.onChange();
+          }}
+        />
+      )}
+      <ConfirmButton
+        label="Delete"
+        question={`Delete ${m.name}? Its job history goes with it.`}
+        onConfirm={async () => {
+          await api.deleteMachine(m.id);
+          props.onChange();
+        }}
+      />
+      <ErrorText error={error} />
+    </div>
+  );
+}
+
 export function MachinesPage() {
   const now = useNow();
   const machines = useLoad(() => api.machines(), [], 5000);
@@ -131,6 +200,8 @@ export function MachinesPage() {
                 <th>OS / arch</th>
                 <th>Agent</th>
                 <th>Borg</th>
+                <th>Capabilities</th>
+                <th>Labels</th>
                 <th>
                   <span class="sr-only">Actions</span>
                 </th>
@@ -150,16 +221,16 @@ export function MachinesPage() {
                   <td>{m.agent_version || "–"}</td>
                   <td>{borgVersions(m)}</td>
                   <td>
-                    {m.status !== "revoked" && (
-                      <ConfirmButton
-                        label="Revoke"
-                        question={`Revoke ${m.name}? Its agent can no longer connect.`}
-                        onConfirm={async () => {
-                          await api.revokeMachine(m.id);
-                          machines.reload();
-                        }}
-                      />
-                    )}
+                    <Tags items={m.capabilities} empty="none reported" />
+                  </td>
+                  <td>
+                    <Tags
+                      items={Object.entries(m.labels).map(([k, v]) => `${k}=${v}`)}
+                      empty="none"
+                    />
+                  </td>
+                  <td>
+                    <MachineActions machine={m} onChange={machines.reload} />
                   </td>
                 </tr>
               ))}

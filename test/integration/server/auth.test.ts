@@ -3,6 +3,7 @@ import {
   ApiToken,
   CreatedApiToken,
   LoginResponse,
+  Me,
   User,
 } from "../../../src/shared/protocol/api.ts";
 import { ADMIN_PASSWORD, createTestHub } from "../../helpers/hub.ts";
@@ -31,7 +32,7 @@ describe("hub auth", () => {
     const me = await hub.request("GET", "/api/auth/me", {
       headers: { cookie: `borgctl_session=${body.token}` },
     });
-    expect(me.body).toMatchObject({ username: "admin", role: "admin", via: "session" });
+    expect(Me.parse(me.body)).toMatchObject({ username: "admin", role: "admin", via: "session" });
   });
 
   test("wrong passwords and unknown users get the same answer; nothing is logged but the name", async () => {
@@ -94,6 +95,8 @@ describe("hub auth", () => {
     const listed = ApiToken.array().parse(list.body);
     expect(listed.map((t) => t.token_prefix)).toEqual([token.token_prefix]);
     expect(list.text).not.toContain(token.token);
+    const viaToken = await hub.request("GET", "/api/auth/me", { token: token.token });
+    expect(Me.parse(viaToken.body)).toMatchObject({ username: "vera", via: "api_token" });
     // The database keeps only a hash.
     const raw = hub.database.sqlite.query("SELECT token_hash FROM api_tokens").all();
     expect(JSON.stringify(raw)).not.toContain(token.token);

@@ -8,11 +8,14 @@ describe("parseRoute", () => {
     expect(parseRoute("/repositories")).toEqual({ page: "repositories" });
     expect(parseRoute("/jobs")).toEqual({ page: "jobs" });
     expect(parseRoute("/jobs/42")).toEqual({ page: "job", id: 42 });
+    expect(parseRoute("/repositories/7/")).toEqual({ page: "repository", id: 7 });
     expect(parseRoute("/login")).toEqual({ page: "login" });
+    expect(parseRoute("/settings/")).toEqual({ page: "settings" });
   });
   test("anything else is not found, including bad job ids", () => {
     expect(parseRoute("/jobs/0")).toEqual({ page: "not_found", path: "/jobs/0" });
     expect(parseRoute("/jobs/abc")).toEqual({ page: "not_found", path: "/jobs/abc" });
-    expect(parseRoute("/settings")).toEqual({ page: "not_found", path: "/settings" });
+    expect(parseRoute("/repositories/0")).toEqual({ page: "not_found", path: "/repositories/0" });
+    expect(parseRoute("/settings/x")).toEqual({ page: "not_found", path: "/settings/x" });
   });
 });

@@ -1,0 +1,295 @@
+/**
+ * Repositories in the web UI, in a real browser (Debian's chromium via playwright-core)
+ * against the compiled hub and a real agent running real borg on local repositories:
+ * the create form (a refused field shown next to it, then a repository with a
+ * passphrase), Init, Back up now, Refresh archives until the archive is in the table, a
+ * dry-run prune, then a slow backup canceled from the job view, its log, and deleting a
+ * repository. Screenshots go to test-output/ui/.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { hostname, tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { runProcess, type SpawnedProcess, spawnProcess } from "../../src/shared/process/spawn.ts";
+import { CreatedEnrollmentToken, Machine, Repository } from "../../src/shared/protocol/api.ts";
+import { hostBinary, REPO_ROOT } from "../helpers/binary.ts";
+
+const ADMIN_PASSWORD = "e2e-ui-repos-admin-password";
+const PASSPHRASE = "e2e ui repositories passphrase";
+const SHOTS = join(REPO_ROOT, "test-output", "ui");
+const CHROMIUM = "/usr/bin/chromium";
+
+let binary: string;
+let dir: string;
+let browser: Browser | undefined;
+const processes: SpawnedProcess[] = [];
+
+async function startHub(): Promise<string> {
+  const lines: string[] = [];
+  const listening = Promise.withResolvers<string>();
+  const proc = spawnProcess({
+    argv: [binary, "server", "--addr", "127.0.0.1:0", "--data-dir", join(dir, "hub")],
+    cwd: "/",
+    env: { NO_COLOR: "1", HOME: dir, BORGCTL_ADMIN_PASSWORD: ADMIN_PASSWORD },
+    onStdoutLine: (line) => lines.push(line),
+    onStderrLine: (line) => {
+      lines.push(line);
+      const url = /listening on (http:\/\/\S+)/.exec(line)?.[1];
+      if (url) listening.resolve(url);
+    },
+  });
+  processes.push(proc);
+  return Promise.race([
+    listening.promise,
+    proc.done.then((r) => {
+      throw new Error(`hub exited (${r.exitCode}): ${lines.join("\n")}`);
+    }),
+  ]);
+}
+
+beforeAll(async () => {
+  binary = await hostBinary();
+  dir = await mkdtemp(join(tmpdir(), "borgctl-e2e-ui-repos-"));
+  await mkdir(SHOTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+      "--disable-sync",
+    ],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+  for (const proc of processes) proc.cancel();
+  await Promise.all(processes.map((p) => p.done));
+  await rm(dir, { recursive: true, force: true });
+});
+
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+/** Presses an action on the repository page and waits for the job it queued to end. */
+async function runAction(page: Page, button: string, status = "completed"): Promise<number> {
+  const link = page.locator(".queued a");
+  const before = (await link.count()) > 0 ? await link.textContent() : null;
+  await page.getByRole("button", { name: button, exact: true }).click();
+  // The notice names the job this press queued (a new one each time).
+  await page.waitForFunction((previous) => {
+    const text = document.querySelector(".queued a")?.textContent;
+    return text !== undefined && text !== null && text !== previous;
+  }, before);
+  const jobId = Number((await link.textContent())?.replace(/\D/g, ""));
+  expect(jobId).toBeGreaterThan(0);
+  const row = page.locator(`tr[data-job="${jobId}"]`);
+  await row.locator(".badge", { hasText: new RegExp(`^${status}$`) }).waitFor({ timeout: 30_000 });
+  return jobId;
+}
+
+describe("repositories in the web UI", () => {
+  test("create through the form, init, back up, list archives, prune, cancel a slow backup, delete", async () => {
+    const url = await startHub();
+    const context = await (browser as Browser).newContext({
+      viewport: { width: 1200, height: 900 },
+    });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on("console", (m) => {
+      if (m.type() === "error") problems.push(`console: ${m.text()}`);
+    });
+    page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+
+    await page.goto(`${url}/repositories`);
+    await page.getByLabel("Username").fill("admin");
+    await page.getByLabel("Password").fill(ADMIN_PASSWORD);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Repositories" }).waitFor();
+    await page.getByText("No repositories yet").waitFor();
+
+    // A machine with a real agent, registered through the API.
+    const cookie = (await context.cookies()).find((c) => c.name === "borgctl_session");
+    const api = async (method: string, path: string, body?: unknown) => {
+      const r = await fetch(`${url}${path}`, {
+        method,
+        headers: { "content-type": "application/json", cookie: `borgctl_session=${cookie?.value}` },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return (await r.json()) as unknown;
+    };
+    const enrollment = CreatedEnrollmentToken.parse(
+      await api("POST", "/api/managed-machines/enrollment-tokens", { name: "server1" }),
+    );
+    const agentConfig = join(dir, "agent", "agent.toml");
+    const agentEnv = { HOME: dir, NO_COLOR: "1", PATH: process.env.PATH ?? "/usr/bin:/bin" };
+    const registered = await runProcess({
+      argv: [
+        binary,
+        "agent",
+        "register",
+        "--server",
+        url,
+        "--token",
+        enrollment.token,
+        "--config",
+        agentConfig,
+        "--state-dir",
+        join(dir, "agent-state"),
+        "--name",
+        "server1",
+      ],
+      env: agentEnv,
+      captureStdout: true,
+    });
+    expect(registered.exitCode).toBe(0);
+    processes.push(
+      spawnProcess({ argv: [binary, "agent", "run", "--config", agentConfig], env: agentEnv }),
+    );
+    for (let i = 0; ; i++) {
+      const machines = Machine.array().parse(await api("GET", "/api/managed-machines"));
+      if (machines[0]?.status === "online") break;
+      expect(i).toBeLessThan(100);
+      await Bun.sleep(200);
+    }
+
+    const sources = join(dir, "data");
+    await mkdir(sources);
+    for (let i = 0; i < 20; i++) {
+      await writeFile(join(sources, `file-${i}.txt`), `line ${i}\n`.repeat(500));
+    }
+
+    // The form: no sources is refused by the hub, and the message sits next to that field.
+    await page.reload();
+    await page.getByRole("button", { name: "New repository" }).click();
+    await page
+      .getByText("Import an existing repository: fill the same form and skip Init")
+      .waitFor();
+    expect(await page.getByText("ssh://borg@box.example.com/var/lib/borg/repos/NAME").count()).toBe(
+      1,
+    );
+    expect(await page.getByLabel("Encryption").inputValue()).toBe("repokey-blake2");
+    expect(await page.getByLabel("Compression").inputValue()).toBe("lz4");
+    expect(await page.getByLabel("Archive name template").inputValue()).toBe("{hostname}-{now}");
+    expect(await page.getByLabel("Machine").locator("option").allTextContents()).toEqual([
+      "server1 (online)",
+    ]);
+    await page.getByLabel("Name", { exact: true }).fill("server1-home");
+    await page.getByLabel("Location").fill(join(dir, "repos", "home"));
+    await page.getByLabel("Passphrase", { exact: true }).fill(PASSPHRASE);
+    await page.getByRole("button", { name: "Create repository" }).click();
+    const sourceError = page.locator('[data-field="source_paths"] .field-error');
+    await sourceError.waitFor();
+    expect(await sourceError.textContent()).toBe("name at least one path to back up");
+    expect(await page.getByLabel("Source paths").getAttribute("aria-invalid")).toBe("true");
+    await shot(page, "repository-new");
+    // The 400 is the browser's own network log line, not the app's.
+    problems.length = 0;
+
+    // Keeping the passphrase on the machine hides the field and shows the command instead.
+    await page.getByLabel("Keep the passphrase on the machine").check();
+    expect(await page.getByLabel("Passphrase", { exact: true }).count()).toBe(0);
+    await page.getByText("borgctl agent secret set server1-home").waitFor();
+    await page.getByLabel("Keep the passphrase on the machine").uncheck();
+
+    await page.getByLabel("Source paths").fill(sources);
+    await page.getByLabel("Exclude patterns").fill("*.tmp\n*/.cache");
+    await page.getByRole("button", { name: "Create repository" }).click();
+    await page.waitForURL(/\/repositories\/\d+$/);
+    await page.getByRole("heading", { name: "server1-home" }).waitFor();
+    await page.getByText("stored on the hub").waitFor();
+    expect(await page.content()).not.toContain(PASSPHRASE);
+    const id = Number(/\/repositories\/(\d+)$/.exec(page.url())?.[1]);
+    const stored = Repository.parse(await api("GET", `/api/repositories/${id}`));
+    expect(stored).toMatchObject({
+      name: "server1-home",
+      passphrase_location: "hub",
+      has_passphrase: true,
+      source_paths: [sources],
+      exclude_patterns: ["*.tmp", "*/.cache"],
+      compression: "lz4",
+    });
+
+    await page.getByText("No archives known").waitFor();
+    await runAction(page, "Init");
+    const backup = await runAction(page, "Back up now");
+    await runAction(page, "Refresh archives");
+    const archive = page.locator("tr[data-archive]");
+    await archive.first().waitFor({ timeout: 10_000 });
+    expect(await archive.count()).toBe(1);
+    // The template's {hostname}, expanded by borg on the machine (this one).
+    expect(await archive.first().getAttribute("data-archive")).toStartWith(`${hostname()}-`);
+    expect(await archive.first().textContent()).toContain(hostname());
+    await page.getByText(/^Listed /).waitFor();
+    // The last backup is shown with its result, linking to its job.
+    await page
+      .locator(`a[href="/jobs/${backup}"] .badge`, { hasText: "completed" })
+      .first()
+      .waitFor();
+
+    // Prune: no keep rule is refused in the form; a dry run is queued and completes.
+    await page.getByRole("button", { name: "Prune (dry run)" }).click();
+    await page.getByText("give at least one keep rule").waitFor();
+    await page.getByLabel("Keep daily").fill("7");
+    await runAction(page, "Prune (dry run)");
+    await shot(page, "repository-detail");
+
+    // A slow backup (random data at zstd level 19; many files, because on SIGINT borg 1.2
+    // first finishes the file it is reading), canceled from the job view.
+    const slow = join(dir, "slow");
+    await mkdir(slow);
+    for (let i = 0; i < 64; i++) {
+      await writeFile(join(slow, `random-${i}.bin`), randomBytes(1024 * 1024));
+    }
+    await page.getByRole("link", { name: "Repositories" }).first().click();
+    await page.getByRole("button", { name: "New repository" }).click();
+    await page.getByLabel("Name", { exact: true }).fill("slow");
+    await page.getByLabel("Location").fill(join(dir, "repos", "slow"));
+    await page.getByLabel("Encryption").selectOption("none");
+    expect(await page.getByLabel("Passphrase", { exact: true }).count()).toBe(0);
+    await page.getByLabel("Compression").fill("zstd,19");
+    await page.getByLabel("Source paths").fill(slow);
+    await page.getByRole("button", { name: "Create repository" }).click();
+    await page.getByRole("heading", { name: "slow" }).waitFor();
+    await page.getByText("none (not encrypted)").waitFor();
+    await runAction(page, "Init");
+    await page.getByRole("button", { name: "Back up now", exact: true }).click();
+    await page.locator(".queued a").click();
+    await page.waitForURL(/\/jobs\/\d+$/);
+    await page.getByRole("heading", { name: /Backup #\d+/ }).waitFor();
+    await page.locator(".badge", { hasText: /^running$/ }).waitFor({ timeout: 30_000 });
+    await page.getByRole("button", { name: "Cancel job" }).click();
+    await page.getByRole("button", { name: "Yes, cancel it" }).click();
+    await page.locator(".badge", { hasText: /^canceled$/ }).waitFor({ timeout: 30_000 });
+    await page.getByRole("heading", { name: "Log" }).waitFor();
+    // Canceled cooperatively: borg got SIGINT and said so in the log.
+    expect(await page.locator("pre.log").textContent()).toContain("SIGINT");
+    await shot(page, "job-canceled");
+
+    // Delete asks first, then the repository is gone from the list.
+    await page.goBack();
+    await page.getByRole("heading", { name: "slow" }).waitFor();
+    await page.getByRole("button", { name: "Delete repository" }).click();
+    await page.getByText("Delete slow from the hub?").waitFor();
+    await page.getByRole("button", { name: "Yes, delete it" }).click();
+    await page.waitForURL(/\/repositories$/);
+    await page.locator('tr[data-repository="server1-home"]').waitFor();
+    expect(await page.locator('tr[data-repository="slow"]').count()).toBe(0);
+
+    // Phone width: the detail page fits.
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.getByRole("link", { name: "server1-home" }).click();
+    await page.getByRole("heading", { name: "server1-home" }).waitFor();
+    const overflow = await page.evaluate(
+      () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    );
+    expect(overflow).toBeLessThanOrEqual(0);
+
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 180_000);
+});

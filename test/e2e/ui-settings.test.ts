@@ -1,0 +1,378 @@
+/**
+ * Settings, machine actions and the job outcome in a real browser (Debian's chromium,
+ * driven by playwright-core) against the compiled hub: an admin creates an operator, who
+ * sees no Users section and makes an API token that is shown once, works as a Bearer
+ * token and stops working when revoked; a machine registered over the agent protocol is
+ * disabled and enabled; a real agent runs a real borg backup whose stats the job page
+ * shows. Screenshots go to test-output/ui/; with UPDATE_SCREENSHOTS=1 the dashboard and
+ * job view also go to docs/screenshots/ for the README (so a normal run never changes
+ * tracked files).
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { runProcess, type SpawnedProcess, spawnProcess } from "../../src/shared/process/spawn.ts";
+import {
+  CreatedEnrollmentToken,
+  Job,
+  JobAccepted,
+  Machine,
+  Me,
+  Repository,
+} from "../../src/shared/protocol/api.ts";
+import { hostBinary, REPO_ROOT } from "../helpers/binary.ts";
+import { FakeAgent } from "../helpers/fake-agent.ts";
+
+const ADMIN_PASSWORD = "e2e-ui-settings-admin-password";
+const OPERATOR_PASSWORD = "olivia-operator-password-1";
+const PASSPHRASE = "e2e ui settings passphrase";
+const SHOTS = join(REPO_ROOT, "test-output", "ui");
+const README_SHOTS = process.env.UPDATE_SCREENSHOTS
+  ? join(REPO_ROOT, "docs", "screenshots")
+  : join(REPO_ROOT, "test-output", "ui", "readme");
+const CHROMIUM = "/usr/bin/chromium";
+
+let binary: string;
+let dir: string;
+let browser: Browser | undefined;
+const processes: SpawnedProcess[] = [];
+
+async function startHub(): Promise<string> {
+  const lines: string[] = [];
+  const listening = Promise.withResolvers<string>();
+  const proc = spawnProcess({
+    argv: [binary, "server", "--addr", "127.0.0.1:0", "--data-dir", join(dir, "hub")],
+    cwd: "/",
+    env: { NO_COLOR: "1", HOME: dir, BORGCTL_ADMIN_PASSWORD: ADMIN_PASSWORD },
+    onStdoutLine: (line) => lines.push(line),
+    onStderrLine: (line) => {
+      lines.push(line);
+      const url = /listening on (http:\/\/\S+)/.exec(line)?.[1];
+      if (url) listening.resolve(url);
+    },
+  });
+  processes.push(proc);
+  return Promise.race([
+    listening.promise,
+    proc.done.then((r) => {
+      throw new Error(`hub exited (${r.exitCode}): ${lines.join("\n")}`);
+    }),
+  ]);
+}
+
+beforeAll(async () => {
+  binary = await hostBinary();
+  dir = await mkdtemp(join(tmpdir(), "borgctl-e2e-ui-settings-"));
+  await mkdir(SHOTS, { recursive: true });
+  await mkdir(README_SHOTS, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--no-first-run",
+      "--disable-sync",
+    ],
+  });
+});
+afterAll(async () => {
+  await browser?.close();
+  for (const proc of processes) proc.cancel();
+  await Promise.all(processes.map((p) => p.done));
+  await rm(dir, { recursive: true, force: true });
+});
+
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+/** A viewport-sized screenshot for the README, kept small enough to commit. */
+async function readmeShot(page: Page, name: string): Promise<void> {
+  const path = join(README_SHOTS, `${name}.png`);
+  await page.screenshot({ path });
+  expect((await stat(path)).size).toBeLessThan(80 * 1024);
+}
+
+async function signIn(context: BrowserContext, url: string, username: string, password: string) {
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console: ${m.text()}`);
+  });
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  await page.goto(url);
+  await page.getByLabel("Username").fill(username);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Dashboard" }).waitFor();
+  // The signed-out first load's 401 from /api/auth/me is the browser's own network log line.
+  problems.length = 0;
+  return { page, problems };
+}
+
+/** The API as a signed-in browser context (its session cookie). */
+function apiAs(url: string, context: BrowserContext) {
+  return async (method: string, path: string, body?: unknown) => {
+    const cookie = (await context.cookies()).find((c) => c.name === "borgctl_session");
+    const r = await fetch(`${url}${path}`, {
+      method,
+      headers: { "content-type": "application/json", cookie: `borgctl_session=${cookie?.value}` },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: r.status, body: (await r.json().catch(() => undefined)) as unknown };
+  };
+}
+
+describe("settings, machine actions and job outcome in chromium against the compiled hub", () => {
+  test("users, API tokens shown once, machine disable/enable/delete, backup stats", async () => {
+    const url = await startHub();
+    const b = browser as Browser;
+    const adminContext = await b.newContext({ viewport: { width: 1200, height: 800 } });
+    const { page, problems } = await signIn(adminContext, url, "admin", ADMIN_PASSWORD);
+    const api = apiAs(url, adminContext);
+
+    // Users: create an operator; the hub's refusal to demote the last admin is shown
+    // next to the admin's role.
+    await page.getByRole("link", { name: "Settings" }).click();
+    await page.getByRole("heading", { name: "Users" }).waitFor();
+    const newUser = page.getByRole("form", { name: "new user" });
+    await newUser.getByLabel("Username").fill("olivia");
+    await newUser.getByLabel("Password").fill(OPERATOR_PASSWORD);
+    await newUser.getByLabel("Role").selectOption("operator");
+    await newUser.getByRole("button", { name: "Create user" }).click();
+    const olivia = page.locator('tr[data-user="olivia"]');
+    await olivia.waitFor();
+    expect(await olivia.getByLabel("Role of olivia").inputValue()).toBe("operator");
+    const adminRow = page.locator('tr[data-user="admin"]');
+    await adminRow.getByLabel("Role of admin").selectOption("viewer");
+    await adminRow.getByRole("alert").waitFor();
+    expect(await adminRow.getByRole("alert").textContent()).toBe(
+      "the last admin cannot be demoted",
+    );
+    expect(await adminRow.getByLabel("Role of admin").inputValue()).toBe("admin");
+    await shot(page, "settings");
+    // Too short a password is refused by the form itself, before any request.
+    await newUser.getByLabel("Username").fill("shorty");
+    await newUser.getByLabel("Password").fill("short");
+    await newUser.getByRole("button", { name: "Create user" }).click();
+    expect(await page.locator('tr[data-user="shorty"]').count()).toBe(0);
+
+    // The operator, in a browser of their own: no Users section, only their tokens.
+    const opContext = await b.newContext({ viewport: { width: 1200, height: 800 } });
+    const op = await signIn(opContext, url, "olivia", OPERATOR_PASSWORD);
+    await op.page.getByRole("link", { name: "Settings" }).click();
+    await op.page.getByRole("heading", { name: "API tokens" }).waitFor();
+    expect(await op.page.getByRole("heading", { name: "Users" }).count()).toBe(0);
+    await op.page.getByText("No API tokens yet").waitFor();
+    const roleOptions = await op.page.getByLabel("Token role").locator("option").allTextContents();
+    expect(roleOptions).toEqual(["operator", "viewer"]);
+    await op.page.getByLabel("Token name").fill("monitoring");
+    await op.page.getByLabel("Token role").selectOption("operator");
+    await op.page.getByLabel("Expires in days").fill("30");
+    await op.page.getByRole("button", { name: "Create token" }).click();
+    const shown = op.page.locator(".new-token code").first();
+    await shown.waitFor();
+    const token = (await shown.textContent()) ?? "";
+    expect(token).toMatch(/^borgctl_api_/);
+    await op.page.getByText("only time it is shown").waitFor();
+    await shot(op.page, "settings-token-created");
+    const row = op.page.locator('tr[data-token="monitoring"]');
+    await row.waitFor();
+    expect(await row.textContent()).toContain("operator");
+
+    const meWith = (bearer: string) =>
+      fetch(`${url}/api/auth/me`, { headers: { authorization: `Bearer ${bearer}` } });
+    const me = await meWith(token);
+    expect(me.status).toBe(200);
+    expect(Me.parse(await me.json())).toMatchObject({
+      username: "olivia",
+      role: "operator",
+      via: "api_token",
+    });
+
+    // After a reload only the prefix is left.
+    await op.page.reload();
+    await row.waitFor();
+    expect(await op.page.getByText(token).count()).toBe(0);
+    const prefix = ((await row.locator("code").textContent()) ?? "").replace("…", "");
+    expect(prefix.length).toBeGreaterThan(8);
+    expect(token.startsWith(prefix)).toBe(true);
+    expect(prefix.length).toBeLessThan(token.length);
+
+    // Revoke asks first; then the token is refused.
+    await row.getByRole("button", { name: "Revoke" }).click();
+    await row.getByText("Revoke monitoring?").waitFor();
+    await row.getByRole("button", { name: "Yes, revoke" }).click();
+    await op.page.getByText("No API tokens yet").waitFor();
+    expect((await meWith(token)).status).toBe(401);
+    expect(op.problems).toEqual([]);
+    await opContext.close();
+
+    // A machine registered over the agent protocol, with labels; disable and enable.
+    const enroll = async (name: string) =>
+      CreatedEnrollmentToken.parse(
+        (await api("POST", "/api/managed-machines/enrollment-tokens", { name })).body,
+      ).token;
+    const fake = await FakeAgent.enroll(url, await enroll("nas"), { hostname: "nas.lan" });
+    await fake.heartbeat();
+    const fakeMachine = Machine.array()
+      .parse((await api("GET", "/api/managed-machines")).body)
+      .find((m) => m.agent_id === fake.agentId) as Machine;
+    const labelled = await api("PATCH", `/api/managed-machines/${fakeMachine.id}`, {
+      name: "nas",
+      labels: { site: "home" },
+    });
+    expect(labelled.status).toBe(200);
+    Machine.parse(labelled.body);
+
+    await page.getByRole("link", { name: "Machines" }).click();
+    const nas = page.locator('tr[data-machine="nas"]');
+    await nas.locator(".badge", { hasText: "online" }).waitFor();
+    expect(await nas.locator(".tags li").allTextContents()).toEqual([
+      "backup.create",
+      "backup.cancel",
+      "logs.stream",
+      "site=home",
+    ]);
+    await nas.getByRole("button", { name: "Disable" }).click();
+    await nas.locator(".badge", { hasText: "disabled" }).waitFor();
+    expect((await fake.heartbeat()).ok).toBe(false);
+    await nas.getByRole("button", { name: "Enable" }).click();
+    await nas.getByRole("button", { name: "Disable" }).waitFor();
+    expect(await nas.locator(".badge").textContent()).not.toBe("disabled");
+
+    // "Add machine" shows both the install one-liner and the manual register command.
+    await page.getByRole("button", { name: "Add machine" }).click();
+    await page.getByLabel("Name").fill("laptop");
+    await page.getByRole("button", { name: "Create registration command" }).click();
+    const commands = await page.locator(".command code").allTextContents();
+    expect(commands).toHaveLength(2);
+    expect(commands[0]).toMatch(
+      new RegExp(
+        `^curl -fsSL https://github\\.com/borgctl/borgctl/releases/latest/download/install\\.sh \\| sudo bash -s -- agent --server ${url.replaceAll(".", "\\.")} --token borgctl_enroll_\\S+$`,
+      ),
+    );
+    const enrollToken = (commands[1] ?? "").split(" ").at(-1) as string;
+    expect(commands[1]).toBe(`borgctl agent register --server ${url} --token ${enrollToken}`);
+    expect(commands[0]).toEndWith(enrollToken);
+    await shot(page, "machines-actions");
+
+    // The real agent registers with that command and runs a real backup.
+    const agentConfig = join(dir, "agent", "agent.toml");
+    const agentEnv = { HOME: dir, NO_COLOR: "1", PATH: process.env.PATH ?? "/usr/bin:/bin" };
+    const registered = await runProcess({
+      argv: [
+        binary,
+        "agent",
+        "register",
+        "--server",
+        url,
+        "--token",
+        enrollToken,
+        "--config",
+        agentConfig,
+        "--state-dir",
+        join(dir, "agent-state"),
+        "--name",
+        "laptop",
+      ],
+      env: agentEnv,
+      captureStdout: true,
+    });
+    expect(registered.exitCode).toBe(0);
+    processes.push(
+      spawnProcess({ argv: [binary, "agent", "run", "--config", agentConfig], env: agentEnv }),
+    );
+    await page.getByRole("button", { name: "Done" }).click();
+    const laptop = page.locator('tr[data-machine="laptop"]');
+    await laptop.locator(".badge", { hasText: "online" }).waitFor({ timeout: 20_000 });
+    const laptopMachine = Machine.array()
+      .parse((await api("GET", "/api/managed-machines")).body)
+      .find((m) => m.name === "laptop") as Machine;
+
+    const sources = join(dir, "data");
+    await mkdir(sources);
+    for (let i = 0; i < 30; i++) {
+      await writeFile(join(sources, `file-${i}.txt`), `line ${i}\n`.repeat(2000));
+    }
+    const repo = Repository.parse(
+      (
+        await api("POST", "/api/repositories", {
+          name: "laptop-home",
+          agent_machine_id: laptopMachine.id,
+          location: join(dir, "repo"),
+          passphrase: PASSPHRASE,
+          source_paths: [sources],
+        })
+      ).body,
+    );
+    const waitForJob = async (id: number) => {
+      for (let i = 0; i < 150; i++) {
+        const job = Job.parse((await api("GET", `/api/jobs/${id}`)).body);
+        if (job.completed_at) return job;
+        await Bun.sleep(200);
+      }
+      throw new Error(`job ${id} did not finish`);
+    };
+    const init = JobAccepted.parse(
+      (await api("POST", `/api/repositories/${repo.id}/init`, {})).body,
+    );
+    expect((await waitForJob(init.job_id)).status).toBe("completed");
+    const backup = JobAccepted.parse(
+      (await api("POST", `/api/repositories/${repo.id}/backup`, {})).body,
+    );
+    const done = await waitForJob(backup.job_id);
+    expect(done.status).toBe("completed");
+
+    // The job page shows the backup's stats.
+    await page.goto(`${url}/jobs/${backup.job_id}`);
+    await page.locator(".badge", { hasText: /^completed$/ }).waitFor();
+    const stats = page.getByLabel("backup stats");
+    await stats.waitFor();
+    const statsText = (await stats.textContent()) ?? "";
+    for (const label of ["Original size", "Compressed size", "Deduplicated size", "Files"]) {
+      expect(statsText).toContain(label);
+    }
+    expect(statsText).toContain(String(done.result?.stats?.nfiles));
+    await page.getByText("borg wrote no log lines").or(page.locator(".log")).first().waitFor();
+    await readmeShot(page, "job");
+    await shot(page, "job-stats");
+
+    // Jobs list: filter by repository and machine; nothing matches the fake machine.
+    await page.getByRole("link", { name: "Jobs" }).first().click();
+    await page.locator(`tr[data-job="${backup.job_id}"]`).waitFor();
+    await page.getByLabel("Repository").selectOption(String(repo.id));
+    await page.locator(`tr[data-job="${init.job_id}"]`).waitFor();
+    await page.getByLabel("Machine").selectOption(String(fakeMachine.id));
+    await page.getByText("No jobs match these filters").waitFor();
+    await page.getByLabel("Repository").selectOption("");
+    await page.getByLabel("Machine").selectOption("");
+    await page.locator(`tr[data-job="${backup.job_id}"]`).waitFor();
+    expect(await page.getByText("That is all of them (2).").count()).toBe(1);
+
+    await page.getByRole("link", { name: "Dashboard" }).click();
+    await page.getByRole("cell", { name: "laptop-home" }).waitFor();
+    await readmeShot(page, "dashboard");
+
+    // Deleting a machine that a repository uses is refused in plain words; an unused one goes.
+    await page.getByRole("link", { name: "Machines" }).click();
+    await laptop.getByRole("button", { name: "Delete" }).click();
+    await laptop.getByText("Delete laptop?").waitFor();
+    await laptop.getByRole("button", { name: "Yes, delete" }).click();
+    await laptop.getByRole("alert").waitFor();
+    expect(await laptop.getByRole("alert").textContent()).toContain("used by 1 repository");
+    await nas.getByRole("button", { name: "Delete" }).click();
+    await nas.getByRole("button", { name: "Yes, delete" }).click();
+    await nas.waitFor({ state: "detached" });
+
+    // The two refusals this test provoked (demote the last admin, delete a used machine)
+    // are the browser's own network log lines; nothing else may be logged.
+    const conflicts = problems.filter((p) => p.includes("status of 409 (Conflict)"));
+    expect(conflicts).toHaveLength(2);
+    expect(problems.filter((p) => !conflicts.includes(p))).toEqual([]);
+    await adminContext.close();
+  }, 120_000);
+});
