@@ -11,8 +11,10 @@ import { z } from "zod";
 import {
   ApiToken,
   Archives,
+  AuditEvent,
   CreatedApiToken,
   CreatedEnrollmentToken,
+  EnrollmentToken,
   Job,
   JobAccepted,
   JobLogsResponse,
@@ -25,6 +27,9 @@ import {
 } from "../shared/protocol/api.ts";
 
 export type { Me };
+/** The protocol exports no types for these two; the pages use them. */
+export type EnrollmentTokenInfo = z.infer<typeof EnrollmentToken>;
+export type AuditEntry = z.infer<typeof AuditEvent>;
 
 /** GET /api/repositories/{id}: the repository and its newest job. */
 export const RepositoryDetail = Repository.extend({ last_job: Job.nullable() });
@@ -145,6 +150,12 @@ export const api = {
   enableMachine: (id: number) =>
     request("POST", `/api/managed-machines/${id}/enable`, Machine, undefined),
   deleteMachine: (id: number) => request("DELETE", `/api/managed-machines/${id}`, null),
+  updateMachine: (id: number, change: { name?: string; labels?: Record<string, string> }) =>
+    request("PATCH", `/api/managed-machines/${id}`, Machine, change),
+  enrollmentTokens: () =>
+    request("GET", "/api/managed-machines/enrollment-tokens", z.array(EnrollmentToken)),
+  revokeEnrollmentToken: (id: number) =>
+    request("DELETE", `/api/managed-machines/enrollment-tokens/${id}`, null),
 
   users: () => request("GET", "/api/users", z.array(User)),
   createUser: (user: { username: string; password: string; role: Role }) =>
@@ -163,6 +174,8 @@ export const api = {
   repository: (id: number) => request("GET", `/api/repositories/${id}`, RepositoryDetail),
   createRepository: (body: Record<string, unknown>) =>
     request("POST", "/api/repositories", Repository, body),
+  updateRepository: (id: number, change: Record<string, unknown>) =>
+    request("PATCH", `/api/repositories/${id}`, Repository, change),
   deleteRepository: (id: number) => request("DELETE", `/api/repositories/${id}`, null),
   repositoryAction: (id: number, action: RepositoryAction, body: Record<string, unknown> = {}) =>
     request("POST", `/api/repositories/${id}/${action}`, JobAccepted, body),
@@ -171,5 +184,7 @@ export const api = {
   jobs: (filter: JobFilter = {}) => request("GET", `/api/jobs${query(filter)}`, z.array(Job)),
   job: (id: number) => request("GET", `/api/jobs/${id}`, Job),
   jobLogs: (id: number) => request("GET", `/api/jobs/${id}/logs`, JobLogsResponse),
+  audit: (filter: { limit?: number; before?: number; action?: string } = {}) =>
+    request("GET", `/api/audit${query(filter)}`, z.array(AuditEvent)),
   cancelJob: (id: number) => request("POST", `/api/jobs/${id}/cancel`, z.object({}).loose()),
 };

@@ -6,6 +6,7 @@
 import { useEffect, useState } from "hono/jsx/dom";
 import { api, errorMessage, type Me, setUnauthorizedHandler } from "./api.ts";
 import { ErrorText, Link } from "./components.tsx";
+import { AuditPage } from "./pages/audit.tsx";
 import { DashboardPage } from "./pages/dashboard.tsx";
 import { JobDetailPage } from "./pages/job-detail.tsx";
 import { JobsPage } from "./pages/jobs.tsx";
@@ -22,6 +23,7 @@ const NAV = [
   { href: "/repositories", label: "Repositories", pages: ["repositories", "repository"] },
   { href: "/jobs", label: "Jobs", pages: ["jobs", "job"] },
   { href: "/settings", label: "Settings", pages: ["settings"] },
+  { href: "/audit", label: "Audit", pages: ["audit"], adminOnly: true },
 ];
 
 function Page(props: { route: Route }) {
@@ -42,6 +44,8 @@ function Page(props: { route: Route }) {
       return <JobDetailPage id={r.id} />;
     case "settings":
       return <SettingsPage />;
+    case "audit":
+      return <AuditPage />;
     case "not_found":
       return (
         <section>
@@ -94,7 +98,7 @@ export function App() {
       <header>
         <nav aria-label="main">
           <strong class="brand">borgctl</strong>
-          {NAV.map((n) => (
+          {NAV.filter((n) => !n.adminOnly || me.role === "admin").map((n) => (
             <Link href={n.href} class={n.pages.includes(route.page) ? "active" : ""}>
               {n.label}
             </Link>

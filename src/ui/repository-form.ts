@@ -2,7 +2,8 @@
  * The repository pages' pure logic: the create/import form's values → the
  * CreateRepositoryRequest body, an API error → a message per form field, the retention
  * form → a PruneJobRequest body (or why it can't be sent), and the command that puts an
- * agent-held passphrase on the machine. No DOM, so the unit tests pin all of it.
+ * agent-held passphrase on the machine, and the edit form → the changed fields of an
+ * UpdateRepositoryRequest. No DOM, so the unit tests pin all of it.
  */
 
 export const DEFAULT_ENCRYPTION = "repokey-blake2";
@@ -215,4 +216,66 @@ export function retentionRequestBody(values: RetentionValues): RetentionResult {
     };
   }
   return { ok: true, body, destructive: !values.dry_run };
+}
+
+// --- edit -------------------------------------------------------------------------------
+
+/** What the edit form holds: the repository's current settings as text. */
+export interface RepositoryEditValues {
+  name: string;
+  /** A new passphrase; empty keeps the stored one. */
+  passphrase: string;
+  source_paths: string;
+  exclude_patterns: string;
+  compression: string;
+  archive_name: string;
+}
+
+/** The settings the edit form starts from. */
+export interface EditableRepository {
+  name: string;
+  source_paths: string[];
+  exclude_patterns: string[];
+  compression: string;
+  archive_name: string;
+}
+
+export function editValuesOf(repo: EditableRepository): RepositoryEditValues {
+  return {
+    name: repo.name,
+    passphrase: "",
+    source_paths: repo.source_paths.join("\n"),
+    exclude_patterns: repo.exclude_patterns.join("\n"),
+    compression: repo.compression,
+    archive_name: repo.archive_name,
+  };
+}
+
+const sameList = (a: string[], b: string[]) =>
+  a.length === b.length && a.every((item, i) => item === b[i]);
+
+/**
+ * The PATCH /api/repositories/{id} body: only what differs from `original`, so an edit of
+ * the sources never rewrites the name (and the audit trail names only what changed). A
+ * passphrase goes only when one was typed and the hub keeps it (`passphraseOnHub`). An
+ * empty body means there is nothing to save.
+ */
+export function repositoryUpdateBody(
+  original: EditableRepository,
+  values: RepositoryEditValues,
+  passphraseOnHub: boolean,
+): Record<string, unknown> {
+  const body: Record<string, unknown> = {};
+  const name = values.name.trim();
+  if (name !== original.name) body.name = name;
+  if (passphraseOnHub && values.passphrase !== "") body.passphrase = values.passphrase;
+  const sources = lines(values.source_paths);
+  if (!sameList(sources, original.source_paths)) body.source_paths = sources;
+  const excludes = lines(values.exclude_patterns);
+  if (!sameList(excludes, original.exclude_patterns)) body.exclude_patterns = excludes;
+  const compression = values.compression.trim();
+  if (compression !== original.compression) body.compression = compression;
+  const archiveName = values.archive_name.trim();
+  if (archiveName !== original.archive_name) body.archive_name = archiveName;
+  return body;
 }

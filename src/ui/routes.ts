@@ -12,6 +12,7 @@ export type Route =
   | { page: "jobs" }
   | { page: "job"; id: number }
   | { page: "settings" }
+  | { page: "audit" }
   | { page: "login" }
   | { page: "not_found"; path: string };
 
@@ -23,6 +24,7 @@ export function parseRoute(pathname: string): Route {
   if (path === "/jobs") return { page: "jobs" };
   if (path === "/login") return { page: "login" };
   if (path === "/settings") return { page: "settings" };
+  if (path === "/audit") return { page: "audit" };
   const job = /^\/jobs\/([1-9]\d{0,15})$/.exec(path);
   if (job?.[1]) return { page: "job", id: Number(job[1]) };
   const repository = /^\/repositories\/([1-9]\d{0,15})$/.exec(path);

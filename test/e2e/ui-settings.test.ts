@@ -248,6 +248,8 @@ describe("settings, machine actions and job outcome in chromium against the comp
     await page.getByRole("button", { name: "Add machine" }).click();
     await page.getByLabel("Name").fill("laptop");
     await page.getByRole("button", { name: "Create registration command" }).click();
+    // allTextContents does not wait: wait for the token's two commands first.
+    await page.locator(".command code").nth(1).waitFor();
     const commands = await page.locator(".command code").allTextContents();
     expect(commands).toHaveLength(2);
     expect(commands[0]).toMatch(

@@ -152,6 +152,8 @@ export const ENCRYPTION_MODES = [
   "repokey-chacha20-poly1305",
 ] as const;
 
+const COMPRESSION_HINT = "must be a borg compression spec such as lz4, zstd,3 or auto,zstd,10";
+
 const RelPathList = z
   .array(
     z
@@ -175,7 +177,7 @@ export const CreateRepositoryRequest = z.strictObject({
   exclude_patterns: RelPathList.default([]),
   compression: z
     .string()
-    .regex(/^[a-z0-9,+-]{1,64}$/)
+    .regex(/^[a-z0-9,+-]{1,64}$/, COMPRESSION_HINT)
     .default("lz4"),
   archive_name: z.string().min(1).max(256).default("{hostname}-{now}"),
   append_only: z.boolean().default(false),
@@ -193,7 +195,7 @@ export const UpdateRepositoryRequest = z.strictObject({
   exclude_patterns: RelPathList.optional(),
   compression: z
     .string()
-    .regex(/^[a-z0-9,+-]{1,64}$/)
+    .regex(/^[a-z0-9,+-]{1,64}$/, COMPRESSION_HINT)
     .optional(),
   archive_name: z.string().min(1).max(256).optional(),
   ssh_host_key: z

@@ -4,12 +4,12 @@
  * creates (or imports) one on a machine. The hub refuses bad settings with a 400; each
  * refusal is shown next to the field it is about, anything else above the form.
  */
-import type { Child } from "hono/jsx";
 import { useState } from "hono/jsx/dom";
 import { ENCRYPTION_MODES, type Machine, type Repository } from "../../shared/protocol/api.ts";
 import { ApiError, api, errorMessage } from "../api.ts";
 import { CopyCommand, ErrorText, Link, StatusBadge, useLoad, useNow } from "../components.tsx";
 import { formatAge } from "../format.ts";
+import { describedBy, Field, NO_ERRORS } from "../repository-field.tsx";
 import {
   agentSecretCommand,
   emptyRepositoryForm,
@@ -17,7 +17,6 @@ import {
   fieldErrors,
   LOCATION_EXAMPLE,
   needsPassphraseField,
-  type RepositoryField,
   type RepositoryFormValues,
   repositoryRequestBody,
 } from "../repository-form.ts";
@@ -48,45 +47,6 @@ function BackupNow(props: { repo: Repository }) {
       <ErrorText error={error} />
     </span>
   );
-}
-
-const NO_ERRORS: FormErrors = { fields: {}, general: null };
-
-/** A labelled control with its hint and the hub's complaint about it, if any. */
-function Field(props: {
-  field: RepositoryField;
-  label: string;
-  errors: FormErrors;
-  hint?: Child;
-  children: Child;
-}) {
-  const error = props.errors.fields[props.field];
-  return (
-    <div class={error ? "field invalid" : "field"} data-field={props.field}>
-      <label for={`repo-${props.field}`}>{props.label}</label>
-      {props.children}
-      {props.hint && (
-        <p class="hint small" id={`repo-${props.field}-hint`}>
-          {props.hint}
-        </p>
-      )}
-      {error && (
-        <p class="field-error" id={`repo-${props.field}-error`} role="alert">
-          {error}
-        </p>
-      )}
-    </div>
-  );
-}
-
-/** aria-describedby for a field's control: its hint and its error, when shown. */
-function describedBy(
-  field: RepositoryField,
-  errors: FormErrors,
-  hasHint = false,
-): string | undefined {
-  const ids = [hasHint && `repo-${field}-hint`, errors.fields[field] && `repo-${field}-error`];
-  return ids.filter(Boolean).join(" ") || undefined;
 }
 
 function NewRepository(props: { machines: Machine[]; onCreated: (repo: Repository) => void }) {

@@ -3,19 +3,32 @@
  * One repository: its settings (never its passphrase: only where it is kept), last
  * backup, the actions that queue a job for its machine (back up, init, check, prune with
  * a retention form, compact, break lock, refresh archives) each linking to the job it
- * queued, the archives from the last listing, its recent jobs, and delete. Destructive
- * actions (a real prune, break lock, delete) ask first.
+ * queued, the archives from the last listing, its recent jobs, edit (sending only the
+ * fields that changed) and delete. Destructive actions (a real prune, break lock, delete)
+ * ask first.
  */
 import { useState } from "hono/jsx/dom";
 import type { Job } from "../../shared/protocol/api.ts";
-import { api, errorMessage, type RepositoryAction, type RepositoryDetail } from "../api.ts";
+import {
+  ApiError,
+  api,
+  errorMessage,
+  type RepositoryAction,
+  type RepositoryDetail,
+} from "../api.ts";
 import { ConfirmButton, ErrorText, Link, StatusBadge, useLoad, useNow } from "../components.tsx";
 import { elapsedSeconds, formatAge, formatDuration, jobKindLabel } from "../format.ts";
+import { describedBy, Field, NO_ERRORS } from "../repository-field.tsx";
 import {
   agentSecretCommand,
+  editValuesOf,
+  type FormErrors,
+  fieldErrors,
   KEEP_COUNTS,
   type KeepCount,
+  type RepositoryEditValues,
   type RetentionValues,
+  repositoryUpdateBody,
   retentionRequestBody,
 } from "../repository-form.ts";
 import { navigate } from "../routes.ts";
@@ -76,6 +89,113 @@ function Settings(props: { repo: RepositoryDetail; machineName: string }) {
         </>
       )}
     </dl>
+  );
+}
+
+/** The edit form: PATCHes only what changed; the hub's refusals show at their fields. */
+function EditRepository(props: { repo: RepositoryDetail; onDone: (saved: boolean) => void }) {
+  const r = props.repo;
+  const [values, setValues] = useState<RepositoryEditValues>(editValuesOf(r));
+  const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
+  const [busy, setBusy] = useState(false);
+  const passphraseOnHub = r.passphrase_location === "hub" && r.encryption !== "none";
+  const set =
+    (key: keyof RepositoryEditValues) =>
+    (e: Event): void => {
+      const value = (e.currentTarget as HTMLInputElement).value;
+      setValues((v) => ({ ...v, [key]: value }));
+    };
+  const text = (field: "name" | "compression" | "archive_name", label: string, hint?: string) => (
+    <Field field={field} label={label} errors={errors} hint={hint}>
+      <input
+        id={`repo-${field}`}
+        name={field}
+        value={values[field]}
+        onInput={set(field)}
+        aria-invalid={errors.fields[field] ? "true" : undefined}
+        aria-describedby={describedBy(field, errors, hint !== undefined)}
+      />
+    </Field>
+  );
+  const list = (field: "source_paths" | "exclude_patterns", label: string, hint: string) => (
+    <Field field={field} label={label} errors={errors} hint={hint}>
+      <textarea
+        id={`repo-${field}`}
+        name={field}
+        rows={3}
+        value={values[field]}
+        onInput={set(field)}
+        aria-invalid={errors.fields[field] ? "true" : undefined}
+        aria-describedby={describedBy(field, errors, true)}
+      />
+    </Field>
+  );
+  return (
+    <form
+      class="card repo-form"
+      aria-label="edit repository"
+      noValidate
+      onSubmit={async (e: Event) => {
+        e.preventDefault();
+        const body = repositoryUpdateBody(r, values, passphraseOnHub);
+        if (Object.keys(body).length === 0) {
+          setErrors({ fields: {}, general: "Nothing changed; there is nothing to save." });
+          return;
+        }
+        setBusy(true);
+        setErrors(NO_ERRORS);
+        try {
+          await api.updateRepository(r.id, body);
+        } catch (err) {
+          setErrors(
+            err instanceof ApiError ? fieldErrors(err) : { fields: {}, general: errorMessage(err) },
+          );
+          setBusy(false);
+          return;
+        }
+        props.onDone(true);
+      }}
+    >
+      <h3 class="form-title">Edit settings</h3>
+      <p class="muted small">
+        Only the fields you change are sent. The machine, location and encryption stay as they are.
+      </p>
+      <ErrorText error={errors.general} />
+      <div class="form-grid">
+        {text("name", "Name")}
+        {text("compression", "Compression", "borg's --compression, e.g. lz4 or zstd,3")}
+      </div>
+      {passphraseOnHub && (
+        <Field
+          field="passphrase"
+          label="New passphrase"
+          errors={errors}
+          hint="Leave empty to keep the stored one. Changing it here does not change the repository's key; use it when the stored one is wrong."
+        >
+          <input
+            id="repo-passphrase"
+            name="passphrase"
+            type="password"
+            autocomplete="new-password"
+            value={values.passphrase}
+            onInput={set("passphrase")}
+            aria-invalid={errors.fields.passphrase ? "true" : undefined}
+            aria-describedby={describedBy("passphrase", errors, true)}
+          />
+        </Field>
+      )}
+      {list("source_paths", "Source paths", "One path a line, as the machine sees it.")}
+      {list("exclude_patterns", "Exclude patterns", "One borg pattern a line; optional.")}
+      {text("archive_name", "Archive name template", "e.g. {hostname}-{now}")}
+      <div class="actions">
+        <button type="submit" class="primary" disabled={busy}>
+          Save changes
+        </button>
+        <button type="button" onClick={() => props.onDone(false)}>
+          Cancel
+        </button>
+      </div>
+    </form>
   );
 }
 
@@ -284,6 +404,8 @@ export function RepositoryDetailPage(props: { id: number }) {
   const jobs = useLoad(() => api.jobs({ repository_id: props.id, limit: 20 }), [props.id], 3000);
   const [queued, setQueued] = useState<{ label: string; jobId: number } | null>(null);
   const [actionError, setActionError] = useState<{ label: string; message: string } | null>(null);
+  const [editing, setEditing] = useState(false);
+  const [saved, setSaved] = useState(false);
 
   const queue: Queue = async (action, body = {}) => {
     const label = ACTION_LABELS[action];
@@ -380,8 +502,37 @@ export function RepositoryDetailPage(props: { id: number }) {
         <PruneForm queue={queueQuietly} />
       </div>
 
-      <h2>Settings</h2>
-      <Settings repo={repo} machineName={machine?.name ?? `#${repo.agent_machine_id}`} />
+      <div class="title-row">
+        <h2>Settings</h2>
+        {!editing && (
+          <button
+            type="button"
+            onClick={() => {
+              setSaved(false);
+              setEditing(true);
+            }}
+          >
+            Edit
+          </button>
+        )}
+      </div>
+      {editing ? (
+        <EditRepository
+          repo={repo}
+          onDone={(didSave) => {
+            setEditing(false);
+            setSaved(didSave);
+            if (didSave) detail.reload();
+          }}
+        />
+      ) : (
+        <>
+          <p class="muted small" aria-live="polite">
+            {saved ? "Saved." : ""}
+          </p>
+          <Settings repo={repo} machineName={machine?.name ?? `#${repo.agent_machine_id}`} />
+        </>
+      )}
 
       <h2>Archives</h2>
       <ErrorText error={archives.error} />

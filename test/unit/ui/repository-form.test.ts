@@ -1,14 +1,20 @@
 import { describe, expect, test } from "bun:test";
-import { CreateRepositoryRequest, PruneJobRequest } from "../../../src/shared/protocol/api.ts";
+import {
+  CreateRepositoryRequest,
+  PruneJobRequest,
+  UpdateRepositoryRequest,
+} from "../../../src/shared/protocol/api.ts";
 import { validationError } from "../../../src/shared/validation-error.ts";
 import {
   agentSecretCommand,
+  editValuesOf,
   emptyRepositoryForm,
   fieldErrors,
   lines,
   needsPassphraseField,
   type RepositoryFormValues,
   repositoryRequestBody,
+  repositoryUpdateBody,
   retentionRequestBody,
 } from "../../../src/ui/repository-form.ts";
 
@@ -195,5 +201,60 @@ describe("retentionRequestBody", () => {
     expect(
       retentionRequestBody({ counts: { keep_yearly: "0" }, keep_within: "", dry_run: true }).ok,
     ).toBe(true);
+  });
+});
+
+describe("repositoryUpdateBody", () => {
+  const stored = {
+    name: "laptop-home",
+    source_paths: ["/home", "/etc"],
+    exclude_patterns: ["*/.cache"],
+    compression: "lz4",
+    archive_name: "{hostname}-{now}",
+  };
+
+  test("the untouched form sends nothing", () => {
+    expect(repositoryUpdateBody(stored, editValuesOf(stored), true)).toEqual({});
+  });
+
+  test("only the changed fields go, parsed like the create form; the result passes the hub's schema", () => {
+    const values = {
+      ...editValuesOf(stored),
+      source_paths: " /home \n\n/srv/data\r\n",
+      compression: " zstd,3 ",
+    };
+    const body = repositoryUpdateBody(stored, values, true);
+    expect(body).toEqual({ source_paths: ["/home", "/srv/data"], compression: "zstd,3" });
+    expect(UpdateRepositoryRequest.safeParse(body).success).toBe(true);
+  });
+
+  test("reformatting a list (spaces, blank lines) is no change; reordering is", () => {
+    const spaced = { ...editValuesOf(stored), source_paths: "  /home\n\n /etc \n" };
+    expect(repositoryUpdateBody(stored, spaced, true)).toEqual({});
+    const reordered = { ...editValuesOf(stored), source_paths: "/etc\n/home" };
+    expect(repositoryUpdateBody(stored, reordered, true)).toEqual({
+      source_paths: ["/etc", "/home"],
+    });
+  });
+
+  test("clearing the excludes sends an empty list; a name change is trimmed", () => {
+    const values = { ...editValuesOf(stored), exclude_patterns: "", name: " laptop " };
+    expect(repositoryUpdateBody(stored, values, true)).toEqual({
+      exclude_patterns: [],
+      name: "laptop",
+    });
+  });
+
+  test("a typed passphrase goes only when the hub stores it", () => {
+    const values = { ...editValuesOf(stored), passphrase: "new secret" };
+    expect(repositoryUpdateBody(stored, values, true)).toEqual({ passphrase: "new secret" });
+    expect(repositoryUpdateBody(stored, values, false)).toEqual({});
+  });
+
+  test("an emptied required field is sent for the hub to refuse at that field", () => {
+    const values = { ...editValuesOf(stored), source_paths: "\n" };
+    const body = repositoryUpdateBody(stored, values, true);
+    expect(body).toEqual({ source_paths: [] });
+    expect(UpdateRepositoryRequest.safeParse(body).success).toBe(false);
   });
 });

@@ -11,6 +11,7 @@ describe("parseRoute", () => {
     expect(parseRoute("/repositories/7/")).toEqual({ page: "repository", id: 7 });
     expect(parseRoute("/login")).toEqual({ page: "login" });
     expect(parseRoute("/settings/")).toEqual({ page: "settings" });
+    expect(parseRoute("/audit")).toEqual({ page: "audit" });
   });
   test("anything else is not found, including bad job ids", () => {
     expect(parseRoute("/jobs/0")).toEqual({ page: "not_found", path: "/jobs/0" });
