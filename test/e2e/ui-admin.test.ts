@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
-import { type SpawnedProcess, spawnProcess } from "../../src/shared/process/spawn.ts";
+import type { Browser } from "playwright-core";
+import type { SpawnedProcess } from "../../src/shared/process/spawn.ts";
 import {
   AuditEvent,
   CreatedEnrollmentToken,
@@ -20,102 +20,42 @@ import {
   Machine,
   Repository,
 } from "../../src/shared/protocol/api.ts";
-import { hostBinary, REPO_ROOT } from "../helpers/binary.ts";
+import { hostBinary } from "../helpers/binary.ts";
+import {
+  apiAs,
+  launchChromium,
+  SHOTS,
+  screenshot,
+  signIn,
+  startCompiledHub,
+  stopProcesses,
+} from "../helpers/browser.ts";
 import { FakeAgent } from "../helpers/fake-agent.ts";
 
 const ADMIN_PASSWORD = "e2e-ui-admin-admin-password";
 const OPERATOR_PASSWORD = "oscar-operator-password-1";
 const PASSPHRASE = "e2e ui admin passphrase";
-const SHOTS = join(REPO_ROOT, "test-output", "ui");
-const CHROMIUM = "/usr/bin/chromium";
 
 let binary: string;
 let dir: string;
 let browser: Browser | undefined;
 const processes: SpawnedProcess[] = [];
 
-async function startHub(): Promise<string> {
-  const lines: string[] = [];
-  const listening = Promise.withResolvers<string>();
-  const proc = spawnProcess({
-    argv: [binary, "server", "--addr", "127.0.0.1:0", "--data-dir", join(dir, "hub")],
-    cwd: "/",
-    env: { NO_COLOR: "1", HOME: dir, BORGCTL_ADMIN_PASSWORD: ADMIN_PASSWORD },
-    onStdoutLine: (line) => lines.push(line),
-    onStderrLine: (line) => {
-      lines.push(line);
-      const url = /listening on (http:\/\/\S+)/.exec(line)?.[1];
-      if (url) listening.resolve(url);
-    },
-  });
-  processes.push(proc);
-  return Promise.race([
-    listening.promise,
-    proc.done.then((r) => {
-      throw new Error(`hub exited (${r.exitCode}): ${lines.join("\n")}`);
-    }),
-  ]);
-}
-
 beforeAll(async () => {
   binary = await hostBinary();
   dir = await mkdtemp(join(tmpdir(), "borgctl-e2e-ui-admin-"));
   await mkdir(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
-  for (const proc of processes) proc.cancel();
-  await Promise.all(processes.map((p) => p.done));
+  await stopProcesses(processes);
   await rm(dir, { recursive: true, force: true });
 });
 
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-
-async function signIn(context: BrowserContext, url: string, username: string, password: string) {
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-  await page.goto(url);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Dashboard" }).waitFor();
-  // The signed-out first load's 401 from /api/auth/me is the browser's own network log line.
-  problems.length = 0;
-  return { page, problems };
-}
-
-/** The API as a signed-in browser context (its session cookie). */
-function apiAs(url: string, context: BrowserContext) {
-  return async (method: string, path: string, body?: unknown) => {
-    const cookie = (await context.cookies()).find((c) => c.name === "borgctl_session");
-    const r = await fetch(`${url}${path}`, {
-      method,
-      headers: { "content-type": "application/json", cookie: `borgctl_session=${cookie?.value}` },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: r.status, body: (await r.json().catch(() => undefined)) as unknown };
-  };
-}
-
 describe("admin pages in chromium against the compiled hub", () => {
   test("machine rename and labels, enrollment tokens, repository edit, audit", async () => {
-    const url = await startHub();
+    const url = await startCompiledHub({ binary, dir, adminPassword: ADMIN_PASSWORD, processes });
     const b = browser as Browser;
     const context = await b.newContext({ viewport: { width: 1200, height: 800 } });
     const { page, problems } = await signIn(context, url, "admin", ADMIN_PASSWORD);
@@ -176,7 +116,7 @@ describe("admin pages in chromium against the compiled hub", () => {
       .parse((await api("GET", "/api/managed-machines")).body)
       .find((m) => m.agent_id === fake.agentId) as Machine;
     expect(machine).toMatchObject({ name: "nas-2", labels: { site: "home", rack: "3" } });
-    await shot(page, "machines-edit");
+    await screenshot(page, "machines-edit");
 
     // Edit a repository's sources; an invalid compression is refused at its field first.
     const repo = Repository.parse(
@@ -202,7 +142,7 @@ describe("admin pages in chromium against the compiled hub", () => {
     const compressionError = form.locator('[data-field="compression"] .field-error');
     await compressionError.waitFor();
     expect(await form.getByLabel("Compression").getAttribute("aria-invalid")).toBe("true");
-    await shot(page, "repository-edit");
+    await screenshot(page, "repository-edit");
     await form.getByLabel("Compression").fill("zstd,3");
     await form.getByRole("button", { name: "Save changes" }).click();
     await form.waitFor({ state: "detached" });
@@ -227,7 +167,7 @@ describe("admin pages in chromium against the compiled hub", () => {
     const update = page.locator('tr[data-audit="repository.update"]').first();
     expect(await update.textContent()).toContain('{"fields":["compression","source_paths"]}');
     expect(await page.locator("table.audit").textContent()).not.toContain(PASSPHRASE);
-    await shot(page, "audit");
+    await screenshot(page, "audit");
     const events = AuditEvent.array().parse((await api("GET", "/api/audit?limit=1000")).body);
     // One page holds the whole (short) trail; what the page shows came from the hub.
     await page.getByText(/^That is all of them \(\d+\)\.$/).waitFor();

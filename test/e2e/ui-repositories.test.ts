@@ -11,69 +11,38 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { runProcess, type SpawnedProcess, spawnProcess } from "../../src/shared/process/spawn.ts";
 import { CreatedEnrollmentToken, Machine, Repository } from "../../src/shared/protocol/api.ts";
-import { hostBinary, REPO_ROOT } from "../helpers/binary.ts";
+import { hostBinary } from "../helpers/binary.ts";
+import {
+  collectProblems,
+  launchChromium,
+  SHOTS,
+  screenshot,
+  startCompiledHub,
+  stopProcesses,
+} from "../helpers/browser.ts";
 
 const ADMIN_PASSWORD = "e2e-ui-repos-admin-password";
 const PASSPHRASE = "e2e ui repositories passphrase";
-const SHOTS = join(REPO_ROOT, "test-output", "ui");
-const CHROMIUM = "/usr/bin/chromium";
 
 let binary: string;
 let dir: string;
 let browser: Browser | undefined;
 const processes: SpawnedProcess[] = [];
 
-async function startHub(): Promise<string> {
-  const lines: string[] = [];
-  const listening = Promise.withResolvers<string>();
-  const proc = spawnProcess({
-    argv: [binary, "server", "--addr", "127.0.0.1:0", "--data-dir", join(dir, "hub")],
-    cwd: "/",
-    env: { NO_COLOR: "1", HOME: dir, BORGCTL_ADMIN_PASSWORD: ADMIN_PASSWORD },
-    onStdoutLine: (line) => lines.push(line),
-    onStderrLine: (line) => {
-      lines.push(line);
-      const url = /listening on (http:\/\/\S+)/.exec(line)?.[1];
-      if (url) listening.resolve(url);
-    },
-  });
-  processes.push(proc);
-  return Promise.race([
-    listening.promise,
-    proc.done.then((r) => {
-      throw new Error(`hub exited (${r.exitCode}): ${lines.join("\n")}`);
-    }),
-  ]);
-}
-
 beforeAll(async () => {
   binary = await hostBinary();
   dir = await mkdtemp(join(tmpdir(), "borgctl-e2e-ui-repos-"));
   await mkdir(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
-  for (const proc of processes) proc.cancel();
-  await Promise.all(processes.map((p) => p.done));
+  await stopProcesses(processes);
   await rm(dir, { recursive: true, force: true });
 });
-
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
 /** Presses an action on the repository page and waits for the job it queued to end. */
 async function runAction(page: Page, button: string, status = "completed"): Promise<number> {
@@ -94,16 +63,12 @@ async function runAction(page: Page, button: string, status = "completed"): Prom
 
 describe("repositories in the web UI", () => {
   test("create through the form, init, back up, list archives, prune, cancel a slow backup, delete", async () => {
-    const url = await startHub();
+    const url = await startCompiledHub({ binary, dir, adminPassword: ADMIN_PASSWORD, processes });
     const context = await (browser as Browser).newContext({
       viewport: { width: 1200, height: 900 },
     });
     const page = await context.newPage();
-    const problems: string[] = [];
-    page.on("console", (m) => {
-      if (m.type() === "error") problems.push(`console: ${m.text()}`);
-    });
-    page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+    const problems = collectProblems(page);
 
     await page.goto(`${url}/repositories`);
     await page.getByLabel("Username").fill("admin");
@@ -186,7 +151,7 @@ describe("repositories in the web UI", () => {
     await sourceError.waitFor();
     expect(await sourceError.textContent()).toBe("name at least one path to back up");
     expect(await page.getByLabel("Source paths").getAttribute("aria-invalid")).toBe("true");
-    await shot(page, "repository-new");
+    await screenshot(page, "repository-new");
     // The 400 is the browser's own network log line, not the app's.
     problems.length = 0;
 
@@ -236,7 +201,7 @@ describe("repositories in the web UI", () => {
     await page.getByText("give at least one keep rule").waitFor();
     await page.getByLabel("Keep daily").fill("7");
     await runAction(page, "Prune (dry run)");
-    await shot(page, "repository-detail");
+    await screenshot(page, "repository-detail");
 
     // A slow backup (random data at zstd level 19; many files, because on SIGINT borg 1.2
     // first finishes the file it is reading), canceled from the job view.
@@ -268,7 +233,7 @@ describe("repositories in the web UI", () => {
     await page.getByRole("heading", { name: "Log" }).waitFor();
     // Canceled cooperatively: borg got SIGINT and said so in the log.
     expect(await page.locator("pre.log").textContent()).toContain("SIGINT");
-    await shot(page, "job-canceled");
+    await screenshot(page, "job-canceled");
 
     // Delete asks first, then the repository is gone from the list.
     await page.goBack();

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { runProcess, type SpawnedProcess, spawnProcess } from "../../src/shared/process/spawn.ts";
 import {
   CreatedEnrollmentToken,
@@ -23,71 +23,41 @@ import {
   Repository,
 } from "../../src/shared/protocol/api.ts";
 import { hostBinary, REPO_ROOT } from "../helpers/binary.ts";
+import {
+  apiAs,
+  launchChromium,
+  SHOTS,
+  screenshot,
+  signIn,
+  startCompiledHub,
+  stopProcesses,
+} from "../helpers/browser.ts";
 import { FakeAgent } from "../helpers/fake-agent.ts";
 
 const ADMIN_PASSWORD = "e2e-ui-settings-admin-password";
 const OPERATOR_PASSWORD = "olivia-operator-password-1";
 const PASSPHRASE = "e2e ui settings passphrase";
-const SHOTS = join(REPO_ROOT, "test-output", "ui");
 const README_SHOTS = process.env.UPDATE_SCREENSHOTS
   ? join(REPO_ROOT, "docs", "screenshots")
   : join(REPO_ROOT, "test-output", "ui", "readme");
-const CHROMIUM = "/usr/bin/chromium";
 
 let binary: string;
 let dir: string;
 let browser: Browser | undefined;
 const processes: SpawnedProcess[] = [];
 
-async function startHub(): Promise<string> {
-  const lines: string[] = [];
-  const listening = Promise.withResolvers<string>();
-  const proc = spawnProcess({
-    argv: [binary, "server", "--addr", "127.0.0.1:0", "--data-dir", join(dir, "hub")],
-    cwd: "/",
-    env: { NO_COLOR: "1", HOME: dir, BORGCTL_ADMIN_PASSWORD: ADMIN_PASSWORD },
-    onStdoutLine: (line) => lines.push(line),
-    onStderrLine: (line) => {
-      lines.push(line);
-      const url = /listening on (http:\/\/\S+)/.exec(line)?.[1];
-      if (url) listening.resolve(url);
-    },
-  });
-  processes.push(proc);
-  return Promise.race([
-    listening.promise,
-    proc.done.then((r) => {
-      throw new Error(`hub exited (${r.exitCode}): ${lines.join("\n")}`);
-    }),
-  ]);
-}
-
 beforeAll(async () => {
   binary = await hostBinary();
   dir = await mkdtemp(join(tmpdir(), "borgctl-e2e-ui-settings-"));
   await mkdir(SHOTS, { recursive: true });
   await mkdir(README_SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
-  for (const proc of processes) proc.cancel();
-  await Promise.all(processes.map((p) => p.done));
+  await stopProcesses(processes);
   await rm(dir, { recursive: true, force: true });
 });
-
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 
 /** A viewport-sized screenshot for the README, kept small enough to commit. */
 async function readmeShot(page: Page, name: string): Promise<void> {
@@ -96,39 +66,9 @@ async function readmeShot(page: Page, name: string): Promise<void> {
   expect((await stat(path)).size).toBeLessThan(80 * 1024);
 }
 
-async function signIn(context: BrowserContext, url: string, username: string, password: string) {
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console: ${m.text()}`);
-  });
-  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-  await page.goto(url);
-  await page.getByLabel("Username").fill(username);
-  await page.getByLabel("Password").fill(password);
-  await page.getByRole("button", { name: "Sign in" }).click();
-  await page.getByRole("heading", { name: "Dashboard" }).waitFor();
-  // The signed-out first load's 401 from /api/auth/me is the browser's own network log line.
-  problems.length = 0;
-  return { page, problems };
-}
-
-/** The API as a signed-in browser context (its session cookie). */
-function apiAs(url: string, context: BrowserContext) {
-  return async (method: string, path: string, body?: unknown) => {
-    const cookie = (await context.cookies()).find((c) => c.name === "borgctl_session");
-    const r = await fetch(`${url}${path}`, {
-      method,
-      headers: { "content-type": "application/json", cookie: `borgctl_session=${cookie?.value}` },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: r.status, body: (await r.json().catch(() => undefined)) as unknown };
-  };
-}
-
 describe("settings, machine actions and job outcome in chromium against the compiled hub", () => {
   test("users, API tokens shown once, machine disable/enable/delete, backup stats", async () => {
-    const url = await startHub();
+    const url = await startCompiledHub({ binary, dir, adminPassword: ADMIN_PASSWORD, processes });
     const b = browser as Browser;
     const adminContext = await b.newContext({ viewport: { width: 1200, height: 800 } });
     const { page, problems } = await signIn(adminContext, url, "admin", ADMIN_PASSWORD);
@@ -153,7 +93,7 @@ describe("settings, machine actions and job outcome in chromium against the comp
       "the last admin cannot be demoted",
     );
     expect(await adminRow.getByLabel("Role of admin").inputValue()).toBe("admin");
-    await shot(page, "settings");
+    await screenshot(page, "settings");
     // Too short a password is refused by the form itself, before any request.
     await newUser.getByLabel("Username").fill("shorty");
     await newUser.getByLabel("Password").fill("short");
@@ -178,7 +118,7 @@ describe("settings, machine actions and job outcome in chromium against the comp
     const token = (await shown.textContent()) ?? "";
     expect(token).toMatch(/^borgctl_api_/);
     await op.page.getByText("only time it is shown").waitFor();
-    await shot(op.page, "settings-token-created");
+    await screenshot(op.page, "settings-token-created");
     const row = op.page.locator('tr[data-token="monitoring"]');
     await row.waitFor();
     expect(await row.textContent()).toContain("operator");
@@ -260,7 +200,7 @@ describe("settings, machine actions and job outcome in chromium against the comp
     const enrollToken = (commands[1] ?? "").split(" ").at(-1) as string;
     expect(commands[1]).toBe(`borgctl agent register --server ${url} --token ${enrollToken}`);
     expect(commands[0]).toEndWith(enrollToken);
-    await shot(page, "machines-actions");
+    await screenshot(page, "machines-actions");
 
     // The real agent registers with that command and runs a real backup.
     const agentConfig = join(dir, "agent", "agent.toml");
@@ -341,7 +281,7 @@ describe("settings, machine actions and job outcome in chromium against the comp
     expect(statsText).toContain(String(done.result?.stats?.nfiles));
     await page.getByText("borg wrote no log lines").or(page.locator(".log")).first().waitFor();
     await readmeShot(page, "job");
-    await shot(page, "job-stats");
+    await screenshot(page, "job-stats");
 
     // Jobs list: filter by repository and machine; nothing matches the fake machine.
     await page.getByRole("link", { name: "Jobs" }).first().click();

@@ -10,73 +10,42 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { runProcess, type SpawnedProcess, spawnProcess } from "../../src/shared/process/spawn.ts";
 import { Job, Machine, Repository } from "../../src/shared/protocol/api.ts";
-import { hostBinary, REPO_ROOT } from "../helpers/binary.ts";
+import { hostBinary } from "../helpers/binary.ts";
+import {
+  collectProblems,
+  launchChromium,
+  SHOTS,
+  screenshot,
+  startCompiledHub,
+  stopProcesses,
+} from "../helpers/browser.ts";
 
 const ADMIN_PASSWORD = "e2e-ui-admin-password-789";
 const PASSPHRASE = "e2e ui repo passphrase";
-const SHOTS = join(REPO_ROOT, "test-output", "ui");
-const CHROMIUM = "/usr/bin/chromium";
 
 let binary: string;
 let dir: string;
 let browser: Browser | undefined;
 const processes: SpawnedProcess[] = [];
 
-async function startHub(): Promise<string> {
-  const lines: string[] = [];
-  const listening = Promise.withResolvers<string>();
-  const proc = spawnProcess({
-    argv: [binary, "server", "--addr", "127.0.0.1:0", "--data-dir", join(dir, "hub")],
-    cwd: "/",
-    env: { NO_COLOR: "1", HOME: dir, BORGCTL_ADMIN_PASSWORD: ADMIN_PASSWORD },
-    onStdoutLine: (line) => lines.push(line),
-    onStderrLine: (line) => {
-      lines.push(line);
-      const url = /listening on (http:\/\/\S+)/.exec(line)?.[1];
-      if (url) listening.resolve(url);
-    },
-  });
-  processes.push(proc);
-  return Promise.race([
-    listening.promise,
-    proc.done.then((r) => {
-      throw new Error(`hub exited (${r.exitCode}): ${lines.join("\n")}`);
-    }),
-  ]);
-}
-
 beforeAll(async () => {
   binary = await hostBinary();
   dir = await mkdtemp(join(tmpdir(), "borgctl-e2e-ui-"));
   await mkdir(SHOTS, { recursive: true });
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--no-first-run",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
-  for (const proc of processes) proc.cancel();
-  await Promise.all(processes.map((p) => p.done));
+  await stopProcesses(processes);
   await rm(dir, { recursive: true, force: true });
 });
 
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
-
 describe("web UI in chromium against the compiled hub", () => {
   test("headers: CSP and friends on pages, immutable hashed assets, SPA fallback, API 404 stays JSON", async () => {
-    const url = await startHub();
+    const url = await startCompiledHub({ binary, dir, adminPassword: ADMIN_PASSWORD, processes });
     const index = await fetch(`${url}/machines`);
     expect(index.status).toBe(200);
     expect(index.headers.get("content-type")).toContain("text/html");
@@ -101,16 +70,12 @@ describe("web UI in chromium against the compiled hub", () => {
   });
 
   test("sign in, add a machine that comes online, back up now, follow the job, revoke", async () => {
-    const url = await startHub();
+    const url = await startCompiledHub({ binary, dir, adminPassword: ADMIN_PASSWORD, processes });
     const context = await (browser as Browser).newContext({
       viewport: { width: 1200, height: 800 },
     });
     const page = await context.newPage();
-    const problems: string[] = [];
-    page.on("console", (m) => {
-      if (m.type() === "error") problems.push(`console: ${m.text()}`);
-    });
-    page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+    const problems = collectProblems(page);
 
     // Sign in: a wrong password is explained next to the form, then the right one works.
     const response = await page.goto(url);
@@ -123,12 +88,12 @@ describe("web UI in chromium against the compiled hub", () => {
     // The 401 of the failed login is the browser's own network log line, not the app's.
     problems.length = 0;
     expect(await page.getByText("admin password was printed").count()).toBe(1);
-    await shot(page, "login");
+    await screenshot(page, "login");
     await page.getByLabel("Password").fill(ADMIN_PASSWORD);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { name: "Dashboard" }).waitFor();
     await page.getByText("Nothing is running.").waitFor();
-    await shot(page, "dashboard-empty");
+    await screenshot(page, "dashboard-empty");
 
     // Add a machine: the register command carries a one-time enrollment token.
     await page.getByRole("link", { name: "Machines" }).click();
@@ -140,7 +105,7 @@ describe("web UI in chromium against the compiled hub", () => {
     const command =
       (await page.locator(".command code", { hasText: "agent register" }).textContent()) ?? "";
     expect(command).toStartWith(`borgctl agent register --server ${url} --token borgctl_enroll_`);
-    await shot(page, "machines-add");
+    await screenshot(page, "machines-add");
     const token = command.split(" ").at(-1) as string;
 
     // The command, run as the machine would run it, then the agent.
@@ -173,7 +138,7 @@ describe("web UI in chromium against the compiled hub", () => {
     const row = page.locator('tr[data-machine="laptop"]');
     await row.locator(".badge", { hasText: "online" }).waitFor({ timeout: 20_000 });
     expect(await row.textContent()).toContain("linux");
-    await shot(page, "machines");
+    await screenshot(page, "machines");
 
     // A repository on the machine's disk, created and initialised through the API (the
     // create form is not in the UI yet), then backed up from the UI.
@@ -210,21 +175,21 @@ describe("web UI in chromium against the compiled hub", () => {
 
     await page.getByRole("link", { name: "Repositories" }).click();
     await page.getByRole("cell", { name: "laptop-home" }).waitFor();
-    await shot(page, "repositories");
+    await screenshot(page, "repositories");
     await page.getByRole("button", { name: "Back up now" }).click();
     await page.waitForURL(/\/jobs\/\d+$/);
     await page.getByRole("heading", { name: /Backup #\d+/ }).waitFor();
     await page.locator(".badge", { hasText: /^completed$/ }).waitFor({ timeout: 30_000 });
     await page.getByRole("heading", { name: "Log" }).waitFor();
     expect(await page.getByText("Archive", { exact: true }).count()).toBe(1);
-    await shot(page, "job-detail");
+    await screenshot(page, "job-detail");
 
     await page.getByRole("link", { name: "Jobs" }).first().click();
     await page.getByRole("link", { name: /Backup #\d+/ }).waitFor();
-    await shot(page, "jobs");
+    await screenshot(page, "jobs");
     await page.getByRole("link", { name: "Dashboard" }).click();
     await page.getByRole("cell", { name: "laptop-home" }).waitFor();
-    await shot(page, "dashboard");
+    await screenshot(page, "dashboard");
 
     // Revoke asks first, then the machine is marked revoked.
     await page.getByRole("link", { name: "Machines" }).click();
@@ -232,7 +197,7 @@ describe("web UI in chromium against the compiled hub", () => {
     await row.getByText("Revoke laptop?").waitFor();
     await row.getByRole("button", { name: "Yes, revoke" }).click();
     await row.locator(".badge", { hasText: "revoked" }).waitFor();
-    await shot(page, "machines-revoked");
+    await screenshot(page, "machines-revoked");
 
     // Phone width: the page still renders, nothing overflows the viewport horizontally.
     await page.setViewportSize({ width: 390, height: 800 });
@@ -242,7 +207,7 @@ describe("web UI in chromium against the compiled hub", () => {
       () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
     );
     expect(overflow).toBeLessThanOrEqual(0);
-    await shot(page, "dashboard-phone");
+    await screenshot(page, "dashboard-phone");
 
     await page.getByRole("button", { name: "Log out" }).click();
     await page.getByRole("button", { name: "Sign in" }).waitFor();
