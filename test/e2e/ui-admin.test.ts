@@ -210,6 +210,12 @@ describe("admin pages in chromium against the compiled hub", () => {
     expect(await op.page.getByRole("link", { name: "Machines" }).count()).toBe(1);
     expect(await op.page.getByRole("link", { name: "Audit" }).count()).toBe(0);
     expect((await apiAs(url, opContext)("GET", "/api/audit")).status).toBe(403);
+    // Machines: the operator sees the fleet but no admin buttons.
+    await op.page.getByRole("link", { name: "Machines" }).click();
+    await op.page.locator("tr[data-machine]").first().waitFor();
+    expect(await op.page.getByRole("button", { name: "Add machine" }).count()).toBe(0);
+    expect(await op.page.getByRole("button", { name: "Disable" }).count()).toBe(0);
+    expect(await op.page.getByText("admin only").count()).toBeGreaterThan(0);
     expect(op.problems).toEqual([]);
     await opContext.close();
 

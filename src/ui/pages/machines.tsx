@@ -49,13 +49,16 @@ export function MachinesPage() {
     <section>
       <div class="title-row">
         <h1>Machines</h1>
-        <AddMachine
-          onCreated={tokens.reload}
-          onDone={() => {
-            machines.reload();
-            tokens.reload();
-          }}
-        />
+        {/* Managing machines needs the admin role; others see the fleet, not the buttons. */}
+        {isAdmin && (
+          <AddMachine
+            onCreated={tokens.reload}
+            onDone={() => {
+              machines.reload();
+              tokens.reload();
+            }}
+          />
+        )}
       </div>
       <ErrorText error={machines.error} />
       {edited && (
@@ -119,14 +122,18 @@ export function MachinesPage() {
                     />
                   </td>
                   <td>
-                    <MachineActions
-                      machine={m}
-                      onChange={machines.reload}
-                      onEdit={() => {
-                        setSaved(null);
-                        setEditing(m.id);
-                      }}
-                    />
+                    {isAdmin ? (
+                      <MachineActions
+                        machine={m}
+                        onChange={machines.reload}
+                        onEdit={() => {
+                          setSaved(null);
+                          setEditing(m.id);
+                        }}
+                      />
+                    ) : (
+                      <span class="muted small">admin only</span>
+                    )}
                   </td>
                 </tr>
               ))}
