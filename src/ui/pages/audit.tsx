@@ -4,46 +4,22 @@
  * time; "Older" pages back with `before=<last id>`, and the action filter asks the hub for
  * one action only. Older pages, once fetched, stay as they were.
  */
-import { useEffect, useState } from "hono/jsx/dom";
-import { type AuditEntry, api, errorMessage } from "../api.ts";
+import { useState } from "hono/jsx/dom";
+import { type AuditEntry, api } from "../api.ts";
 import { auditActions, auditDetails } from "../audit-view.ts";
-import { ErrorText, useLoad } from "../components.tsx";
-import { appendOlder, olderCursor } from "../job-paging.ts";
+import { ErrorText } from "../components.tsx";
+import { usePagedList } from "../paged-list.tsx";
 
 const PAGE_SIZE = 100;
 
 export function AuditPage() {
   const [action, setAction] = useState("");
   const [typed, setTyped] = useState("");
-  const [older, setOlder] = useState<AuditEntry[]>([]);
-  const [cursor, setCursor] = useState<number | null | undefined>(undefined);
-  const [olderError, setOlderError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const filter = { limit: PAGE_SIZE, action: action || undefined };
-  const newest = useLoad(() => api.audit(filter), [action]);
-  useEffect(() => {
-    setOlder([]);
-    setCursor(undefined);
-    setOlderError(null);
-  }, [action]);
-
-  const firstPage = newest.data ?? [];
-  const events = appendOlder(firstPage, older);
-  const next = cursor === undefined ? olderCursor(firstPage, PAGE_SIZE) : cursor;
-  const loadOlder = async () => {
-    if (next === null) return;
-    setBusy(true);
-    setOlderError(null);
-    try {
-      const page = await api.audit({ ...filter, before: next });
-      setOlder((shown) => appendOlder(appendOlder(firstPage, shown), page));
-      setCursor(olderCursor(page, PAGE_SIZE));
-    } catch (e) {
-      setOlderError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const paged = usePagedList<AuditEntry>((before) => api.audit({ ...filter, before }), PAGE_SIZE, [
+    action,
+  ]);
+  const { newest, rows: events, busy, loadOlder, olderError } = paged;
   return (
     <section>
       <div class="title-row">
@@ -128,12 +104,12 @@ export function AuditPage() {
         </div>
       )}
       <div class="paging actions">
-        {next !== null && events.length > 0 && (
+        {paged.hasOlder && events.length > 0 && (
           <button type="button" disabled={busy} onClick={loadOlder}>
             Older
           </button>
         )}
-        {newest.data && next === null && events.length > 0 && (
+        {newest.data && !paged.hasOlder && events.length > 0 && (
           <span class="muted small">That is all of them ({events.length}).</span>
         )}
         <ErrorText error={olderError} />

@@ -4,13 +4,13 @@
  * pages back with `before=<last id>`. The newest page refreshes itself; older pages, once
  * fetched, stay as they were. Each row opens the job's live view.
  */
-import { useEffect, useState } from "hono/jsx/dom";
+import { useState } from "hono/jsx/dom";
 import { JOB_STATUSES } from "../../shared/protocol/agent.ts";
 import type { Job } from "../../shared/protocol/api.ts";
-import { api, errorMessage, type JobFilter } from "../api.ts";
+import { api, type JobFilter } from "../api.ts";
 import { ErrorText, Link, StatusBadge, useLoad, useNow } from "../components.tsx";
 import { elapsedSeconds, formatAge, formatDuration, humanize, jobKindLabel } from "../format.ts";
-import { appendOlder, olderCursor } from "../job-paging.ts";
+import { usePagedList } from "../paged-list.tsx";
 
 const PAGE_SIZE = 50;
 
@@ -43,10 +43,6 @@ export function JobsPage() {
   const [status, setStatus] = useState("");
   const [repository, setRepository] = useState("");
   const [machine, setMachine] = useState("");
-  const [older, setOlder] = useState<Job[]>([]);
-  const [cursor, setCursor] = useState<number | null | undefined>(undefined);
-  const [olderError, setOlderError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const filter: JobFilter = {
     status: status || undefined,
     repository_id: repository ? Number(repository) : undefined,
@@ -57,34 +53,13 @@ export function JobsPage() {
     const [machines, repositories] = await Promise.all([api.machines(), api.repositories()]);
     return { machines, repositories };
   }, []);
-  const newest = useLoad(() => api.jobs(filter), [status, repository, machine], 5000);
-  // New filters start over from the newest page.
-  useEffect(() => {
-    setOlder([]);
-    setCursor(undefined);
-    setOlderError(null);
-  }, [status, repository, machine]);
-
-  const firstPage = newest.data ?? [];
-  const jobs = appendOlder(firstPage, older);
-  // Until older pages were fetched, whether there are more follows from the newest page.
-  const next = cursor === undefined ? olderCursor(firstPage, PAGE_SIZE) : cursor;
-  const loadOlder = async () => {
-    if (next === null) return;
-    setBusy(true);
-    setOlderError(null);
-    try {
-      const page = await api.jobs({ ...filter, before: next });
-      // Keep the rows shown now: when new jobs push them off the refreshing newest page,
-      // they stay between it and the older pages.
-      setOlder((shown) => appendOlder(appendOlder(firstPage, shown), page));
-      setCursor(olderCursor(page, PAGE_SIZE));
-    } catch (e) {
-      setOlderError(errorMessage(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const paged = usePagedList<Job>(
+    (before) => api.jobs({ ...filter, before }),
+    PAGE_SIZE,
+    [status, repository, machine],
+    5000,
+  );
+  const { newest, rows: jobs, busy, loadOlder, olderError } = paged;
   const machineName = (id: number) =>
     names.data?.machines.find((m) => m.id === id)?.name ?? `#${id}`;
   const repositoryName = (id: number | null) =>
@@ -165,7 +140,7 @@ export function JobsPage() {
       )}
       {jobs.length > 0 && (
         <div class="actions paging">
-          {next !== null ? (
+          {paged.hasOlder ? (
             <button type="button" disabled={busy} onClick={loadOlder}>
               Older jobs
             </button>
