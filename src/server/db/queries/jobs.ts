@@ -5,7 +5,7 @@
  * holds the versioned job payload WITHOUT secrets; the claim adds the passphrase.
  * Log lines live in job-logs.ts and are part of the same query object.
  */
-import { and, asc, desc, eq, inArray, isNull, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { JobKind, JobPayload, JobStatus } from "../../../shared/protocol/agent.ts";
 import type { Db } from "../client.ts";
 import { jobs } from "../schema.ts";
@@ -111,6 +111,20 @@ export function jobQueries(db: Db) {
     .orderBy(asc(jobs.id))
     .limit(sql.placeholder("limit"))
     .prepare();
+  /** One guarded UPDATE for jobs matching `condition` whose lease ran out before `now`. */
+  const expireLeases = (
+    set: Partial<typeof jobs.$inferInsert>,
+    condition: SQL | undefined,
+    now: number,
+  ): JobRow[] =>
+    rowsOf(
+      db
+        .update(jobs)
+        .set({ ...set, leaseExpiresAt: null, updatedAt: now })
+        .where(and(condition, lt(jobs.leaseExpiresAt, now)))
+        .returning()
+        .all(),
+    );
   return {
     /**
      * Queues a job and stores its payload (which names the new id) in one IMMEDIATE
@@ -337,58 +351,25 @@ export function jobQueries(db: Db) {
 
     /** Claimed but never started, lease expired: back to the queue for the same agent. */
     async requeueExpired(now: number): Promise<JobRow[]> {
-      return rowsOf(
-        db
-          .update(jobs)
-          .set({ status: "queued", claimedAt: null, leaseExpiresAt: null, updatedAt: now })
-          .where(
-            and(eq(jobs.status, "claimed"), isNull(jobs.startedAt), lt(jobs.leaseExpiresAt, now)),
-          )
-          .returning()
-          .all(),
+      return expireLeases(
+        { status: "queued", claimedAt: null },
+        and(eq(jobs.status, "claimed"), isNull(jobs.startedAt)),
+        now,
       );
     },
 
     /** Cancel requested before borg ever started, lease expired: nothing ran, so canceled. */
     async cancelExpiredUnstarted(now: number, message: string): Promise<JobRow[]> {
-      return rowsOf(
-        db
-          .update(jobs)
-          .set({
-            status: "canceled",
-            errorMessage: message,
-            completedAt: now,
-            leaseExpiresAt: null,
-            updatedAt: now,
-          })
-          .where(
-            and(
-              eq(jobs.status, "cancel_requested"),
-              isNull(jobs.startedAt),
-              lt(jobs.leaseExpiresAt, now),
-            ),
-          )
-          .returning()
-          .all(),
+      return expireLeases(
+        { status: "canceled", errorMessage: message, completedAt: now },
+        and(eq(jobs.status, "cancel_requested"), isNull(jobs.startedAt)),
+        now,
       );
     },
 
     /** Any other held job whose lease expired: failed with `message`. */
     async failExpired(now: number, message: string): Promise<JobRow[]> {
-      return rowsOf(
-        db
-          .update(jobs)
-          .set({
-            status: "failed",
-            errorMessage: message,
-            completedAt: now,
-            leaseExpiresAt: null,
-            updatedAt: now,
-          })
-          .where(and(held, lt(jobs.leaseExpiresAt, now)))
-          .returning()
-          .all(),
-      );
+      return expireLeases({ status: "failed", errorMessage: message, completedAt: now }, held, now);
     },
     ...jobLogQueries(db),
   };
