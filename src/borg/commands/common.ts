@@ -11,6 +11,13 @@
  * `borg2 create --repo=REPO --json -- NAME /path`).
  */
 import { AppError } from "../../shared/errors.ts";
+import {
+  absolutePathProblem,
+  archiveNameProblem,
+  compressionProblem,
+  parseBorgLocation,
+  patternProblem,
+} from "../../shared/protocol/borg-values.ts";
 import type { BorgFeatures } from "../features.ts";
 
 /** One borg invocation, without the binary: run.ts prepends the borg path. */
@@ -30,39 +37,35 @@ export function invalid(message: string): never {
   throw new AppError("validation_failed", message);
 }
 
-// C0 controls and DEL: a newline or NUL in an argument is never meant.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
-
+/** The agent's own check of a location the hub sent: parsed, never trusted as a string. */
 export function checkRepo(features: BorgFeatures, repo: string): string {
-  if (repo === "") invalid("repository location is empty");
-  if (CONTROL_CHARS.test(repo)) invalid("repository location contains a control character");
-  if (repo.startsWith("-")) invalid(`repository location must not start with "-": ${repo}`);
-  // borg 1.x splits REPO::ARCHIVE at "::", so a repo containing it would be misread.
-  if (features.repoArgument === "positional" && repo.includes("::")) {
-    invalid(`repository location must not contain "::": ${repo}`);
-  }
+  const parsed = parseBorgLocation(repo, features.repoArgument === "positional" ? 1 : 2);
+  if (!parsed.ok) invalid(`repository location ${parsed.reason}: ${JSON.stringify(repo)}`);
   return repo;
 }
 
 export function checkArchiveName(name: string): string {
-  if (name === "") invalid("archive name is empty");
-  if (CONTROL_CHARS.test(name)) invalid("archive name contains a control character");
-  if (name.includes("/")) invalid(`archive name must not contain "/": ${name}`);
-  if (name.startsWith("-")) invalid(`archive name must not start with "-": ${name}`);
+  const problem = archiveNameProblem(name);
+  if (problem) invalid(`archive name ${problem}: ${JSON.stringify(name)}`);
   return name;
 }
 
 export function checkPath(path: string): string {
-  if (path === "") invalid("backup path is empty");
-  if (path.includes("\0")) invalid("backup path contains a NUL character");
+  const problem = absolutePathProblem(path);
+  if (problem) invalid(`backup path ${problem}: ${JSON.stringify(path)}`);
   return path;
 }
 
 export function checkPattern(what: string, pattern: string): string {
-  if (pattern === "") invalid(`${what} is empty`);
-  if (CONTROL_CHARS.test(pattern)) invalid(`${what} contains a control character`);
+  const problem = patternProblem(pattern);
+  if (problem) invalid(`${what} ${problem}`);
   return pattern;
+}
+
+export function checkCompression(spec: string): string {
+  const problem = compressionProblem(spec);
+  if (problem) invalid(`compression ${problem}, got ${JSON.stringify(spec)}`);
+  return spec;
 }
 
 export function checkInteger(what: string, value: number, min: number): number {

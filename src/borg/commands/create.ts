@@ -8,6 +8,7 @@ import {
   assemble,
   type BorgCommand,
   type CommonOptions,
+  checkCompression,
   checkInteger,
   checkPath,
   checkPattern,
@@ -31,18 +32,13 @@ export interface CreateOptions extends CommonOptions {
   checkpointIntervalSeconds?: number;
 }
 
-const COMPRESSION_SPEC = /^(none|lz4|zstd|zlib|lzma|auto|obfuscate)(,[a-z0-9]+)*$/;
-
 export function buildCreateCommand(features: BorgFeatures, options: CreateOptions): BorgCommand {
   const target = repoTarget(features, options.repo, options.archive);
   if (options.paths.length === 0) invalid("create needs at least one path");
   const paths = options.paths.map(checkPath);
   const args = ["--log-json", "--progress", "--json", ...target.options];
   if (options.compression !== undefined) {
-    if (!COMPRESSION_SPEC.test(options.compression)) {
-      invalid(`not a borg compression spec: ${options.compression}`);
-    }
-    args.push(`--compression=${options.compression}`);
+    args.push(`--compression=${checkCompression(options.compression)}`);
   }
   for (const pattern of options.excludes ?? []) {
     args.push(`--exclude=${checkPattern("exclude pattern", pattern)}`);

@@ -11,9 +11,11 @@ import type { Principal } from "../http/context.ts";
 import { audit, userActor } from "./audit.ts";
 import {
   checkArchiveTemplate,
+  checkCompression,
   checkExcludePatterns,
   checkLocation,
   checkPassphraseRules,
+  checkSourcePaths,
 } from "./repository-rules.ts";
 
 export interface RepositoryUpdate {
@@ -44,8 +46,10 @@ export async function createRepository(
     throw new AppError("validation_failed", "give the repository's location (or a box_id)");
   }
   checkLocation(request.location, request.borg_version);
+  checkSourcePaths(request.source_paths);
   checkArchiveTemplate(request.archive_name);
   checkExcludePatterns(request.exclude_patterns);
+  checkCompression(request.compression);
   checkPassphraseRules({
     encryption: request.encryption,
     passphraseLocation: request.passphrase_location,
@@ -94,8 +98,10 @@ export async function updateRepository(
   request: RepositoryUpdate,
 ): Promise<RepositoryRow> {
   const current = await getRepository(deps, id);
+  if (request.source_paths !== undefined) checkSourcePaths(request.source_paths);
   if (request.archive_name !== undefined) checkArchiveTemplate(request.archive_name);
   if (request.exclude_patterns !== undefined) checkExcludePatterns(request.exclude_patterns);
+  if (request.compression !== undefined) checkCompression(request.compression);
   if (request.passphrase !== undefined) {
     checkPassphraseRules({
       encryption: current.encryption,

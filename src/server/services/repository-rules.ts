@@ -1,36 +1,56 @@
 /**
- * Pure checks on repository settings, applied at the hub so a bad value is a 400 when
- * the user enters it rather than a failed job later. They mirror what the agent's borg
- * argv builders refuse (src/borg/commands/common.ts), which the hub may not import.
+ * Pure checks on repository settings, applied at the hub so a bad value is a 400 naming
+ * the field when the user enters it rather than a failed job later. The parsing itself
+ * lives in shared/protocol/borg-values.ts, which the agent's borg argv builders use too:
+ * the agent checks every value again before borg runs.
  */
 import { AppError } from "../../shared/errors.ts";
-
-// C0 controls and DEL: a newline or NUL in a borg argument is never meant.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
-const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+import {
+  absolutePathProblem,
+  archiveNameProblem,
+  compressionProblem,
+  parseBorgLocation,
+  patternProblem,
+} from "../../shared/protocol/borg-values.ts";
 
 const invalid = (message: string): never => {
   throw new AppError("validation_failed", message);
 };
 
+/** A 400 in the shape zod's failures have: the field first, then why. */
+const invalidField = (field: string, problem: string): never => {
+  throw new AppError("validation_failed", `${field} ${problem}`, [
+    { path: field, message: problem },
+  ]);
+};
+
 export function checkLocation(location: string, borgVersion: 1 | 2): void {
-  if (CONTROL_CHARS.test(location)) invalid("location contains a control character");
-  // A leading "-" would be read by borg as an option.
-  if (location.startsWith("-")) invalid(`location must not start with "-"`);
-  // borg 1 splits REPO::ARCHIVE at "::".
-  if (borgVersion === 1 && location.includes("::")) invalid(`location must not contain "::"`);
+  const parsed = parseBorgLocation(location, borgVersion);
+  if (!parsed.ok) invalidField("location", parsed.reason);
 }
 
 export function checkArchiveTemplate(name: string): void {
-  if (CONTROL_CHARS.test(name)) invalid("archive_name contains a control character");
-  if (name.includes("/")) invalid(`archive_name must not contain "/"`);
-  if (name.startsWith("-")) invalid(`archive_name must not start with "-"`);
+  const problem = archiveNameProblem(name);
+  if (problem) invalidField("archive_name", problem);
 }
 
 export function checkExcludePatterns(patterns: readonly string[]): void {
-  if (patterns.some((p) => CONTROL_CHARS.test(p))) {
-    invalid("exclude_patterns: a pattern contains a control character");
-  }
+  patterns.forEach((pattern, i) => {
+    const problem = patternProblem(pattern);
+    if (problem) invalidField(`exclude_patterns.${i}`, problem);
+  });
+}
+
+export function checkSourcePaths(paths: readonly string[]): void {
+  paths.forEach((path, i) => {
+    const problem = absolutePathProblem(path);
+    if (problem) invalidField(`source_paths.${i}`, problem);
+  });
+}
+
+export function checkCompression(spec: string): void {
+  const problem = compressionProblem(spec);
+  if (problem) invalidField("compression", problem);
 }
 
 /**

@@ -45,6 +45,6 @@ describe("buildBreakLockCommand", () => {
   test("validates the repo", () => {
     expectInvalid(() => buildBreakLockCommand(borg1, { repo: "a::b" }), /::/);
     // 2.x has no REPO::ARCHIVE syntax, so "::" is just part of the location there.
-    expect(buildBreakLockCommand(borg2, { repo: "a::b" }).argv).toContain("--repo=a::b");
+    expect(buildBreakLockCommand(borg2, { repo: "/a::b" }).argv).toContain("--repo=/a::b");
   });
 });

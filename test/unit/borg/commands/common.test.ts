@@ -72,8 +72,11 @@ describe("checks", () => {
       expectInvalid(() => checkArchiveName(bad));
   });
 
-  test("paths may start with - (they come after --) but not be empty or hold NUL", () => {
-    expect(checkPath("-rf")).toBe("-rf");
+  test("paths are absolute (so never an option), not empty, one line", () => {
+    expect(checkPath("/home/-rf")).toBe("/home/-rf");
+    expectInvalid(() => checkPath("-rf"));
+    expectInvalid(() => checkPath("home"));
+    expectInvalid(() => checkPath("/a\nb"));
     expectInvalid(() => checkPath(""));
     expectInvalid(() => checkPath("/a\u0000b"));
   });
