@@ -13,6 +13,7 @@ import {
   checkArchiveTemplate,
   checkCompression,
   checkExcludePatterns,
+  checkHostKeys,
   checkLocation,
   checkPassphraseRules,
   checkSourcePaths,
@@ -74,7 +75,7 @@ export async function createRepository(
     compression: request.compression,
     archiveName: request.archive_name,
     appendOnly: request.append_only,
-    sshHostKey: request.ssh_host_key ?? null,
+    sshHostKey: request.ssh_host_key === undefined ? null : checkHostKeys(request.ssh_host_key),
   });
   if (!created) throw new AppError("conflict", `a repository named "${request.name}" exists`);
   await audit(deps, {
@@ -115,7 +116,7 @@ export async function updateRepository(
     excludePatterns: request.exclude_patterns,
     compression: request.compression,
     archiveName: request.archive_name,
-    sshHostKey: request.ssh_host_key,
+    sshHostKey: request.ssh_host_key ? checkHostKeys(request.ssh_host_key) : request.ssh_host_key,
     passphraseEncrypted:
       request.passphrase === undefined ? undefined : deps.secretBox.encrypt(request.passphrase),
   };

@@ -12,6 +12,7 @@ import {
   parseBorgLocation,
   patternProblem,
 } from "../../shared/protocol/borg-values.ts";
+import { formatHostKeys, parseHostKeys } from "../../shared/ssh-host-keys.ts";
 
 const invalid = (message: string): never => {
   throw new AppError("validation_failed", message);
@@ -51,6 +52,13 @@ export function checkSourcePaths(paths: readonly string[]): void {
 export function checkCompression(spec: string): void {
   const problem = compressionProblem(spec);
   if (problem) invalidField("compression", problem);
+}
+
+/** Pinned host keys, parsed; returns the form the hub stores (`TYPE BASE64` per line). */
+export function checkHostKeys(text: string): string {
+  const parsed = parseHostKeys(text);
+  if (!parsed.ok) return invalidField("ssh_host_key", parsed.reason);
+  return formatHostKeys(parsed.keys);
 }
 
 /**
