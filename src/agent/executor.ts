@@ -1,5 +1,6 @@
 /**
- * Runs one claimed job with the local borg: picks the binary for the repository's borg
+ * Runs one claimed job with the local borg: refuses one outside this machine's policy
+ * (policy.ts) before anything else, picks the binary for the repository's borg
  * version, builds the command in src/borg, gives borg its passphrase through the
  * environment only (from the payload, or from this machine's own secrets), streams log
  * lines and progress to `io`, and maps the result to the terminal report:
@@ -22,6 +23,7 @@ import { buildBorgEnv } from "../borg/env.ts";
 import { type BorgFeatures, featuresFor } from "../borg/features.ts";
 import { BorgCreateResult, BorgListResult, describeBorgEvent } from "../borg/output.ts";
 import { type DetectedBorg, runBorg } from "../borg/run.ts";
+import type { AgentPolicy } from "../shared/config/agent.ts";
 import type {
   CanceledRequest,
   CompleteRequest,
@@ -30,6 +32,8 @@ import type {
   LogEntry,
   ProgressRequest,
 } from "../shared/protocol/agent.ts";
+import { pinnedKnownHosts } from "./known-hosts.ts";
+import { checkJobPolicy } from "./policy.ts";
 import { estimateSourceBytes } from "./prescan.ts";
 import { ProgressTracker } from "./progress.ts";
 import type { AgentPaths } from "./state.ts";
@@ -51,6 +55,8 @@ export interface ExecutorDeps {
   localPassphrase: (repository: { id: number; name: string }) => Promise<string | undefined>;
   /** Registers a secret for redaction while the job runs; returns the unregister. */
   protect: (secret: string) => () => void;
+  /** This machine's own limits (policy.ts); absent: none. */
+  policy?: AgentPolicy;
   now?: () => number;
 }
 
@@ -112,10 +118,10 @@ function buildCommand(features: BorgFeatures, payload: JobPayload): BorgCommand 
 
 /** known_hosts for this job: the pinned key alone (checked strictly), or the agent's own file. */
 async function knownHosts(payload: JobPayload, paths: AgentPaths) {
-  const pinned = payload.repository.ssh_host_key;
-  if (!pinned) return { file: paths.knownHosts, strict: "accept-new" as const };
+  const pinned = pinnedKnownHosts(payload.repository);
+  if (pinned === undefined) return { file: paths.knownHosts, strict: "accept-new" as const };
   const file = join(paths.stateDir, `known_hosts.job-${payload.job_id}`);
-  await writeFile(file, `${pinned.trim()}\n`, { mode: 0o600 });
+  await writeFile(file, pinned, { mode: 0o600 });
   return { file, strict: "yes" as const };
 }
 
@@ -129,6 +135,9 @@ export async function executeJob(
     kind: "fail",
     body: { completed_at: nowIso(deps), error_message: message, return_code: code },
   });
+  // Before borg, the prescan or a secret lookup touches anything the hub named.
+  const refused = await checkJobPolicy(payload, deps.policy ?? {});
+  if (refused) return fail(refused.message);
   const borg = deps.borgs.find((b) => b.version.major === payload.repository.borg_version);
   if (!borg) {
     return fail(

@@ -5,11 +5,17 @@
  */
 import { readFile, rm } from "node:fs/promises";
 import { hostname } from "node:os";
+import { parse as parseToml } from "smol-toml";
 import type { DetectedBorg } from "../borg/run.ts";
 import {
   AGENT_CONFIG_FIELDS,
+  AGENT_POLICY_KEYS,
+  AGENT_POLICY_TEMPLATE,
   type AgentConfig,
+  type AgentPolicy,
   agentConfigSchema,
+  agentPolicy,
+  agentPolicySchema,
 } from "../shared/config/agent.ts";
 import { loadConfig } from "../shared/config/load.ts";
 import type { Logger } from "../shared/log.ts";
@@ -86,6 +92,32 @@ async function ensureSshKey(paths: AgentPaths): Promise<string> {
   return (await readFile(paths.sshPublicKey, "utf8")).trim();
 }
 
+/**
+ * A policy an admin wrote into agent.toml before registering is kept, so a machine can
+ * be locked down before any hub can give it work. A file that cannot be read as one
+ * stops the registration: enrolling without the intended limits would be the worse outcome.
+ */
+function preseededPolicy(path: string, text: string | undefined): AgentPolicy {
+  if (text === undefined) return {};
+  let parsed: Record<string, unknown>;
+  try {
+    parsed = parseToml(text) as Record<string, unknown>;
+  } catch (error) {
+    throw new AgentStateError(
+      `${path} is not valid TOML (${(error as Error).message.split("\n")[0]}); fix or remove it before registering`,
+    );
+  }
+  const picked = Object.fromEntries(
+    AGENT_POLICY_KEYS.filter((key) => key in parsed).map((key) => [key, parsed[key]]),
+  );
+  const result = agentPolicySchema.safeParse(picked);
+  if (!result.success) {
+    const issues = result.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    throw new AgentStateError(`the agent policy in ${path} is invalid: ${issues.join("; ")}`);
+  }
+  return result.data;
+}
+
 const borgReport = (borgs: readonly DetectedBorg[]) =>
   borgs.map((b) => ({ major: b.version.major, version: b.version.raw, path: b.path }));
 
@@ -107,6 +139,7 @@ export async function registerAgent(
       `this machine is already registered (${request.configPath}); run "borgctl agent unregister" first`,
     );
   }
+  const policy = preseededPolicy(request.configPath, previous);
   e.logger.redactor.add(request.token);
   const paths = agentPaths(request.stateDir);
   await ensurePrivateDir(paths.stateDir);
@@ -133,8 +166,9 @@ export async function registerAgent(
     state_dir: request.stateDir,
     insecure: request.insecure,
     heartbeat_interval_seconds: answer.heartbeat_interval_seconds,
+    ...policy,
   });
-  await writeAgentConfig(request.configPath, config);
+  await writeAgentConfig(request.configPath, config, AGENT_POLICY_TEMPLATE);
   return config;
 }
 
@@ -169,6 +203,7 @@ export async function createRuntime(
         e.logger.redactor.add(secret);
         return () => e.logger.redactor.remove(secret);
       },
+      policy: agentPolicy(agent.config),
     },
     ...options,
     currentJob: {

@@ -116,10 +116,15 @@ export async function writePrivateFile(path: string, content: string): Promise<v
   }
 }
 
-export async function writeAgentConfig(path: string, config: AgentConfig): Promise<void> {
+/** `trailer` is text appended as is (register's commented policy block). */
+export async function writeAgentConfig(
+  path: string,
+  config: AgentConfig,
+  trailer = "",
+): Promise<void> {
   const header =
     "# Written by `borgctl agent register`. Holds this machine's credential: keep it 0600.\n";
-  await writePrivateFile(path, header + stringify(config));
+  await writePrivateFile(path, header + stringify(config) + trailer);
 }
 
 export async function readPrivateText(path: string, what: string): Promise<string> {

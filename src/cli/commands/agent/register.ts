@@ -1,4 +1,8 @@
-/** `borgctl agent register`: enroll this machine with a hub. */
+/**
+ * `borgctl agent register`: enroll this machine with a hub. The config it writes ends in
+ * a commented agent-policy block (src/shared/config/agent.ts); a policy already in the
+ * file before registering is kept (src/agent/start.ts).
+ */
 import { defineCommand } from "citty";
 import { defaultStateDir } from "../../../agent/state.ts";
 import { common, configPath, agentEnv as env, guarded, platform, print } from "./common.ts";
@@ -33,6 +37,8 @@ export default defineCommand({
   async run({ args }) {
     const e = env(args);
     const { registerAgent } = await import("../../../agent/start.ts");
+    const { describePolicy } = await import("../../../agent/policy.ts");
+    const { agentPolicy } = await import("../../../shared/config/agent.ts");
     const config = await guarded(() =>
       registerAgent(
         {
@@ -46,10 +52,20 @@ export default defineCommand({
         e,
       ),
     );
+    const policy = agentPolicy(config);
+    const policyLine =
+      Object.keys(policy).length > 0
+        ? `Policy: ${describePolicy(policy).join("; ")}`
+        : "Policy: no restrictions (to limit what any hub may make this machine do, uncomment the policy keys at the end of the config)";
     print(
       args.json,
-      { agent_id: config.agent_id, server_url: config.server_url, config: configPath(args) },
-      `Registered as ${config.agent_id} with ${config.server_url}.\nConfig: ${configPath(args)}\nNext: run "borgctl agent run" (or install the service) so the hub can give this machine work.`,
+      {
+        agent_id: config.agent_id,
+        server_url: config.server_url,
+        config: configPath(args),
+        policy,
+      },
+      `Registered as ${config.agent_id} with ${config.server_url}.\nConfig: ${configPath(args)}\n${policyLine}\nNext: run "borgctl agent run" (or install the service) so the hub can give this machine work.`,
     );
   },
 });
