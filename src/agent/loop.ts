@@ -12,6 +12,11 @@
  * 409/404 for an upload means the hub will never take it (job finished or gone), so it is
  * dropped with a warning. A job that was running when the agent died is reported failed
  * at the next start, so the hub doesn't wait for its lease to expire.
+ *
+ * Every upload is fitted to the protocol's caps (upload-limits.ts) before it is queued or
+ * sent: one over a cap would be refused, and a lost result leaves the hub waiting for an
+ * "agent lost". A queued item that no longer reads back is reported as a failure of its
+ * job (when its job id can still be read) and moved aside, never skipped forever.
  */
 import { hostname } from "node:os";
 import type { DetectedBorg } from "../borg/run.ts";
@@ -26,8 +31,15 @@ import { backoffDelay } from "./backoff.ts";
 import { AgentRejected, type HubClient, HubRefused, HubUnavailable } from "./client.ts";
 import { type ExecutorDeps, executeJob, type JobOutcome } from "./executor.ts";
 import { LogBatcher } from "./log-batcher.ts";
-import type { Outbox, OutboxItem } from "./outbox.ts";
+import {
+  InvalidOutboxItem,
+  type Outbox,
+  type OutboxItem,
+  type StoredItem,
+  type UnreadableItem,
+} from "./outbox.ts";
 import type { AgentPaths } from "./state.ts";
+import { fitHeartbeat, fitOutboxItems, fitProgress } from "./upload-limits.ts";
 
 /** Every job kind, plus cooperative cancel and log streaming. */
 export const AGENT_CAPABILITIES = [...JOB_KINDS, "backup.cancel", "logs.stream"] as const;
@@ -54,8 +66,19 @@ export interface AgentRuntimeOptions {
 
 export type RunOutcome = { stopped: "signal" } | { stopped: "revoked"; message: string };
 
+/** The uploads that end a job. */
+const RESULT_KINDS: readonly string[] = ["complete", "fail", "canceled"];
+
+const failUpload = (jobId: number, message: string): OutboxItem => ({
+  kind: "fail",
+  job_id: jobId,
+  body: { completed_at: new Date().toISOString(), error_message: message, return_code: null },
+});
+
 const abortableSleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
+    // An already-aborted signal never fires "abort": without this a stop waits out the sleep.
+    if (signal?.aborted) return resolve();
     const timer = setTimeout(resolve, ms);
     signal?.addEventListener(
       "abort",
@@ -74,6 +97,8 @@ export class AgentRuntime {
   private readonly stop = new AbortController();
   private senderWake: () => void = () => {};
   private readonly idleWaiters: (() => void)[] = [];
+  /** Unreadable outbox files already reported, so one that cannot be moved is reported once. */
+  private readonly reportedUnreadable = new Set<string>();
   private readonly log: Logger;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 
@@ -188,7 +213,7 @@ export class AgentRuntime {
       const report = latest;
       latest = undefined;
       try {
-        const answer = await this.o.client.progress(jobId, report);
+        const answer = await this.o.client.progress(jobId, fitProgress(report));
         if (answer.cancel_requested) this.cancel(jobId, "the hub asked to cancel");
       } catch (error) {
         this.handleError(error, "progress");
@@ -241,15 +266,40 @@ export class AgentRuntime {
       ...(this.o.sshPublicKey ? { ssh_public_key: this.o.sshPublicKey } : {}),
     };
     try {
-      const answer = await this.o.client.heartbeat(body);
+      const answer = await this.o.client.heartbeat(fitHeartbeat(body));
       for (const id of answer.cancel_job_ids) this.cancel(id, "the hub asked to cancel");
     } catch (error) {
       this.handleError(error, "heartbeat");
     }
   }
 
+  /**
+   * Queues an upload, fitted to the protocol's caps. One the outbox still refuses (a bug
+   * here) must not cost the job its result nor crash the loop: a refused result becomes a
+   * fail that says why; a refused log batch is dropped with an error line.
+   */
   private async enqueue(item: OutboxItem): Promise<void> {
-    await this.o.outbox.append(item);
+    for (const fitted of fitOutboxItems(item)) {
+      try {
+        await this.o.outbox.append(fitted);
+      } catch (error) {
+        if (!(error instanceof InvalidOutboxItem)) throw error;
+        this.log.error("an upload could not be queued", {
+          job: item.job_id,
+          kind: item.kind,
+          reason: error.message,
+        });
+        if (RESULT_KINDS.includes(item.kind)) {
+          const [fail] = fitOutboxItems(
+            failUpload(
+              item.job_id,
+              `the agent could not queue its result for this job: ${error.message}`,
+            ),
+          );
+          if (fail) await this.o.outbox.append(fail);
+        }
+      }
+    }
     this.senderWake();
   }
 
@@ -276,10 +326,13 @@ export class AgentRuntime {
 
   /** Sends queued items oldest first, stopping at the first that must be retried. */
   private async sendPending(): Promise<"drained" | "blocked"> {
-    const pending = await this.o.outbox.pending((name, reason) =>
-      this.log.warn("skipping unreadable outbox item", { name, reason }),
-    );
-    for (const { id, item } of pending) {
+    let { items, unreadable } = await this.o.outbox.pending();
+    if (unreadable.length > 0) {
+      for (const bad of unreadable) await this.reportUnreadable(bad, items);
+      // Picks up the fail uploads just queued, so a drain waits for them too.
+      ({ items } = await this.o.outbox.pending());
+    }
+    for (const { id, item } of items) {
       if (this.revoked || (await this.deliver(item)) === "retry") return "blocked";
       await this.o.outbox.remove(id);
     }
@@ -327,6 +380,45 @@ export class AgentRuntime {
     }
   }
 
+  /**
+   * A queued file that no longer reads back (corrupt, or an older agent's format) may hold
+   * a job's result; skipping it would leave the hub waiting out the lease and then calling
+   * the agent lost. So the job is reported failed with the reason — unless its result is
+   * queued readable, or the job still runs here and the file was not its result — and the
+   * file is moved aside, kept for inspection, never resent.
+   */
+  private async reportUnreadable(bad: UnreadableItem, readable: StoredItem[]): Promise<void> {
+    if (this.reportedUnreadable.has(bad.id)) return;
+    this.reportedUnreadable.add(bad.id);
+    const { jobId } = bad;
+    const resultQueued = readable.some(
+      (q) => q.item.job_id === jobId && RESULT_KINDS.includes(q.item.kind),
+    );
+    const stillRunning = this.running?.id === jobId && !RESULT_KINDS.includes(bad.kind ?? "");
+    const report = jobId !== undefined && !resultQueued && !stillRunning;
+    this.log.error("a queued upload cannot be read back; moving it aside", {
+      name: bad.id,
+      job: jobId,
+      kind: bad.kind,
+      reason: bad.reason,
+      job_reported_failed: report,
+    });
+    if (jobId !== undefined && report) {
+      await this.enqueue(
+        failUpload(jobId, `the agent could not read its queued result for this job: ${bad.reason}`),
+      );
+    }
+    try {
+      const kept = await this.o.outbox.setAside(bad.id);
+      this.log.info("the unreadable upload is kept for inspection", { name: kept });
+    } catch (error) {
+      this.log.error("could not move an unreadable upload aside", {
+        name: bad.id,
+        error: (error as Error).message,
+      });
+    }
+  }
+
   /** Waits (bounded) until everything queued so far is delivered. */
   private async drainOutbox(maxMs: number): Promise<void> {
     const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
@@ -361,21 +453,15 @@ export class AgentRuntime {
   private async recoverInterruptedJob(): Promise<void> {
     const id = await this.o.currentJob.read();
     if (id === undefined) return;
-    const queued = await this.o.outbox.pending();
-    const finished = queued.some(
-      (q) => q.item.job_id === id && ["complete", "fail", "canceled"].includes(q.item.kind),
-    );
+    const { items: queued } = await this.o.outbox.pending();
+    const finished = queued.some((q) => q.item.job_id === id && RESULT_KINDS.includes(q.item.kind));
     if (!finished) {
-      await this.o.outbox.append({
-        kind: "fail",
-        job_id: id,
-        body: {
-          completed_at: new Date().toISOString(),
-          error_message:
-            "the agent stopped while this job was running (restart or crash); run it again",
-          return_code: null,
-        },
-      });
+      await this.enqueue(
+        failUpload(
+          id,
+          "the agent stopped while this job was running (restart or crash); run it again",
+        ),
+      );
       this.log.warn("reporting a job interrupted by an agent restart", { job: id });
     }
     await this.o.currentJob.write(undefined);

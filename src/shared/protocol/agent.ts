@@ -63,14 +63,32 @@ export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = [
   "canceled",
 ];
 
+/**
+ * Caps on the text the agent uploads. zod's `.max` on a string counts Unicode code
+ * points; src/agent/upload-limits.ts fits every upload to these same numbers before it
+ * is queued or sent, so a long borg message is cut, never refused.
+ */
+export const MAX_ERROR_MESSAGE_CHARS = 8 * 1024;
+export const MAX_WARNING_CHARS = 4096;
+export const MAX_WARNINGS = 100;
+export const MAX_ARCHIVE_NAME_CHARS = 512;
+export const MAX_ARCHIVES = 100_000;
+export const MAX_LOG_MESSAGE_CHARS = 16 * 1024;
+export const MAX_LOG_ENTRIES_PER_UPLOAD = 500;
+export const MAX_PATH_CHARS = 4096;
+export const MAX_PHASE_CHARS = 128;
+export const MAX_LAST_ERROR_CHARS = 4096;
+export const MAX_HOSTNAME_CHARS = 255;
+export const MAX_VERSION_CHARS = 64;
+
 const Text = (max: number) => z.string().max(max);
 const Timestamp = z.iso.datetime({ offset: true });
 const Size = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 export const BorgBinary = z.strictObject({
   major: z.number().int().min(1).max(9),
-  version: Text(64),
-  path: Text(4096),
+  version: Text(MAX_VERSION_CHARS),
+  path: Text(MAX_PATH_CHARS),
 });
 export type BorgBinary = z.infer<typeof BorgBinary>;
 
@@ -80,10 +98,10 @@ export const RegisterRequest = z.strictObject({
   enrollment_token: Text(256),
   protocol_version: z.number().int().min(1),
   name: Text(128).min(1).optional(),
-  hostname: Text(255).min(1),
+  hostname: Text(MAX_HOSTNAME_CHARS).min(1),
   os: Text(32).min(1),
   arch: Text(32).min(1),
-  agent_version: Text(64).min(1),
+  agent_version: Text(MAX_VERSION_CHARS).min(1),
   borg_versions: z.array(BorgBinary).max(16),
   capabilities: Capabilities,
   ssh_public_key: Text(16 * 1024).optional(),
@@ -102,13 +120,13 @@ export type RegisterResponse = z.infer<typeof RegisterResponse>;
 export const HeartbeatRequest = z.strictObject({
   agent_id: Text(64),
   protocol_version: z.number().int().min(1),
-  hostname: Text(255).min(1).optional(),
-  agent_version: Text(64).min(1).optional(),
+  hostname: Text(MAX_HOSTNAME_CHARS).min(1).optional(),
+  agent_version: Text(MAX_VERSION_CHARS).min(1).optional(),
   borg_versions: z.array(BorgBinary).max(16).optional(),
   capabilities: Capabilities.optional(),
   ssh_public_key: Text(16 * 1024).optional(),
   running_job_ids: z.array(z.number().int().positive()).max(64),
-  last_error: Text(4096).nullable().optional(),
+  last_error: Text(MAX_LAST_ERROR_CHARS).nullable().optional(),
 });
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 
@@ -205,7 +223,7 @@ export type StartRequest = z.infer<typeof StartRequest>;
 export const ProgressRequest = z.strictObject({
   /** null: the total is unknown, show an indeterminate bar. */
   progress_percent: z.number().min(0).max(100).nullable().optional(),
-  current_file: Text(4096).nullable().optional(),
+  current_file: Text(MAX_PATH_CHARS).nullable().optional(),
   original_size: Size.optional(),
   compressed_size: Size.optional(),
   deduplicated_size: Size.optional(),
@@ -213,7 +231,7 @@ export const ProgressRequest = z.strictObject({
   /** Bytes per second, a moving average. */
   backup_speed: z.number().min(0).optional(),
   estimated_time_remaining: z.number().min(0).nullable().optional(),
-  phase: Text(128).optional(),
+  phase: Text(MAX_PHASE_CHARS).optional(),
 });
 export type ProgressRequest = z.infer<typeof ProgressRequest>;
 
@@ -226,14 +244,14 @@ export const UploadResponse = z.object({
 export const LogEntry = z.strictObject({
   sequence: z.number().int().min(0),
   stream: z.enum(["stdout", "stderr", "agent"]),
-  message: Text(16 * 1024),
+  message: Text(MAX_LOG_MESSAGE_CHARS),
   created_at: Timestamp,
 });
 export type LogEntry = z.infer<typeof LogEntry>;
 
 export const LogsRequest = z.union([
   LogEntry,
-  z.strictObject({ entries: z.array(LogEntry).min(1).max(500) }),
+  z.strictObject({ entries: z.array(LogEntry).min(1).max(MAX_LOG_ENTRIES_PER_UPLOAD) }),
 ]);
 
 export const LogsResponse = UploadResponse.extend({
@@ -263,17 +281,17 @@ export const CompleteRequest = z.strictObject({
   completed_at: Timestamp.optional(),
   result: z.strictObject({
     return_code: z.number().int(),
-    archive_name: Text(512).optional(),
+    archive_name: Text(MAX_ARCHIVE_NAME_CHARS).optional(),
     stats: BackupStats.optional(),
-    archives: z.array(ArchiveInfo).max(100_000).optional(),
-    warnings: z.array(Text(4096)).max(100).optional(),
+    archives: z.array(ArchiveInfo).max(MAX_ARCHIVES).optional(),
+    warnings: z.array(Text(MAX_WARNING_CHARS)).max(MAX_WARNINGS).optional(),
   }),
 });
 export type CompleteRequest = z.infer<typeof CompleteRequest>;
 
 export const FailRequest = z.strictObject({
   completed_at: Timestamp.optional(),
-  error_message: Text(8 * 1024),
+  error_message: Text(MAX_ERROR_MESSAGE_CHARS),
   return_code: z.number().int().nullable().optional(),
 });
 export type FailRequest = z.infer<typeof FailRequest>;

@@ -2,7 +2,14 @@ import { describe, expect, test } from "bun:test";
 import { LogBatcher } from "../../../src/agent/log-batcher.ts";
 import type { LogEntry } from "../../../src/shared/protocol/agent.ts";
 
-function collect(options: { maxLines?: number; maxDelayMs?: number; firstSequence?: number } = {}) {
+function collect(
+  options: {
+    maxLines?: number;
+    maxChars?: number;
+    maxDelayMs?: number;
+    firstSequence?: number;
+  } = {},
+) {
   const batches: LogEntry[][] = [];
   const batcher = new LogBatcher({
     deliver: async (entries) => {
@@ -22,6 +29,19 @@ describe("LogBatcher", () => {
     expect(batches.map((b) => b.length)).toEqual([3, 3, 1]);
     expect(batches.flat().map((e) => e.sequence)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(batcher.sequence).toBe(7);
+  });
+
+  test("long lines leave in batches that stay under the hub's request size limit", async () => {
+    const { batcher, batches } = collect({ maxDelayMs: 60_000 });
+    // 200 lines of 16 KiB would be a 3 MiB upload; the hub refuses bodies over 1 MiB.
+    for (let i = 0; i < 200; i++) batcher.push("stderr", "x".repeat(16 * 1024));
+    await batcher.flush();
+    expect(batches.flat()).toHaveLength(200);
+    for (const batch of batches) {
+      expect(new TextEncoder().encode(JSON.stringify({ entries: batch })).length).toBeLessThan(
+        1024 * 1024,
+      );
+    }
   });
 
   test("a partial batch leaves after the delay without a flush", async () => {
