@@ -1,15 +1,18 @@
 /**
  * createApp(deps): the hub's HTTP surface. Middleware order: request id + access log,
- * body limit, then the route groups, each of which applies its own authentication
- * (user routes: requireUser; agent runtime: the agent credential), then the embedded web
- * UI (after the API, so its SPA fallback never shadows an API route). Security headers
- * on every response. One onError.
+ * security headers (on every response), CSRF checks for cookie-authenticated changes
+ * (before any body is read), body limit, then the route groups, each of which applies its
+ * own authentication (user routes: requireUser; agent runtime: the agent credential),
+ * then the embedded web UI (after the API, so its SPA fallback never shadows an API
+ * route). One onError. The client address (c.env.ip) is resolved where the
+ * server hands the request over (start.ts, with http/client-address.ts).
  */
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { AppError } from "../shared/errors.ts";
 import type { HubDeps } from "./deps.ts";
 import type { HubEnv } from "./http/context.ts";
+import { csrfProtection } from "./http/csrf.ts";
 import { errorHandler, notFound } from "./http/errors.ts";
 import { agentJobRoutes } from "./http/routes/agent-jobs.ts";
 import { agentRoutes } from "./http/routes/agents.ts";
@@ -41,6 +44,7 @@ export function createApp(deps: HubDeps): Hono<HubEnv> {
     });
   });
   app.use("*", securityHeaders());
+  app.use("/api/*", csrfProtection(deps));
   app.use(
     "/api/*",
     bodyLimit({

@@ -18,8 +18,13 @@ export interface HubSettings {
   /** A claimed/running job whose lease is not renewed for this long is failed ("agent lost"). */
   leaseMs: number;
   sessionTtlMs: number;
-  /** Cookies get the Secure flag when the hub serves TLS. */
+  /**
+   * Every session cookie gets the Secure flag (set when the hub serves TLS or public_url
+   * is https); otherwise only those for requests a trusted proxy marks as https.
+   */
   secureCookies: boolean;
+  /** public_url's origin ("https://hub.example.com"), accepted as a request's Origin (CSRF). */
+  publicOrigin?: string;
 }
 
 export const DEFAULT_SETTINGS: HubSettings = {
@@ -39,7 +44,7 @@ export interface HubDeps {
   settings: HubSettings;
   notifier: JobNotifier;
   events: JobEventBus;
-  /** Login failures per address and per username. */
+  /** Login failures per address, per address+username and per username (services/auth.ts). */
   loginThrottle: FailureThrottle;
   /** Failed agent credentials per address. */
   agentAuthThrottle: FailureThrottle;

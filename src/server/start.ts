@@ -16,6 +16,7 @@ import { createApp } from "./app.ts";
 import { openDatabase } from "./db/client.ts";
 import { createStore } from "./db/store.ts";
 import { DEFAULT_SETTINGS, type HubDeps } from "./deps.ts";
+import { resolveClient, trustedProxyMatcher } from "./http/client-address.ts";
 import { bootstrapAdmin } from "./services/auth.ts";
 import { JobEventBus } from "./services/job-events.ts";
 import { JobNotifier } from "./services/job-notifier.ts";
@@ -50,12 +51,19 @@ export async function startHub(
     ? SecretBox.fromText(config.secret_key)
     : SecretBox.fromFile(join(config.data_dir, SECRET_KEY_FILE));
   const tls = config.tls_cert !== undefined;
+  const publicUrl = config.public_url === undefined ? undefined : new URL(config.public_url);
   const deps: HubDeps = {
     store: createStore(database.db),
     logger,
     clock: systemClock,
     secretBox,
-    settings: { ...DEFAULT_SETTINGS, secureCookies: tls },
+    settings: {
+      ...DEFAULT_SETTINGS,
+      // Browsers reach the hub over https when it serves TLS or when its public URL says so.
+      secureCookies: tls || publicUrl?.protocol === "https:",
+      // A URL without an http(s) origin (its origin is "null") never matches a request's Origin.
+      publicOrigin: publicUrl?.origin === "null" ? undefined : publicUrl?.origin,
+    },
     notifier: new JobNotifier(),
     events: new JobEventBus(),
     loginThrottle: new FailureThrottle(),
@@ -73,10 +81,16 @@ export async function startHub(
   }
 
   const app = createApp(deps);
+  const isTrustedProxy = trustedProxyMatcher(config.trusted_proxies);
   const server = Bun.serve({
     hostname: config.addr.hostname,
     port: config.addr.port,
-    fetch: (request, srv) => app.fetch(request, { ip: srv.requestIP(request)?.address }),
+    // The one place the client address is derived: the peer, or what a trusted proxy forwarded.
+    fetch: (request, srv) =>
+      app.fetch(
+        request,
+        resolveClient(srv.requestIP(request)?.address, request.headers, isTrustedProxy),
+      ),
     // Long polls wait up to 30 s and SSE streams send keep-alives every 15 s.
     idleTimeout: 75,
     ...(tls && config.tls_key

@@ -146,7 +146,12 @@ describe("web UI in chromium against the compiled hub", () => {
     const api = async (method: string, path: string, body?: unknown) => {
       const r = await fetch(`${url}${path}`, {
         method,
-        headers: { "content-type": "application/json", cookie: `borgctl_session=${cookie?.value}` },
+        headers: {
+          // A cookie-authenticated change must come from the hub's origin, as the browser's would (csrf.ts).
+          origin: url,
+          "content-type": "application/json",
+          cookie: `borgctl_session=${cookie?.value}`,
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       return (await r.json()) as unknown;

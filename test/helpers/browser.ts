@@ -113,7 +113,12 @@ export function apiAs(url: string, context: BrowserContext) {
     const cookie = (await context.cookies()).find((c) => c.name === "borgctl_session");
     const r = await fetch(`${url}${path}`, {
       method,
-      headers: { "content-type": "application/json", cookie: `borgctl_session=${cookie?.value}` },
+      headers: {
+        // A cookie-authenticated change must come from the hub's origin, as the browser's would (csrf.ts).
+        origin: url,
+        "content-type": "application/json",
+        cookie: `borgctl_session=${cookie?.value}`,
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     return { status: r.status, body: (await r.json().catch(() => undefined)) as unknown };

@@ -79,7 +79,7 @@ export default defineCommand({
       type: "string",
       valueHint: "url",
       description:
-        "How agents and browsers reach the hub, used in install commands [env BORGCTL_PUBLIC_URL]",
+        "How agents and browsers reach the hub: install commands, allowed Origin, Secure cookie if https [env BORGCTL_PUBLIC_URL]",
     },
     "tls-cert": {
       type: "string",
@@ -90,6 +90,12 @@ export default defineCommand({
       type: "string",
       valueHint: "file",
       description: "…and this private key (PEM) [env BORGCTL_TLS_KEY]",
+    },
+    "trusted-proxies": {
+      type: "string",
+      valueHint: "cidr,…",
+      description:
+        "Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For/-Proto are believed [env BORGCTL_TRUSTED_PROXIES] (default none)",
     },
     ...logLevelArg,
   },

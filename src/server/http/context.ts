@@ -1,6 +1,8 @@
 /**
  * What middleware puts on a request's context, typed once for every route file.
- * - ip: the client address (from Bun.serve), for audit and rate limits
+ * - ip: the client address, for audit and rate limits: the TCP peer, or the address a
+ *   trusted proxy forwarded (resolved by start.ts with client-address.ts)
+ * - forwardedProto: the scheme a trusted proxy says the client used (Secure cookie, CSRF)
  * - requestId: for correlating an `internal` error answer with the log line
  * - principal: the signed-in user (session or API token), set by requireUser
  * - agent: the authenticated agent machine, set by requireAgent (runtime routes only)
@@ -24,7 +26,7 @@ export interface AgentPrincipal {
 }
 
 export type HubEnv = {
-  Bindings: { ip?: string };
+  Bindings: { ip?: string; forwardedProto?: "http" | "https" };
   Variables: {
     requestId: string;
     principal: Principal;

@@ -1,8 +1,28 @@
 /**
  * People: the first admin, login/logout, bearer credentials, users and API tokens.
- * Passwords are argon2id (Bun.password). Login failures are slowed per address and per
- * username and refused outright (429) past a limit; an unknown user costs the same time
- * as a wrong password, so usernames can't be probed.
+ * Passwords are argon2id (Bun.password).
+ *
+ * Login throttling must slow guessing down without letting anyone lock a person out, so
+ * it keeps three failure counters (one FailureThrottle, keys in loginThrottleKeys):
+ * - per address: past LOGIN_FAILURE_LIMIT failures, that address gets 429 for any user
+ *   (one address spraying many usernames);
+ * - per address+user: past LOGIN_FAILURE_LIMIT_PER_USER failures, that address gets 429
+ *   for that user (one address guessing one account);
+ * - per user: never refuses; it only makes each further *wrong* answer for that user wait
+ *   longer, from any address. The wait comes after the password is checked, so the
+ *   right password never waits and never sees a 429 from this counter.
+ * So someone who sends wrong passwords for `admin` from their own addresses exhausts only
+ * those addresses: the admin signing in from another address gets in at once. Guessing
+ * from many addresses in parallel is bounded by the argon2id cost of every check and by
+ * each address's own limit; refusing per user would bound it harder but would hand the
+ * lockout to the attacker.
+ * A success clears the address+user and user counters but not the address one, or a
+ * user could sign in to their own account between guesses at another to reset it.
+ * An unknown user costs the same time as a wrong password (a real argon2id check against
+ * a dummy hash, the same counters), so usernames can't be probed. Every failure and every
+ * refusal is in the audit trail. Behind a reverse proxy the address is the client's only
+ * when the proxy is in trusted_proxies (http/client-address.ts); otherwise every client
+ * shares the proxy's address and its per-address limit.
  */
 import { randomBytes } from "node:crypto";
 import { AppError } from "../../shared/errors.ts";
@@ -15,8 +35,19 @@ import { hashToken, newToken, tokenKind } from "./tokens.ts";
 const ROLE_RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
 export const roleAtLeast = (role: Role, min: Role) => ROLE_RANK[role] >= ROLE_RANK[min];
 
-/** Past this many failures in the throttle window, logins from that address/user get 429. */
+/** Past this many failures in the throttle window, logins from that address get 429. */
 export const LOGIN_FAILURE_LIMIT = 20;
+/** Past this many failures in the window, logins for that user from that address get 429. */
+export const LOGIN_FAILURE_LIMIT_PER_USER = 10;
+
+/** The login throttle's keys for one attempt (an address holds no spaces, so they can't collide). */
+export function loginThrottleKeys(ip: string, username: string) {
+  return {
+    address: `ip:${ip}`,
+    addressUser: `ip+user:${ip} ${username}`,
+    user: `user:${username}`,
+  };
+}
 
 // A real argon2id hash of a random string: verifying against it takes as long as a real check.
 let dummyHash: Promise<string> | undefined;
@@ -53,8 +84,13 @@ export async function login(
   user: { id: number; username: string; role: Role; createdAt: number };
   expiresAt: number;
 }> {
-  const keys = [`ip:${request.ip}`, `user:${request.username}`];
-  if (keys.some((k) => deps.loginThrottle.failures(k) >= LOGIN_FAILURE_LIMIT)) {
+  const keys = loginThrottleKeys(request.ip, request.username);
+  const throttle = deps.loginThrottle;
+  // Only counters this address built up can refuse it; the per-user one only slows.
+  if (
+    throttle.failures(keys.address) >= LOGIN_FAILURE_LIMIT ||
+    throttle.failures(keys.addressUser) >= LOGIN_FAILURE_LIMIT_PER_USER
+  ) {
     await audit(deps, {
       actor: "anonymous",
       action: "auth.login_blocked",
@@ -69,7 +105,11 @@ export async function login(
     user?.passwordHash ?? (await timingDummy()),
   );
   if (!user || !ok) {
-    const delay = Math.max(...keys.map((k) => deps.loginThrottle.recordFailure(k)));
+    const delay = Math.max(
+      throttle.recordFailure(keys.address),
+      throttle.recordFailure(keys.addressUser),
+      throttle.recordFailure(keys.user),
+    );
     await audit(deps, {
       actor: "anonymous",
       action: "auth.login_failed",
@@ -79,7 +119,8 @@ export async function login(
     if (delay > 0) await deps.sleep(delay);
     throw new AppError("unauthorized", "wrong username or password");
   }
-  for (const k of keys) deps.loginThrottle.recordSuccess(k);
+  throttle.recordSuccess(keys.addressUser);
+  throttle.recordSuccess(keys.user);
   const { token, hash, prefix } = newToken("session");
   const expiresAt = deps.clock() + deps.settings.sessionTtlMs;
   await deps.store.sessions.insert({

@@ -1,8 +1,55 @@
-/** `borgctl server` configuration: BORGCTL_ADDR, BORGCTL_DATA_DIR, BORGCTL_ADMIN_PASSWORD. */
+/**
+ * `borgctl server` configuration: BORGCTL_ADDR, BORGCTL_DATA_DIR, BORGCTL_ADMIN_PASSWORD, …
+ * trusted_proxies is parsed here (syntax only: IPs and CIDR blocks, IPv4 and IPv6), so a
+ * bad entry stops the start with a config error; server/http/client-address.ts matches
+ * peers against the parsed blocks.
+ */
+import { isIP } from "node:net";
 import { z } from "zod";
 import { ListenAddrSchema } from "./addr.ts";
 import { LogLevelSchema, pathSchema } from "./common.ts";
 import type { ConfigField } from "./load.ts";
+
+/** One trusted reverse proxy: an address block; a plain address is a /32 or /128. */
+export interface TrustedProxy {
+  family: "ipv4" | "ipv6";
+  address: string;
+  prefix: number;
+}
+
+/** "10.0.0.0/8", "192.0.2.7", "fd00::/8", "::1"; undefined for anything else. */
+export function parseTrustedProxy(entry: string): TrustedProxy | undefined {
+  const match = /^([^/]+)(?:\/(\d{1,3}))?$/.exec(entry.trim());
+  if (!match) return undefined;
+  let address = match[1] as string;
+  const version = isIP(address);
+  if (version === 0 || address.includes("%")) return undefined; // zone ids name a link, not a block
+  let family: TrustedProxy["family"] = version === 4 ? "ipv4" : "ipv6";
+  const max = family === "ipv4" ? 32 : 128;
+  let prefix = match[2] === undefined ? max : Number(match[2]);
+  if (prefix > max) return undefined;
+  // Peers on a dual-stack socket show up as ::ffff:a.b.c.d and are matched as IPv4, so an
+  // IPv4-mapped entry is stored as the IPv4 block it means.
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped && prefix >= 96) {
+    address = mapped[1] as string;
+    family = "ipv4";
+    prefix -= 96;
+  }
+  return { family, address, prefix };
+}
+
+const TrustedProxySchema = z.string().transform((entry, ctx) => {
+  const parsed = parseTrustedProxy(entry);
+  if (!parsed) {
+    ctx.addIssue({
+      code: "custom",
+      message: `"${entry}" is not an IP address or CIDR block (e.g. 10.0.0.0/8, 192.0.2.7, fd00::/8)`,
+    });
+    return z.NEVER;
+  }
+  return parsed;
+});
 
 export const hubConfigSchema = (home: string, dataDir: string) =>
   z
@@ -17,6 +64,21 @@ export const hubConfigSchema = (home: string, dataDir: string) =>
       tls_cert: pathSchema(home).optional(),
       tls_key: pathSchema(home).optional(),
       log_level: LogLevelSchema.default("info"),
+      // Peers allowed to say who the client is (X-Forwarded-For/-Proto). Empty: nobody, so
+      // a client cannot pick its own address for the audit trail and the login throttle.
+      // TOML gives an array; env and flag give one comma-separated string.
+      trusted_proxies: z
+        .preprocess(
+          (value) =>
+            typeof value === "string"
+              ? value
+                  .split(",")
+                  .map((entry) => entry.trim())
+                  .filter((entry) => entry !== "")
+              : value,
+          z.array(TrustedProxySchema),
+        )
+        .default([]),
     })
     .refine((c) => (c.tls_cert === undefined) === (c.tls_key === undefined), {
       message: "tls_cert and tls_key go together: set both or neither",
@@ -34,4 +96,5 @@ export const HUB_CONFIG_FIELDS: readonly ConfigField[] = [
   { key: "tls_cert", env: "BORGCTL_TLS_CERT", flag: "tls-cert" },
   { key: "tls_key", env: "BORGCTL_TLS_KEY", flag: "tls-key" },
   { key: "log_level", env: "BORGCTL_LOG_LEVEL", flag: "log-level" },
+  { key: "trusted_proxies", env: "BORGCTL_TRUSTED_PROXIES", flag: "trusted-proxies" },
 ];

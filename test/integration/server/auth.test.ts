@@ -68,7 +68,8 @@ describe("hub auth", () => {
       body: { username: "admin", password: ADMIN_PASSWORD },
     });
     expect(later.status).toBe(200);
-  });
+    // 22 real argon2id checks: room for a loaded machine.
+  }, 60_000);
 
   test("roles: viewer reads, cannot manage users; API tokens never exceed their user's role", async () => {
     const admin = await hub.login();
