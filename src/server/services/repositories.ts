@@ -10,6 +10,7 @@ import type { HubDeps } from "../deps.ts";
 import type { Principal } from "../http/context.ts";
 import { audit, userActor } from "./audit.ts";
 import {
+  assertMayPatch,
   checkArchiveTemplate,
   checkCompression,
   checkExcludePatterns,
@@ -98,6 +99,8 @@ export async function updateRepository(
   id: number,
   request: RepositoryUpdate,
 ): Promise<RepositoryRow> {
+  // Before the repository is looked up: a refused PATCH changes nothing and tells nothing.
+  assertMayPatch(actor.role, request);
   const current = await getRepository(deps, id);
   if (request.source_paths !== undefined) checkSourcePaths(request.source_paths);
   if (request.archive_name !== undefined) checkArchiveTemplate(request.archive_name);

@@ -5,6 +5,7 @@
  * the agent checks every value again before borg runs.
  */
 import { AppError } from "../../shared/errors.ts";
+import type { Role } from "../../shared/protocol/api.ts";
 import {
   absolutePathProblem,
   archiveNameProblem,
@@ -13,6 +14,7 @@ import {
   patternProblem,
 } from "../../shared/protocol/borg-values.ts";
 import { formatHostKeys, parseHostKeys } from "../../shared/ssh-host-keys.ts";
+import { roleAtLeast } from "./auth.ts";
 
 const invalid = (message: string): never => {
   throw new AppError("validation_failed", message);
@@ -89,4 +91,31 @@ export function checkPassphraseRules(settings: {
       `encryption "${encryption}" with passphrase_location "hub" needs a passphrase (or use passphrase_location "agent")`,
     );
   }
+}
+
+/**
+ * The PATCH fields an operator may change: they only shape what is written into the
+ * repository an admin chose: how chunks are compressed, and what archives are called (an
+ * archive name has no "/", "::" or leading "-", so it cannot reach another repository or
+ * become an option). Every other field is admin only: source_paths and exclude_patterns
+ * decide what root reads on the machine; ssh_host_key (and location, should PATCH ever
+ * take it) which server is trusted with the data; passphrase the key that opens it; name
+ * which passphrase an agent uses (agents look their own passphrases up by repository
+ * name). An allow-list, so a field added to UpdateRepositoryRequest later is admin only
+ * until someone decides otherwise.
+ */
+const OPERATOR_PATCH_FIELDS: ReadonlySet<string> = new Set(["compression", "archive_name"]);
+
+/** 403 naming every field of `body` the principal's role may not change. */
+export function assertMayPatch(role: Role, body: object): void {
+  if (roleAtLeast(role, "admin")) return;
+  const adminOnly = Object.keys(body)
+    .filter((field) => !OPERATOR_PATCH_FIELDS.has(field))
+    .sort();
+  if (adminOnly.length === 0) return;
+  throw new AppError(
+    "forbidden",
+    `changing ${adminOnly.join(", ")} needs the admin role; you are ${role} (you may change ${[...OPERATOR_PATCH_FIELDS].join(", ")})`,
+    adminOnly.map((field) => ({ path: field, message: "only an admin may change this" })),
+  );
 }

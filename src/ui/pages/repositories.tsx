@@ -1,8 +1,9 @@
 /** @jsxImportSource hono/jsx/dom */
 /**
- * Repositories with their last backup, "Back up now", and the "New repository" form that
- * creates (or imports) one on a machine. The hub refuses bad settings with a 400; each
- * refusal is shown next to the field it is about, anything else above the form.
+ * Repositories with their last backup, "Back up now", and (admins only, as the hub
+ * allows) the "New repository" form that creates (or imports) one on a machine. The hub
+ * refuses bad settings with a 400; each refusal is shown next to the field it is about,
+ * anything else above the form.
  */
 import { useState } from "hono/jsx/dom";
 import { ENCRYPTION_MODES, type Machine, type Repository } from "../../shared/protocol/api.ts";
@@ -314,6 +315,10 @@ export function RepositoriesPage() {
     [],
     10_000,
   );
+  const me = useLoad(() => api.me(), []);
+  // A repository decides what the machine's root-run agent reads and where it sends it,
+  // so only admins create one; others see the list and "Back up now".
+  const isAdmin = me.data?.role === "admin";
   const machineName = (id: number) =>
     data.data?.machines.find((m) => m.id === id)?.name ?? `#${id}`;
   const repositories = data.data?.repositories ?? [];
@@ -322,7 +327,7 @@ export function RepositoriesPage() {
       <div class="title-row">
         <h1>Repositories</h1>
       </div>
-      {data.data && (
+      {data.data && isAdmin && (
         <NewRepository
           machines={data.data.machines}
           onCreated={(repo) => navigate(`/repositories/${repo.id}`)}
@@ -331,8 +336,9 @@ export function RepositoriesPage() {
       <ErrorText error={data.error} />
       {data.data && repositories.length === 0 && (
         <p class="empty">
-          No repositories yet. Press "New repository" to create one on a machine, or to import one
-          that already exists.
+          {isAdmin
+            ? 'No repositories yet. Press "New repository" to create one on a machine, or to import one that already exists.'
+            : "No repositories yet. An admin creates them."}
         </p>
       )}
       {repositories.length > 0 && (

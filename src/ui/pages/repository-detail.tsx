@@ -3,9 +3,9 @@
  * One repository: its settings (never its passphrase: only where it is kept), last
  * backup, the actions that queue a job for its machine (back up, init, check, prune with
  * a retention form, compact, break lock, refresh archives) each linking to the job it
- * queued, the archives from the last listing, its recent jobs, edit (sending only the
- * fields that changed) and delete. Destructive actions (a real prune, break lock, delete)
- * ask first.
+ * queued, the archives from the last listing, its recent jobs, and for admins (as the hub
+ * allows) edit (sending only the fields that changed) and delete. Destructive actions (a
+ * real prune, break lock, delete) ask first.
  */
 import { useState } from "hono/jsx/dom";
 import type { Job } from "../../shared/protocol/api.ts";
@@ -67,6 +67,9 @@ export function RepositoryDetailPage(props: { id: number }) {
     5000,
   );
   const archives = useLoad(() => api.archives(props.id), [props.id], 5000);
+  const me = useLoad(() => api.me(), []);
+  // Settings decide what the machine's root-run agent reads and where it goes: admins only.
+  const isAdmin = me.data?.role === "admin";
   const jobs = useLoad(() => api.jobs({ repository_id: props.id, limit: 20 }), [props.id], 3000);
   const [queued, setQueued] = useState<{ label: string; jobId: number } | null>(null);
   const [actionError, setActionError] = useState<{ label: string; message: string } | null>(null);
@@ -112,15 +115,17 @@ export function RepositoryDetailPage(props: { id: number }) {
       </p>
       <div class="title-row">
         <h1>{repo.name}</h1>
-        <ConfirmButton
-          label="Delete repository"
-          question={`Delete ${repo.name} from the hub? Its borg repository and archives stay where they are.`}
-          confirmLabel="Yes, delete it"
-          onConfirm={async () => {
-            await api.deleteRepository(repo.id);
-            navigate("/repositories");
-          }}
-        />
+        {isAdmin && (
+          <ConfirmButton
+            label="Delete repository"
+            question={`Delete ${repo.name} from the hub? Its borg repository and archives stay where they are.`}
+            confirmLabel="Yes, delete it"
+            onConfirm={async () => {
+              await api.deleteRepository(repo.id);
+              navigate("/repositories");
+            }}
+          />
+        )}
       </div>
       <ErrorText error={detail.error} />
       <div class="card">
@@ -170,7 +175,7 @@ export function RepositoryDetailPage(props: { id: number }) {
 
       <div class="title-row">
         <h2>Settings</h2>
-        {!editing && (
+        {isAdmin && !editing && (
           <button
             type="button"
             onClick={() => {

@@ -68,7 +68,9 @@ describe("agent job lifecycle", () => {
   beforeAll(async () => {
     operator = await userWithRole(hub, "operator");
     agent = await addAgentMachine(hub);
-    repo = await createRepository(hub, operator, agent.machineId, { passphrase: PASSPHRASE });
+    repo = await createRepository(hub, await hub.login(), agent.machineId, {
+      passphrase: PASSPHRASE,
+    });
     call = runtime(hub, agent);
   });
   afterAll(() => hub.close());
@@ -308,7 +310,7 @@ describe("agent job lifecycle", () => {
   });
 
   test("fail records the error (redacted) and the return code; the repository's last result", async () => {
-    const fresh = await createRepository(hub, operator, agent.machineId, {
+    const fresh = await createRepository(hub, await hub.login(), agent.machineId, {
       passphrase: PASSPHRASE,
     });
     const id = await queue(hub, operator, fresh.id);
@@ -410,7 +412,9 @@ describe("isolation between agents", () => {
     const operator = await userWithRole(hub, "operator");
     const a = await addAgentMachine(hub);
     const b = await addAgentMachine(hub);
-    const repo = await createRepository(hub, operator, a.machineId, { passphrase: PASSPHRASE });
+    const repo = await createRepository(hub, await hub.login(), a.machineId, {
+      passphrase: PASSPHRASE,
+    });
     const id = await queue(hub, operator, repo.id);
     const asB = runtime(hub, b);
     const unknown = await asB("POST", "/987654/claim");
@@ -469,7 +473,7 @@ describe("long poll", () => {
     const operator = await userWithRole(hub, "operator");
     const agent = await addAgentMachine(hub);
     const other = await addAgentMachine(hub);
-    const repo = await createRepository(hub, operator, agent.machineId);
+    const repo = await createRepository(hub, await hub.login(), agent.machineId);
 
     const started = performance.now();
     const otherPoll = poll(other, "wait=2");
@@ -489,7 +493,7 @@ describe("long poll", () => {
   test("a job already queued is answered at once; a client that goes away frees its waiter", async () => {
     const operator = await userWithRole(hub, "operator");
     const agent = await addAgentMachine(hub);
-    const repo = await createRepository(hub, operator, agent.machineId);
+    const repo = await createRepository(hub, await hub.login(), agent.machineId);
     const id = await queue(hub, operator, repo.id, "check");
     const immediate = await poll(agent, "wait=30");
     expect(PollResponse.parse(await immediate.json()).jobs.map((j) => j.id)).toEqual([id]);
@@ -597,7 +601,9 @@ describe("leases", () => {
   test("expired: claimed-never-started is requeued, running is failed, progress renews", async () => {
     const operator = await userWithRole(hub, "operator");
     const agent = await addAgentMachine(hub);
-    const repo = await createRepository(hub, operator, agent.machineId, { passphrase: PASSPHRASE });
+    const repo = await createRepository(hub, await hub.login(), agent.machineId, {
+      passphrase: PASSPHRASE,
+    });
     const call = runtime(hub, agent);
 
     const unstarted = await queue(hub, operator, repo.id, "check");

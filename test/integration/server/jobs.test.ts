@@ -23,8 +23,8 @@ beforeAll(async () => {
   viewer = await userWithRole(hub, "viewer");
   agentA = await addAgentMachine(hub);
   agentB = await addAgentMachine(hub);
-  repoA = (await createRepository(hub, operator, agentA.machineId)).id;
-  repoB = (await createRepository(hub, operator, agentB.machineId)).id;
+  repoA = (await createRepository(hub, await hub.login(), agentA.machineId)).id;
+  repoB = (await createRepository(hub, await hub.login(), agentB.machineId)).id;
 });
 afterAll(() => {
   server.stop();

@@ -35,9 +35,9 @@ const base = () => ({
 const errorOf = (body: unknown) => ErrorBody.parse(body);
 
 describe("repositories: create and validate", () => {
-  test("an operator creates one; defaults are filled in; the passphrase never comes back", async () => {
+  test("an admin creates one; defaults are filled in; the passphrase never comes back", async () => {
     const response = await hub.request("POST", "/api/repositories", {
-      token: operator,
+      token: admin,
       body: { ...base(), name: "laptop", passphrase: "correct horse battery staple" },
     });
     expect(response.status).toBe(201);
@@ -76,20 +76,20 @@ describe("repositories: create and validate", () => {
 
   test("passphrase rules: hub + encrypted needs one; agent must not carry one; none takes none", async () => {
     const missing = await hub.request("POST", "/api/repositories", {
-      token: operator,
+      token: admin,
       body: { ...base(), name: "p1" },
     });
     expect(missing.status).toBe(400);
     expect(errorOf(missing.body).error).toContain("needs a passphrase");
 
     const agentWithSecret = await hub.request("POST", "/api/repositories", {
-      token: operator,
+      token: admin,
       body: { ...base(), name: "p2", passphrase_location: "agent", passphrase: "nope-nope" },
     });
     expect(agentWithSecret.status).toBe(400);
 
     const agentSide = await hub.request("POST", "/api/repositories", {
-      token: operator,
+      token: admin,
       body: { ...base(), name: "p3", passphrase_location: "agent" },
     });
     expect(agentSide.status).toBe(201);
@@ -99,13 +99,13 @@ describe("repositories: create and validate", () => {
     });
 
     const plain = await hub.request("POST", "/api/repositories", {
-      token: operator,
+      token: admin,
       body: { ...base(), name: "p4", encryption: "none" },
     });
     expect(plain.status).toBe(201);
     expect(Repository.parse(plain.body).has_passphrase).toBe(false);
     const plainWithSecret = await hub.request("POST", "/api/repositories", {
-      token: operator,
+      token: admin,
       body: { ...base(), name: "p5", encryption: "none", passphrase: "pointless" },
     });
     expect(plainWithSecret.status).toBe(400);
@@ -113,27 +113,27 @@ describe("repositories: create and validate", () => {
 
   test("duplicate name 409; unknown machine 404; revoked machine 409; box_id 400; unknown field 400", async () => {
     const dup = await hub.request("POST", "/api/repositories", {
-      token: operator,
+      token: admin,
       body: { ...base(), name: "laptop", passphrase: "whatever-1" },
     });
     expect(dup.status).toBe(409);
     expect(errorOf(dup.body).code).toBe("conflict");
 
     const unknown = await hub.request("POST", "/api/repositories", {
-      token: operator,
+      token: admin,
       body: { ...base(), name: "u1", agent_machine_id: 99_999, passphrase: "whatever-1" },
     });
     expect(unknown.status).toBe(404);
 
     const revoked = await addAgentMachine(hub, { status: "revoked" });
     const onRevoked = await hub.request("POST", "/api/repositories", {
-      token: operator,
+      token: admin,
       body: { ...base(), name: "u2", agent_machine_id: revoked.machineId, passphrase: "w-1234" },
     });
     expect(onRevoked.status).toBe(409);
 
     const box = await hub.request("POST", "/api/repositories", {
-      token: operator,
+      token: admin,
       body: {
         name: "u3",
         agent_machine_id: agent.machineId,
@@ -146,14 +146,14 @@ describe("repositories: create and validate", () => {
     expect(errorOf(box.body).error).toContain("storage boxes are not available yet");
 
     const extra = await hub.request("POST", "/api/repositories", {
-      token: operator,
+      token: admin,
       body: { ...base(), name: "u4", passphrase: "w-1234", owner: "me" },
     });
     expect(extra.status).toBe(400);
     expect(errorOf(extra.body).code).toBe("validation_failed");
 
     const noLocation = await hub.request("POST", "/api/repositories", {
-      token: operator,
+      token: admin,
       body: { name: "u5", agent_machine_id: agent.machineId, source_paths: ["/x"] },
     });
     expect(noLocation.status).toBe(400);
@@ -162,19 +162,19 @@ describe("repositories: create and validate", () => {
   test("locations and archive names that borg would misread are refused", async () => {
     for (const location of ["-repo", "/srv/a\nb", "/srv/a\u0000b", "/srv/x::y"]) {
       const response = await hub.request("POST", "/api/repositories", {
-        token: operator,
+        token: admin,
         body: { ...base(), name: `bad-${location.length}`, location, passphrase: "w-1234" },
       });
       expect(response.status).toBe(400);
     }
     const badArchive = await hub.request("POST", "/api/repositories", {
-      token: operator,
+      token: admin,
       body: { ...base(), name: "bad-archive", archive_name: "a/b", passphrase: "w-1234" },
     });
     expect(badArchive.status).toBe(400);
     // borg 2 has no REPO::ARCHIVE syntax, so "::" is fine there.
     const borg2 = await hub.request("POST", "/api/repositories", {
-      token: operator,
+      token: admin,
       body: {
         ...base(),
         name: "borg2",
@@ -215,10 +215,10 @@ describe("repositories: read, update, delete", () => {
   });
 
   test("patch changes settings, re-encrypts a new passphrase, refuses a taken name", async () => {
-    const repo = await createRepository(hub, operator, agent.machineId, { name: "patchme" });
+    const repo = await createRepository(hub, admin, agent.machineId, { name: "patchme" });
     const before = await hub.deps.store.repositories.sealedPassphrase(repo.id);
     const patched = await hub.request("PATCH", `/api/repositories/${repo.id}`, {
-      token: operator,
+      token: admin,
       body: {
         source_paths: ["/srv/data"],
         compression: "zstd,3",
@@ -236,7 +236,7 @@ describe("repositories: read, update, delete", () => {
     expect(hub.deps.secretBox.decrypt(after as string)).toBe("a-brand-new-passphrase");
 
     const taken = await hub.request("PATCH", `/api/repositories/${repo.id}`, {
-      token: operator,
+      token: admin,
       body: { name: "laptop" },
     });
     expect(taken.status).toBe(409);
@@ -245,28 +245,28 @@ describe("repositories: read, update, delete", () => {
       body: { compression: "lz4" },
     });
     expect(byViewer.status).toBe(403);
-    const agentSide = await createRepository(hub, operator, agent.machineId, {
+    const agentSide = await createRepository(hub, admin, agent.machineId, {
       passphrase_location: "agent",
       passphrase: undefined,
     });
     const secretForAgentRepo = await hub.request("PATCH", `/api/repositories/${agentSide.id}`, {
-      token: operator,
+      token: admin,
       body: { passphrase: "should-not-be-stored" },
     });
     expect(secretForAgentRepo.status).toBe(400);
   });
 
   test("delete removes the record; purge is not available; active jobs block deletion", async () => {
-    const repo = await createRepository(hub, operator, agent.machineId);
+    const repo = await createRepository(hub, admin, agent.machineId);
     const purge = await hub.request("DELETE", `/api/repositories/${repo.id}?purge=true`, {
-      token: operator,
+      token: admin,
     });
     expect(purge.status).toBe(400);
     const job = JobAccepted.parse(
       (await hub.request("POST", `/api/repositories/${repo.id}/check`, { token: operator })).body,
     );
     const blocked = await hub.request("DELETE", `/api/repositories/${repo.id}`, {
-      token: operator,
+      token: admin,
     });
     expect(blocked.status).toBe(409);
     expect(
@@ -276,14 +276,14 @@ describe("repositories: read, update, delete", () => {
       (await hub.request("DELETE", `/api/repositories/${repo.id}`, { token: viewer })).status,
     ).toBe(403);
     const removed = await hub.request("DELETE", `/api/repositories/${repo.id}`, {
-      token: operator,
+      token: admin,
     });
     expect(removed.status).toBe(204);
     expect(
       (await hub.request("GET", `/api/repositories/${repo.id}`, { token: viewer })).status,
     ).toBe(404);
     expect(
-      (await hub.request("DELETE", `/api/repositories/${repo.id}`, { token: operator })).status,
+      (await hub.request("DELETE", `/api/repositories/${repo.id}`, { token: admin })).status,
     ).toBe(404);
     // The finished job stays in the history, detached from the repository.
     const kept = Job.parse(
@@ -295,7 +295,7 @@ describe("repositories: read, update, delete", () => {
 
 describe("repository actions queue jobs", () => {
   test("every action queues its job kind with a payload that holds no secret", async () => {
-    const repo = await createRepository(hub, operator, agent.machineId);
+    const repo = await createRepository(hub, admin, agent.machineId);
     const kinds = {
       init: "repo.init",
       check: "repo.check",
@@ -328,7 +328,7 @@ describe("repository actions queue jobs", () => {
   });
 
   test("a second backup while one is queued is refused; other kinds may pile up", async () => {
-    const repo = await createRepository(hub, operator, agent.machineId);
+    const repo = await createRepository(hub, admin, agent.machineId);
     const first = await hub.request("POST", `/api/repositories/${repo.id}/backup`, {
       token: operator,
     });
@@ -349,7 +349,7 @@ describe("repository actions queue jobs", () => {
   });
 
   test("bad action bodies: prune without a keep rule, unknown fields; viewer may not queue", async () => {
-    const repo = await createRepository(hub, operator, agent.machineId);
+    const repo = await createRepository(hub, admin, agent.machineId);
     const noKeep = await hub.request("POST", `/api/repositories/${repo.id}/prune`, {
       token: operator,
       body: { dry_run: true },
@@ -376,7 +376,7 @@ describe("repository actions queue jobs", () => {
 
   test("jobs for a disabled machine are refused (409); an API token is named as trigger", async () => {
     const machine = await addAgentMachine(hub);
-    const repo = await createRepository(hub, operator, machine.machineId);
+    const repo = await createRepository(hub, admin, machine.machineId);
     await hub.deps.store.machines.update(machine.machineId, { status: "disabled" }, hub.now());
     const refused = await hub.request("POST", `/api/repositories/${repo.id}/backup`, {
       token: operator,
@@ -401,7 +401,7 @@ describe("repository actions queue jobs", () => {
   });
 
   test("archives: empty until a list job reports them", async () => {
-    const repo = await createRepository(hub, operator, agent.machineId);
+    const repo = await createRepository(hub, admin, agent.machineId);
     const response = await hub.request("GET", `/api/repositories/${repo.id}/archives`, {
       token: viewer,
     });

@@ -1,8 +1,15 @@
 /**
- * /api/repositories: records (viewer reads; operator/admin create, change, delete) and
- * the repository actions that queue a job for the repository's agent
- * (POST /{id}/init|backup|check|prune|compact|break-lock|list → 202 JobAccepted).
- * No answer ever carries the passphrase or its ciphertext: `has_passphrase` only.
+ * /api/repositories: records and the repository actions that queue a job for the
+ * repository's agent (POST /{id}/init|backup|check|prune|compact|break-lock|list → 202
+ * JobAccepted). No answer ever carries the passphrase or its ciphertext: `has_passphrase` only.
+ *
+ * Roles, least privilege: the agent runs borg as root, so whoever decides a repository's
+ * settings decides what is read on that machine and where it is sent. Hence:
+ * - viewer: reads (list, one, archives);
+ * - operator: runs the actions (jobs against a repository an admin set up) and may PATCH
+ *   only the fields services/repository-rules.ts names; a PATCH that touches any other
+ *   field is 403 naming the fields, and nothing is changed;
+ * - admin: creates and deletes repositories and changes every field.
  */
 import type { Hono } from "hono";
 import { z } from "zod";
@@ -70,13 +77,14 @@ const ACTION_BODIES: Record<RepositoryAction, z.ZodType> = {
 export function repositoryRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   const viewer = requireUser(deps, "viewer");
   const operator = requireUser(deps, "operator");
+  const admin = requireUser(deps, "admin");
   const repoId = (value: string | undefined) => idParam(value, "repository");
 
   app.get("/api/repositories", viewer, async (c) =>
     c.json((await deps.store.repositories.list()).map(repositoryJson)),
   );
 
-  app.post("/api/repositories", operator, validate("json", CreateRepositoryRequest), async (c) =>
+  app.post("/api/repositories", admin, validate("json", CreateRepositoryRequest), async (c) =>
     c.json(
       repositoryJson(await createRepository(deps, c.get("principal"), c.req.valid("json"))),
       201,
@@ -89,6 +97,7 @@ export function repositoryRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     return c.json({ ...repositoryJson(repository), last_job: lastJob ? jobJson(lastJob) : null });
   });
 
+  // Operators reach the service, which decides per field what they may change.
   app.patch(
     "/api/repositories/:id",
     operator,
@@ -106,7 +115,7 @@ export function repositoryRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
       ),
   );
 
-  app.delete("/api/repositories/:id", operator, validate("query", DeleteQuery), async (c) => {
+  app.delete("/api/repositories/:id", admin, validate("query", DeleteQuery), async (c) => {
     await deleteRepository(deps, c.get("principal"), repoId(c.req.param("id")), {
       purge: c.req.valid("query").purge === "true",
     });

@@ -1,0 +1,425 @@
+/**
+ * The hub's routes as the security suites see them (test/integration/server/authz-matrix
+ * and bad-input): every "METHOD path" the real app registers, read from Hono's
+ * `app.routes` so a new route shows up without anyone adding it; the entries that are not
+ * API routes (middleware, the embedded UI), each with a reason; and a World of real
+ * fixtures with, for every route, a call that makes its handler run: a fresh target in
+ * the state the route needs (a queued job for claim, a running one for progress, a
+ * repository nobody else uses for delete, …) and a valid body. Also a snapshot of every
+ * table, read through bun:sqlite, to prove that a refused request changed nothing.
+ */
+import type { Hono } from "hono";
+import { createApp } from "../../src/server/app.ts";
+import type { HubEnv } from "../../src/server/http/context.ts";
+import { PROTOCOL_VERSION } from "../../src/shared/protocol/version.ts";
+import { createTestHub, type TestHub } from "./hub.ts";
+import { addAgentMachine, createRepository, type TestAgent } from "./hub-fixtures.ts";
+
+export type Role = "admin" | "operator" | "viewer";
+
+/**
+ * Every distinct "METHOD path" in the app's route table. Hono lists one entry per handler
+ * (each middleware of a route too), so entries repeat; the order is registration order.
+ */
+export function routeKeys(app: Hono<HubEnv>): string[] {
+  return [...new Set(app.routes.map((r) => `${r.method} ${r.path}`))];
+}
+
+/** The app the suites read the route table from: built as TestHub builds its own. */
+export function routeTableOf(hub: TestHub): string[] {
+  return routeKeys(createApp(hub.deps));
+}
+
+/**
+ * Entries of app.routes that are not API endpoints, so neither suite calls them as one.
+ * Named one by one: anything else that appears must be classified by the suites.
+ */
+export const NOT_API: Record<string, string> = {
+  "ALL /*": "middleware (request id + access log, security headers), not an endpoint",
+  "ALL /api/*": "middleware (the body limit), not an endpoint",
+  "GET /assets/:file": "the embedded UI's static files: public by design, no data",
+  "GET /*": "the UI's SPA fallback (index.html; /api/* answers 404): public by design",
+};
+
+export const USER_PASSWORD = "route-catalog-user-password";
+
+export interface Credential {
+  role: Role;
+  via: "session" | "api_token";
+  token: string;
+}
+
+export interface World {
+  hub: TestHub;
+  usernames: Record<Role, string>;
+  sessions: Record<Role, string>;
+  apiTokens: Record<Role, string>;
+  /** The agent whose jobs the runtime routes act on, and one that must not see them. */
+  agent: TestAgent;
+  otherAgent: TestAgent;
+  /** A repository of `agent`'s machine that reads and jobs use; never deleted. */
+  repositoryId: number;
+  /** A user that PATCH /api/users/{id} changes (to viewer, again and again). */
+  victimUserId: number;
+  /** A job of `agent` in the given state, made for this one call. */
+  job(state: JobState, agent?: TestAgent): Promise<number>;
+  /** A fresh credential of `role`, for routes that use up the caller's (logout). */
+  freshCredential(role: Role, via: "session" | "api_token"): Promise<string>;
+  freshRepository(): Promise<number>;
+  freshUser(): Promise<number>;
+  freshMachine(status?: "online" | "disabled"): Promise<number>;
+  freshEnrollmentToken(): Promise<{ id: number; token: string }>;
+}
+
+export type JobState = "queued" | "claimed" | "running" | "cancel_requested" | "canceled";
+
+let counter = 0;
+const unique = (prefix: string) => `${prefix}-${++counter}`;
+
+function expectStatus(response: { status: number; text: string }, status: number, what: string) {
+  if (response.status !== status) {
+    throw new Error(`${what}: expected ${status}, got ${response.status} ${response.text}`);
+  }
+}
+
+/** Uses a credential once (see createWorld: its last_used_at is then set for good). */
+export async function warmUp(hub: TestHub, token: string): Promise<void> {
+  expectStatus(await hub.request("GET", "/api/auth/me", { token }), 200, "warm up a credential");
+}
+
+export async function createWorld(hub: TestHub = createTestHub()): Promise<World> {
+  const admin = await hub.login();
+  const usernames = { admin: "admin" } as Record<Role, string>;
+  const sessions = { admin } as Record<Role, string>;
+  for (const role of ["operator", "viewer"] as const) {
+    usernames[role] = unique(`catalog-${role}`);
+    const created = await hub.request("POST", "/api/users", {
+      token: admin,
+      body: { username: usernames[role], password: USER_PASSWORD, role },
+    });
+    expectStatus(created, 201, `create ${role}`);
+    sessions[role] = await hub.login(usernames[role], USER_PASSWORD);
+  }
+  const apiToken = async (session: string) => {
+    const created = await hub.request("POST", "/api/tokens", {
+      token: session,
+      body: { name: unique("catalog-token") },
+    });
+    expectStatus(created, 201, "create API token");
+    return (created.body as { token: string }).token;
+  };
+  const apiTokens = {} as Record<Role, string>;
+  for (const role of ["admin", "operator", "viewer"] as const) {
+    apiTokens[role] = await apiToken(sessions[role]);
+  }
+  // Every use of a credential writes its last_used_at. The test hub's clock stands still,
+  // so after this first use later ones write the same value and snapshots stay equal.
+  for (const token of [...Object.values(sessions), ...Object.values(apiTokens)]) {
+    await warmUp(hub, token);
+  }
+
+  const agent = await addAgentMachine(hub);
+  const otherAgent = await addAgentMachine(hub);
+  const repositoryFor = new Map<number, number>();
+  const freshRepository = async (machineId = agent.machineId) =>
+    (await createRepository(hub, admin, machineId, { name: unique("catalog-repo") })).id;
+  const repositoryId = await freshRepository();
+  repositoryFor.set(agent.machineId, repositoryId);
+
+  const freshUser = async () => {
+    const created = await hub.request("POST", "/api/users", {
+      token: admin,
+      body: { username: unique("catalog-victim"), password: USER_PASSWORD, role: "viewer" },
+    });
+    expectStatus(created, 201, "create user");
+    return (created.body as { id: number }).id;
+  };
+  const victimUserId = await freshUser();
+
+  const runtime = (a: TestAgent, method: string, path: string, body?: unknown) =>
+    hub.request(method, `/api/agents/jobs${path}`, { agentToken: a.token, body });
+
+  const job = async (state: JobState, owner = agent) => {
+    let repo = repositoryFor.get(owner.machineId);
+    if (repo === undefined) {
+      repo = await freshRepository(owner.machineId);
+      repositoryFor.set(owner.machineId, repo);
+    }
+    // Checks may pile up on one repository (a second backup would be refused).
+    const queued = await hub.request("POST", `/api/repositories/${repo}/check`, {
+      token: sessions.operator,
+    });
+    expectStatus(queued, 202, "queue a check");
+    const id = (queued.body as { job_id: number }).job_id;
+    if (state === "canceled") {
+      expectStatus(
+        await hub.request("POST", `/api/jobs/${id}/cancel`, { token: sessions.operator }),
+        202,
+        "cancel",
+      );
+      return id;
+    }
+    if (state === "queued") return id;
+    expectStatus(await runtime(owner, "POST", `/${id}/claim`), 200, "claim");
+    if (state === "claimed") return id;
+    expectStatus(await runtime(owner, "POST", `/${id}/start`, {}), 200, "start");
+    if (state === "cancel_requested") {
+      expectStatus(
+        await hub.request("POST", `/api/jobs/${id}/cancel`, { token: sessions.operator }),
+        202,
+        "cancel",
+      );
+    }
+    return id;
+  };
+
+  return {
+    hub,
+    usernames,
+    sessions,
+    apiTokens,
+    agent,
+    otherAgent,
+    repositoryId,
+    victimUserId,
+    job,
+    async freshCredential(role, via) {
+      const session = await hub.login(
+        usernames[role],
+        role === "admin" ? undefined : USER_PASSWORD,
+      );
+      const token = via === "session" ? session : await apiToken(session);
+      await warmUp(hub, token);
+      return token;
+    },
+    freshRepository: () => freshRepository(),
+    freshUser,
+    async freshMachine(status = "online") {
+      return (await addAgentMachine(hub, { status })).machineId;
+    },
+    async freshEnrollmentToken() {
+      const created = await hub.request("POST", "/api/managed-machines/enrollment-tokens", {
+        token: admin,
+        body: { name: unique("catalog-enroll"), expires_in_minutes: 60 },
+      });
+      expectStatus(created, 201, "create enrollment token");
+      return created.body as { id: number; token: string };
+    },
+  };
+}
+
+/** Who calls: a user credential, an agent credential, or nobody. */
+export type Caller =
+  | { kind: "none" }
+  | { kind: "user"; credential: Credential }
+  | { kind: "agent"; agent: TestAgent };
+
+export interface Call {
+  path: string;
+  body?: unknown;
+}
+
+type CallFor = (w: World, caller: Caller) => Promise<Call>;
+
+const fixed =
+  (path: string, body?: unknown): CallFor =>
+  async () => ({ path, body });
+
+const userToken = (caller: Caller): string => {
+  if (caller.kind !== "user") throw new Error("this call needs a user caller");
+  return caller.credential.token;
+};
+
+const agentLogEntry = () => ({
+  sequence: 0,
+  stream: "stderr",
+  message: "a log line",
+  created_at: new Date().toISOString(),
+});
+
+/**
+ * For every API route: a call with real ids and a valid body, so that a caller who is
+ * allowed gets past authentication and validation into the handler (and, mostly, a 2xx).
+ * Calls that use something up get a fresh target each time.
+ */
+export const ROUTE_CALLS: Record<string, CallFor> = {
+  "GET /api/health": fixed("/api/health"),
+  "POST /api/auth/login": async (w) => ({
+    path: "/api/auth/login",
+    body: { username: w.usernames.viewer, password: USER_PASSWORD },
+  }),
+  "POST /api/auth/logout": fixed("/api/auth/logout"),
+  "GET /api/auth/me": fixed("/api/auth/me"),
+
+  "GET /api/users": fixed("/api/users"),
+  "POST /api/users": async () => ({
+    path: "/api/users",
+    body: { username: unique("catalog-new"), password: USER_PASSWORD, role: "viewer" },
+  }),
+  "PATCH /api/users/:id": async (w) => ({
+    path: `/api/users/${w.victimUserId}`,
+    body: { role: "viewer" },
+  }),
+  "DELETE /api/users/:id": async (w) => ({ path: `/api/users/${await w.freshUser()}` }),
+
+  "GET /api/tokens": fixed("/api/tokens"),
+  "POST /api/tokens": async () => ({ path: "/api/tokens", body: { name: unique("token") } }),
+  // The caller's own token: users revoke their own (the route is for any user).
+  "DELETE /api/tokens/:id": async (w, caller) => {
+    const created = await w.hub.request("POST", "/api/tokens", {
+      token: caller.kind === "user" ? userToken(caller) : w.sessions.viewer,
+      body: { name: unique("to-revoke") },
+    });
+    return { path: `/api/tokens/${(created.body as { id: number }).id}` };
+  },
+
+  "GET /api/audit": fixed("/api/audit?limit=5"),
+
+  "POST /api/managed-machines/enrollment-tokens": async () => ({
+    path: "/api/managed-machines/enrollment-tokens",
+    body: { name: unique("enroll"), expires_in_minutes: 30 },
+  }),
+  "GET /api/managed-machines/enrollment-tokens": fixed("/api/managed-machines/enrollment-tokens"),
+  "DELETE /api/managed-machines/enrollment-tokens/:id": async (w) => ({
+    path: `/api/managed-machines/enrollment-tokens/${(await w.freshEnrollmentToken()).id}`,
+  }),
+  "GET /api/managed-machines": fixed("/api/managed-machines"),
+  "GET /api/managed-machines/:id": async (w) => ({
+    path: `/api/managed-machines/${w.agent.machineId}`,
+  }),
+  "PATCH /api/managed-machines/:id": async (w) => ({
+    path: `/api/managed-machines/${await w.freshMachine()}`,
+    body: { name: unique("renamed"), labels: { site: "home" } },
+  }),
+  "POST /api/managed-machines/:id/disable": async (w) => ({
+    path: `/api/managed-machines/${await w.freshMachine()}/disable`,
+  }),
+  "POST /api/managed-machines/:id/enable": async (w) => ({
+    path: `/api/managed-machines/${await w.freshMachine("disabled")}/enable`,
+  }),
+  "POST /api/managed-machines/:id/revoke": async (w) => ({
+    path: `/api/managed-machines/${await w.freshMachine()}/revoke`,
+  }),
+  "DELETE /api/managed-machines/:id": async (w) => ({
+    path: `/api/managed-machines/${await w.freshMachine()}`,
+  }),
+
+  "POST /api/agents/register": async (w) => ({
+    path: "/api/agents/register",
+    body: {
+      enrollment_token: (await w.freshEnrollmentToken()).token,
+      protocol_version: PROTOCOL_VERSION,
+      hostname: "registered.test",
+      os: "linux",
+      arch: "x64",
+      agent_version: "0.0.0-test",
+      borg_versions: [{ major: 1, version: "1.2.4", path: "/usr/bin/borg" }],
+      capabilities: ["backup.create"],
+    },
+  }),
+  "POST /api/agents/heartbeat": async (w, caller) => ({
+    path: "/api/agents/heartbeat",
+    body: {
+      agent_id: caller.kind === "agent" ? caller.agent.agentId : w.agent.agentId,
+      protocol_version: PROTOCOL_VERSION,
+      running_job_ids: [],
+    },
+  }),
+  "POST /api/agents/unregister": fixed("/api/agents/unregister"),
+  "GET /api/agents/jobs/poll": fixed("/api/agents/jobs/poll?limit=1&wait=0"),
+  "GET /api/agents/jobs/:id": async (w) => ({
+    path: `/api/agents/jobs/${await w.job("queued")}`,
+  }),
+  "POST /api/agents/jobs/:id/claim": async (w) => ({
+    path: `/api/agents/jobs/${await w.job("queued")}/claim`,
+  }),
+  "POST /api/agents/jobs/:id/start": async (w) => ({
+    path: `/api/agents/jobs/${await w.job("claimed")}/start`,
+    body: {},
+  }),
+  "POST /api/agents/jobs/:id/progress": async (w) => ({
+    path: `/api/agents/jobs/${await w.job("running")}/progress`,
+    body: { progress_percent: 10, current_file: "/home/a", nfiles: 1, phase: "scan" },
+  }),
+  "POST /api/agents/jobs/:id/logs": async (w) => ({
+    path: `/api/agents/jobs/${await w.job("running")}/logs`,
+    body: agentLogEntry(),
+  }),
+  "POST /api/agents/jobs/:id/complete": async (w) => ({
+    path: `/api/agents/jobs/${await w.job("running")}/complete`,
+    body: { result: { return_code: 0 } },
+  }),
+  "POST /api/agents/jobs/:id/fail": async (w) => ({
+    path: `/api/agents/jobs/${await w.job("running")}/fail`,
+    body: { error_message: "borg failed", return_code: 2 },
+  }),
+  "POST /api/agents/jobs/:id/canceled": async (w) => ({
+    path: `/api/agents/jobs/${await w.job("cancel_requested")}/canceled`,
+    body: { return_code: null },
+  }),
+
+  "GET /api/repositories": fixed("/api/repositories"),
+  "POST /api/repositories": async (w) => ({
+    path: "/api/repositories",
+    body: {
+      name: unique("created"),
+      agent_machine_id: w.agent.machineId,
+      location: "/srv/borg/created",
+      passphrase: "a passphrase for a created repository",
+      source_paths: ["/home"],
+    },
+  }),
+  "GET /api/repositories/:id": async (w) => ({ path: `/api/repositories/${w.repositoryId}` }),
+  // compression is a field operators may change, so every role allowed the route succeeds.
+  "PATCH /api/repositories/:id": async (w) => ({
+    path: `/api/repositories/${w.repositoryId}`,
+    body: { compression: "zstd,3" },
+  }),
+  "DELETE /api/repositories/:id": async (w) => ({
+    path: `/api/repositories/${await w.freshRepository()}`,
+  }),
+  "GET /api/repositories/:id/archives": async (w) => ({
+    path: `/api/repositories/${w.repositoryId}/archives`,
+  }),
+  // A fresh repository each: a second backup of one repository would be a 409.
+  ...Object.fromEntries(
+    ["init", "backup", "check", "prune", "compact", "break-lock", "list"].map((action) => [
+      `POST /api/repositories/:id/${action}`,
+      async (w: World) => ({
+        path: `/api/repositories/${await w.freshRepository()}/${action}`,
+        body:
+          action === "prune"
+            ? { keep_daily: 7, dry_run: true }
+            : action === "check"
+              ? { verify_data: false }
+              : {},
+      }),
+    ]),
+  ),
+
+  "GET /api/jobs": fixed("/api/jobs?limit=5"),
+  "GET /api/jobs/:id": async (w) => ({ path: `/api/jobs/${await w.job("queued")}` }),
+  "GET /api/jobs/:id/logs": async (w) => ({ path: `/api/jobs/${await w.job("running")}/logs` }),
+  "POST /api/jobs/:id/cancel": async (w) => ({
+    path: `/api/jobs/${await w.job("queued")}/cancel`,
+  }),
+  // A finished job: its stream sends the history and ends, so the answer can be read whole.
+  "GET /api/jobs/:id/events": async (w) => ({
+    path: `/api/jobs/${await w.job("canceled")}/events`,
+  }),
+};
+
+/** Row count and a hash of every row of every table, keyed by table name. */
+export function databaseSnapshot(hub: TestHub): Record<string, { rows: number; hash: string }> {
+  const sqlite = hub.database.sqlite;
+  const tables = sqlite
+    .query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    .all() as { name: string }[];
+  const snapshot: Record<string, { rows: number; hash: string }> = {};
+  for (const { name } of tables) {
+    const rows = sqlite.query(`SELECT * FROM "${name}" ORDER BY rowid`).all();
+    const hash = new Bun.CryptoHasher("sha256").update(JSON.stringify(rows)).digest("hex");
+    snapshot[name] = { rows: rows.length, hash };
+  }
+  return snapshot;
+}
