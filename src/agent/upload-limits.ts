@@ -71,7 +71,9 @@ export const truncationMarker = (removed: number) => `…[truncated ${grouped(re
  * `text` if it has at most `max` code points; else its head and tail around a marker,
  * exactly `max` code points in all (the tail gets the odd one).
  */
-export function fitText(text: string, max: number): string {
+export function fitText(raw: string, max: number): string {
+  // The protocol refuses NUL in any text (shared/protocol/common.ts): show it instead.
+  const text = raw.includes("\0") ? raw.replaceAll("\0", "\\0") : raw;
   // Code points never outnumber UTF-16 units: most texts are decided without counting.
   if (text.length <= max) return text;
   const length = codePointLength(text);
@@ -92,6 +94,13 @@ export function fitText(text: string, max: number): string {
     keep = max - marker.length;
   }
 }
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/g;
+
+/** A one-line field (a phase, a hostname, a version): control characters become spaces. */
+export const fitLine = (text: string, max: number): string =>
+  fitText(text.replace(CONTROL_CHARS, " "), max);
 
 const fitOptional = <T extends string | null | undefined>(text: T, max: number): T =>
   (typeof text === "string" ? fitText(text, max) : text) as T;
@@ -123,12 +132,12 @@ export function fitCompleteRequest(body: CompleteRequest): CompleteRequest {
   }
   if (warnings) result.warnings = fitWarnings(warnings);
   if (typeof result.archive_name === "string")
-    result.archive_name = fitText(result.archive_name, MAX_ARCHIVE_NAME_CHARS);
+    result.archive_name = fitLine(result.archive_name, MAX_ARCHIVE_NAME_CHARS);
   return { ...body, result };
 }
 
 const fitLogEntry = (entry: LogEntry): LogEntry =>
-  typeof entry.message === "string" && entry.message.length > MAX_LOG_MESSAGE_CHARS
+  typeof entry.message === "string"
     ? { ...entry, message: fitText(entry.message, MAX_LOG_MESSAGE_CHARS) }
     : entry;
 
@@ -172,7 +181,7 @@ export function fitProgress(report: ProgressRequest): ProgressRequest {
   const fitted = { ...report };
   if (typeof fitted.current_file === "string")
     fitted.current_file = fitText(fitted.current_file, MAX_PATH_CHARS);
-  if (typeof fitted.phase === "string") fitted.phase = fitText(fitted.phase, MAX_PHASE_CHARS);
+  if (typeof fitted.phase === "string") fitted.phase = fitLine(fitted.phase, MAX_PHASE_CHARS);
   return fitted;
 }
 
@@ -181,13 +190,13 @@ export function fitHeartbeat(body: HeartbeatRequest): HeartbeatRequest {
   if (typeof fitted.last_error === "string")
     fitted.last_error = fitText(fitted.last_error, MAX_LAST_ERROR_CHARS);
   if (typeof fitted.hostname === "string")
-    fitted.hostname = fitText(fitted.hostname, MAX_HOSTNAME_CHARS);
+    fitted.hostname = fitLine(fitted.hostname, MAX_HOSTNAME_CHARS);
   if (typeof fitted.agent_version === "string")
-    fitted.agent_version = fitText(fitted.agent_version, MAX_VERSION_CHARS);
+    fitted.agent_version = fitLine(fitted.agent_version, MAX_VERSION_CHARS);
   if (fitted.borg_versions) {
     fitted.borg_versions = fitted.borg_versions.map((b) => ({
       ...b,
-      version: fitText(b.version, MAX_VERSION_CHARS),
+      version: fitLine(b.version, MAX_VERSION_CHARS),
       path: fitText(b.path, MAX_PATH_CHARS),
     }));
   }

@@ -4,6 +4,7 @@
  * "Would prune: …" with dry-run, "Pruning archive (1/2): …"). Space comes back only
  * with compact afterwards (features.compactAfterPrune).
  */
+import { KEEP_WITHIN } from "../../shared/protocol/borg-values.ts";
 import type { BorgFeatures } from "../features.ts";
 import {
   archiveMatchArgs,
@@ -36,7 +37,6 @@ export interface PruneOptions extends CommonOptions {
 }
 
 /** The interval units every supported version accepts (1.2.4: H d w m y). */
-const KEEP_WITHIN = /^[1-9][0-9]*[Hdwmy]$/;
 
 const KEEP_COUNTS = [
   ["keepLast", "--keep-last"],

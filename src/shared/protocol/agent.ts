@@ -26,6 +26,8 @@
  * SIGINT (then SIGTERM, SIGKILL), and reports /canceled.
  */
 import { z } from "zod";
+import { KEEP_WITHIN } from "./borg-values.ts";
+import { OneLine, Text } from "./common.ts";
 
 export const AGENT_API_PREFIX = "/api/agents";
 export const AGENT_AUTH_HEADER = "X-Borg-Agent-Authorization";
@@ -81,27 +83,26 @@ export const MAX_LAST_ERROR_CHARS = 4096;
 export const MAX_HOSTNAME_CHARS = 255;
 export const MAX_VERSION_CHARS = 64;
 
-const Text = (max: number) => z.string().max(max);
 const Timestamp = z.iso.datetime({ offset: true });
 const Size = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 export const BorgBinary = z.strictObject({
   major: z.number().int().min(1).max(9),
-  version: Text(MAX_VERSION_CHARS),
+  version: OneLine(MAX_VERSION_CHARS),
   path: Text(MAX_PATH_CHARS),
 });
 export type BorgBinary = z.infer<typeof BorgBinary>;
 
-const Capabilities = z.array(Text(64)).max(64);
+const Capabilities = z.array(OneLine(64)).max(64);
 
 export const RegisterRequest = z.strictObject({
-  enrollment_token: Text(256),
+  enrollment_token: OneLine(256),
   protocol_version: z.number().int().min(1),
-  name: Text(128).min(1).optional(),
-  hostname: Text(MAX_HOSTNAME_CHARS).min(1),
-  os: Text(32).min(1),
-  arch: Text(32).min(1),
-  agent_version: Text(MAX_VERSION_CHARS).min(1),
+  name: OneLine(128).min(1).optional(),
+  hostname: OneLine(MAX_HOSTNAME_CHARS).min(1),
+  os: OneLine(32).min(1),
+  arch: OneLine(32).min(1),
+  agent_version: OneLine(MAX_VERSION_CHARS).min(1),
   borg_versions: z.array(BorgBinary).max(16),
   capabilities: Capabilities,
   ssh_public_key: Text(16 * 1024).optional(),
@@ -118,10 +119,10 @@ export const RegisterResponse = z.object({
 export type RegisterResponse = z.infer<typeof RegisterResponse>;
 
 export const HeartbeatRequest = z.strictObject({
-  agent_id: Text(64),
+  agent_id: OneLine(64),
   protocol_version: z.number().int().min(1),
-  hostname: Text(MAX_HOSTNAME_CHARS).min(1).optional(),
-  agent_version: Text(MAX_VERSION_CHARS).min(1).optional(),
+  hostname: OneLine(MAX_HOSTNAME_CHARS).min(1).optional(),
+  agent_version: OneLine(MAX_VERSION_CHARS).min(1).optional(),
   borg_versions: z.array(BorgBinary).max(16).optional(),
   capabilities: Capabilities.optional(),
   ssh_public_key: Text(16 * 1024).optional(),
@@ -184,7 +185,10 @@ export const PruneBlock = z.object({
   keep_weekly: z.number().int().min(0).optional(),
   keep_monthly: z.number().int().min(0).optional(),
   keep_yearly: z.number().int().min(0).optional(),
-  keep_within: z.string().optional(),
+  keep_within: z
+    .string()
+    .regex(KEEP_WITHIN, "must look like 7d: a number and one of H d w m y")
+    .optional(),
   dry_run: z.boolean(),
 });
 export type PruneBlock = z.infer<typeof PruneBlock>;
@@ -231,7 +235,7 @@ export const ProgressRequest = z.strictObject({
   /** Bytes per second, a moving average. */
   backup_speed: z.number().min(0).optional(),
   estimated_time_remaining: z.number().min(0).nullable().optional(),
-  phase: Text(MAX_PHASE_CHARS).optional(),
+  phase: OneLine(MAX_PHASE_CHARS).optional(),
 });
 export type ProgressRequest = z.infer<typeof ProgressRequest>;
 
@@ -281,7 +285,7 @@ export const CompleteRequest = z.strictObject({
   completed_at: Timestamp.optional(),
   result: z.strictObject({
     return_code: z.number().int(),
-    archive_name: Text(MAX_ARCHIVE_NAME_CHARS).optional(),
+    archive_name: OneLine(MAX_ARCHIVE_NAME_CHARS).optional(),
     stats: BackupStats.optional(),
     archives: z.array(ArchiveInfo).max(MAX_ARCHIVES).optional(),
     warnings: z.array(Text(MAX_WARNING_CHARS)).max(MAX_WARNINGS).optional(),

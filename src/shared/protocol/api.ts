@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { ArchiveInfo, BackupStats, BorgBinary, JobKind, JobStatus, PruneBlock } from "./agent.ts";
+import { OneLine, Text } from "./common.ts";
 
 const Timestamp = z.string();
 const Id = z.number().int().positive();
@@ -54,7 +55,7 @@ export const UpdateUserRequest = z.strictObject({
 });
 
 export const CreateApiTokenRequest = z.strictObject({
-  name: z.string().min(1).max(128),
+  name: OneLine(128).min(1),
   /** At most the creating user's own role. */
   role: Role.optional(),
   expires_in_days: z.number().int().min(1).max(3650).optional(),
@@ -78,7 +79,7 @@ export type CreatedApiToken = z.infer<typeof CreatedApiToken>;
 // --- machines and enrollment ---------------------------------------------------------
 
 export const CreateEnrollmentTokenRequest = z.strictObject({
-  name: z.string().min(1).max(128),
+  name: OneLine(128).min(1),
   expires_in_minutes: z
     .number()
     .int()
@@ -129,10 +130,8 @@ export const Machine = z.object({
 export type Machine = z.infer<typeof Machine>;
 
 export const UpdateMachineRequest = z.strictObject({
-  name: z.string().min(1).max(128).optional(),
-  labels: z
-    .record(z.string().regex(/^[a-z0-9][a-z0-9._/-]{0,62}$/), z.string().max(256))
-    .optional(),
+  name: OneLine(128).min(1).optional(),
+  labels: z.record(z.string().regex(/^[a-z0-9][a-z0-9._/-]{0,62}$/), OneLine(256)).optional(),
 });
 
 // --- repositories --------------------------------------------------------------------
@@ -165,13 +164,13 @@ const RelPathList = z
   .max(1000);
 
 export const CreateRepositoryRequest = z.strictObject({
-  name: z.string().min(1).max(128),
+  name: OneLine(128).min(1),
   agent_machine_id: Id,
   location: z.string().min(1).max(4096).optional(),
   box_id: Id.optional(),
   borg_version: z.union([z.literal(1), z.literal(2)]).default(1),
   encryption: z.enum(ENCRYPTION_MODES).default("repokey-blake2"),
-  passphrase: z.string().min(1).max(4096).optional(),
+  passphrase: Text(4096).min(1).optional(),
   passphrase_location: z.enum(["hub", "agent"]).default("hub"),
   source_paths: RelPathList.min(1, "name at least one path to back up"),
   exclude_patterns: RelPathList.default([]),
@@ -189,8 +188,8 @@ export const CreateRepositoryRequest = z.strictObject({
 export type CreateRepositoryRequest = z.infer<typeof CreateRepositoryRequest>;
 
 export const UpdateRepositoryRequest = z.strictObject({
-  name: z.string().min(1).max(128).optional(),
-  passphrase: z.string().min(1).max(4096).optional(),
+  name: OneLine(128).min(1).optional(),
+  passphrase: Text(4096).min(1).optional(),
   source_paths: RelPathList.min(1).optional(),
   exclude_patterns: RelPathList.optional(),
   compression: z

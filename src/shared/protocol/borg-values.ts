@@ -61,12 +61,11 @@ export function parseBorgLocation(input: string, borgVersion: 1 | 2 = 1): Locati
 
   // Said plainly, because it is the attack: borg or ssh would read it as an option.
   if (input.startsWith("-")) return fail(`must not start with "-"`);
-  const parsed = parseForm(input, borgVersion);
-  // borg 1 splits REPO::ARCHIVE at "::" in the path (a bracketed IPv6 host may hold it).
-  if (parsed.ok && borgVersion === 1 && parsed.location.path.includes("::")) {
-    return fail(`must not contain "::" in its path`);
+  // borg 1 splits REPO::ARCHIVE at "::" (only a bracketed IPv6 host may hold one).
+  if (borgVersion === 1 && input.replace(/\[[^\]]*\]/, "").includes("::")) {
+    return fail(`must not contain "::" (borg 1 reads what follows as an archive name)`);
   }
-  return parsed;
+  return parseForm(input, borgVersion);
 }
 
 function parseForm(input: string, borgVersion: 1 | 2): LocationParse {
@@ -149,6 +148,9 @@ export function formatBorgLocation(location: BorgLocation): string {
 // Each returns why the value is refused, or undefined. The argv builders (src/borg) also
 // put options in `--name=value` form and positionals after `--`; these checks make a bad
 // value a clear 400 at the hub instead of a failed job, and a refusal on the agent.
+
+/** borg's --keep-within interval: a number and a unit (hours, days, weeks, months, years). */
+export const KEEP_WITHIN = /^[1-9][0-9]{0,5}[Hdwmy]$/;
 
 /** An archive name (or name template such as "{hostname}-{now}"). */
 export function archiveNameProblem(name: string): string | undefined {

@@ -31,3 +31,24 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 
 /** RFC 3339 UTC timestamp as sent on the wire. */
 export const Timestamp = z.string();
+
+// C0 controls and DEL.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
+const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+/** One line of text (a name, a hostname, a version): no control characters at all. */
+export const OneLine = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => !CONTROL_CHARS.test(s), "must be one line without control characters");
+
+/**
+ * Free text (a log line, an error message, a path as shown): anything but NUL, which no
+ * C string, file name or environment variable can hold, so a NUL is never meant.
+ */
+export const Text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => !s.includes("\0"), "must not contain a NUL character");
