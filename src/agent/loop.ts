@@ -268,6 +268,8 @@ export class AgentRuntime {
     try {
       const answer = await this.o.client.heartbeat(fitHeartbeat(body));
       for (const id of answer.cancel_job_ids) this.cancel(id, "the hub asked to cancel");
+      // The hub answers again: send what waited in the outbox now, not after the backoff.
+      this.senderWake();
     } catch (error) {
       this.handleError(error, "heartbeat");
     }
@@ -366,6 +368,19 @@ export class AgentRuntime {
       return "done";
     } catch (error) {
       if (error instanceof HubRefused) {
+        if (item.kind === "complete" && (error.status === 400 || error.status === 413)) {
+          // The result itself was refused (too large, or a field the hub won't take): say
+          // so as the job's failure rather than drop it and leave the job "running".
+          await this.enqueue({
+            kind: "fail",
+            job_id: item.job_id,
+            body: {
+              completed_at: new Date().toISOString(),
+              error_message: `the job finished, but the hub refused its result (${error.status} ${error.code}): ${error.message}`,
+              return_code: item.body.result.return_code,
+            },
+          });
+        }
         this.log.warn(`the hub will not take this ${item.kind} upload; dropping it`, {
           job: item.job_id,
           status: error.status,

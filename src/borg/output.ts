@@ -248,3 +248,18 @@ export function borgTimestampToIso(timestamp: string): string | undefined {
   const date = new Date(hasOffset ? timestamp : `${timestamp}Z`);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
+
+/**
+ * borg reports an unexpected error ("Local Exception") as a Python traceback whose last
+ * line says what happened (e.g. "OSError: [Errno 28] No space left on device"): put that
+ * line first, so the job's error says it at a glance and survives any truncation.
+ */
+export function leadWithException(message: string): string {
+  if (!message.includes("Traceback (most recent call last)")) return message;
+  const last = message
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l !== "")
+    .at(-1);
+  return last && !message.startsWith(last) ? `${last}\n\n${message}` : message;
+}

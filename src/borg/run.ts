@@ -25,6 +25,7 @@ import {
   describeBorgEvent,
   isErrorLogMessage,
   type LogMessageEvent,
+  leadWithException,
   parseLogJsonLine,
 } from "./output.ts";
 import { type BorgVersion, parseBorgVersion } from "./version.ts";
@@ -177,7 +178,7 @@ function keepLast(lines: string[], line: string, max: number): void {
  * the key was refused (seen with 1.2.4: msgid ConnectionClosedWithHint).
  */
 function errorText(error: LogMessageEvent, remote: string[]): string {
-  const message = error.message.trim();
+  const message = leadWithException(error.message.trim());
   if (!error.msgid?.startsWith("ConnectionClosed") || remote.length === 0) return message;
   return [message, ...remote].join("\n");
 }

@@ -10,6 +10,7 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { AppError } from "../shared/errors.ts";
+import { AGENT_API_PREFIX } from "../shared/protocol/agent.ts";
 import type { HubDeps } from "./deps.ts";
 import type { HubEnv } from "./http/context.ts";
 import { csrfProtection } from "./http/csrf.ts";
@@ -27,6 +28,15 @@ import { securityHeaders } from "./http/security-headers.ts";
 import { loadUiAssets } from "./http/ui-macro.ts" with { type: "macro" };
 
 export const MAX_BODY_BYTES = 1024 * 1024;
+/**
+ * Agent uploads carry whole results: an archive list of up to 100,000 archives (the
+ * protocol's cap) is ~25 MB. A result refused for its size would be a lost backup result.
+ */
+export const MAX_AGENT_BODY_BYTES = 32 * 1024 * 1024;
+
+/** The request body limit of a path: the agent runtime's, or the user API's. */
+export const bodyLimitFor = (path: string): number =>
+  path.startsWith(`${AGENT_API_PREFIX}/`) ? MAX_AGENT_BODY_BYTES : MAX_BODY_BYTES;
 
 export function createApp(deps: HubDeps): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
@@ -45,14 +55,18 @@ export function createApp(deps: HubDeps): Hono<HubEnv> {
   });
   app.use("*", securityHeaders());
   app.use("/api/*", csrfProtection(deps));
-  app.use(
-    "/api/*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new AppError("payload_too_large", `request body over ${MAX_BODY_BYTES} bytes`);
-      },
-    }),
+  const tooLarge = (max: number) => () => {
+    throw new AppError("payload_too_large", `request body over ${max} bytes`);
+  };
+  const userBodyLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge(MAX_BODY_BYTES) });
+  const agentBodyLimit = bodyLimit({
+    maxSize: MAX_AGENT_BODY_BYTES,
+    onError: tooLarge(MAX_AGENT_BODY_BYTES),
+  });
+  app.use("/api/*", (c, next) =>
+    bodyLimitFor(c.req.path) === MAX_AGENT_BODY_BYTES
+      ? agentBodyLimit(c, next)
+      : userBodyLimit(c, next),
   );
 
   app.get("/api/health", (c) => c.json({ status: "ok", version: deps.version }));

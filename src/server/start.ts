@@ -20,6 +20,7 @@ import { resolveClient, trustedProxyMatcher } from "./http/client-address.ts";
 import { bootstrapAdmin } from "./services/auth.ts";
 import { JobEventBus } from "./services/job-events.ts";
 import { JobNotifier } from "./services/job-notifier.ts";
+import { renewLeasesAfterOutage } from "./services/job-sweeper.ts";
 import { SecretBox } from "./services/secret-box.ts";
 import { runSweeps } from "./services/sweeps.ts";
 import { systemClock } from "./services/time.ts";
@@ -107,6 +108,8 @@ export async function startHub(
 
   const sweep = () =>
     runSweeps(deps).catch((error: Error) => logger.error("sweep failed", { error: error.message }));
+  // Leases first: the time this hub was down must not count against its agents.
+  await renewLeasesAfterOutage(deps);
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
   void sweep();
 

@@ -7,6 +7,11 @@
  * Each is one guarded bulk UPDATE, so a sweep racing an upload has one winner: the
  * upload then answers 409 lease_lost. The composition root runs this periodically;
  * tests call it after hub.tick().
+ *
+ * A hub that was down (an upgrade, a reboot, a long outage) could not take renewals, so
+ * at start it first gives every held job a full lease (renewLeasesAfterOutage): agents
+ * that are still working get the time to reconnect and deliver their queued uploads,
+ * instead of every running backup being failed as "agent lost" by the first sweep.
  */
 import type { JobRow } from "../db/queries/jobs.ts";
 import type { HubDeps } from "../deps.ts";
@@ -16,6 +21,20 @@ export interface SweepResult {
   requeued: number[];
   canceled: number[];
   failed: number[];
+}
+
+export async function renewLeasesAfterOutage(deps: HubDeps): Promise<number> {
+  const now = deps.clock();
+  const renewed = await deps.store.jobs.extendHeldLeases(now, now + deps.settings.leaseMs);
+  if (renewed > 0) {
+    deps.logger
+      .child("jobs")
+      .info("renewed the leases of held jobs at start", {
+        jobs: renewed,
+        lease_ms: deps.settings.leaseMs,
+      });
+  }
+  return renewed;
 }
 
 export async function sweepExpiredLeases(deps: HubDeps): Promise<SweepResult> {

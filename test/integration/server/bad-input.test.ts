@@ -6,7 +6,8 @@
  *
  * Each route is called by a caller who is allowed to (so the request reaches validation
  * and the handler) with a valid call from ROUTE_CALLS, spoiled one way at a time:
- * - a body over the app's limit (MAX_BODY_BYTES, 1 MiB), with and without Content-Length;
+ * - a body over the route's limit (bodyLimitFor: 1 MiB for the user API, 32 MiB for agent
+ *   uploads), with and without Content-Length;
  * - 10,000 nested arrays (and objects), as the body and inside a field;
  * - malformed JSON and wrong types, for the body and for every field;
  * - unknown fields (user API bodies; agent bodies' policy on unknown fields is the
@@ -26,7 +27,7 @@
  * above are the ones that must be refused.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createApp, MAX_BODY_BYTES } from "../../../src/server/app.ts";
+import { bodyLimitFor, createApp } from "../../../src/server/app.ts";
 import { ErrorBody } from "../../../src/shared/protocol/common.ts";
 import { createTestHub } from "../../helpers/hub.ts";
 import {
@@ -693,7 +694,8 @@ describe("bad bodies are refused and change nothing", () => {
         if (!spec) throw new Error(`${key} is not classified in BODIES`);
         const cases = await bodyCases(key);
         // Over the limit: refused by the body limit whatever the route, before any handler.
-        const oversize = jsonText({ padding: "a".repeat(MAX_BODY_BYTES + 1) });
+        const limit = bodyLimitFor(key.split(" ")[1] as string);
+        const oversize = jsonText({ padding: "a".repeat(limit + 1) });
         await cases.refused("oversize, with Content-Length", oversize, {
           "content-length": String(oversize.length),
         });
@@ -703,7 +705,7 @@ describe("bad bodies are refused and change nothing", () => {
             start(controller) {
               const chunk = new TextEncoder().encode("a".repeat(64 * 1024));
               controller.enqueue(new TextEncoder().encode('{"padding":"'));
-              for (let sent = 0; sent <= MAX_BODY_BYTES; sent += chunk.length) {
+              for (let sent = 0; sent <= limit; sent += chunk.length) {
                 controller.enqueue(chunk);
               }
               controller.enqueue(new TextEncoder().encode('"}'));

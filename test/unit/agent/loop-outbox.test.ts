@@ -6,7 +6,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { HubClient } from "../../../src/agent/client.ts";
+import { type HubClient, HubRefused } from "../../../src/agent/client.ts";
 import { AgentRuntime } from "../../../src/agent/loop.ts";
 import { Outbox, type OutboxItem } from "../../../src/agent/outbox.ts";
 import type { AgentPaths } from "../../../src/agent/state.ts";
@@ -17,7 +17,7 @@ afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
-async function setup() {
+async function setup(overrides: Partial<Record<string, unknown>> = {}) {
   const dir = await mkdtemp(join(tmpdir(), "borgctl-loop-"));
   dirs.push(dir);
   const outboxDir = join(dir, "outbox");
@@ -41,6 +41,7 @@ async function setup() {
     complete: record("complete"),
     fail: record("fail"),
     canceled: record("canceled"),
+    ...overrides,
   } as unknown as HubClient;
   const lines: string[] = [];
   const runtime = new AgentRuntime({
@@ -123,5 +124,35 @@ describe("AgentRuntime and unreadable outbox items", () => {
     );
     expect(lines.some((l) => l.includes("an upload could not be queued"))).toBe(true);
     expect(await readdir(outboxDir)).toEqual([]);
+  });
+
+  test("a result the hub refuses (too large) becomes the job's failure, saying why", async () => {
+    const refused: unknown[] = [];
+    const { outboxDir, calls, runtime } = await setup({
+      complete: async (_jobId: number, body: unknown) => {
+        refused.push(body);
+        throw new HubRefused(413, "payload_too_large", "request body over 33554432 bytes");
+      },
+    });
+    const complete: OutboxItem = {
+      kind: "complete",
+      job_id: 9,
+      body: { result: { return_code: 0 } },
+    };
+    await writeFile(join(outboxDir, "000000000001.json"), JSON.stringify(complete));
+    await runtime.once(0);
+    expect(refused).toHaveLength(1);
+    expect(calls).toEqual([
+      {
+        kind: "fail",
+        jobId: 9,
+        body: expect.objectContaining({
+          error_message: expect.stringContaining(
+            "the hub refused its result (413 payload_too_large)",
+          ),
+          return_code: 0,
+        }),
+      },
+    ]);
   });
 });

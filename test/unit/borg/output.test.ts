@@ -8,6 +8,7 @@ import {
   borgTimestampToIso,
   describeBorgEvent,
   isErrorLogMessage,
+  leadWithException,
   parseLogJsonLine,
 } from "../../../src/borg/output.ts";
 
@@ -280,5 +281,21 @@ describe("borgTimestampToIso", () => {
     ["not a date", undefined],
   ])("%s → %p", (input, expected) => {
     expect(borgTimestampToIso(input)).toBe(expected);
+  });
+});
+
+describe("leadWithException", () => {
+  test("a traceback's last line (what happened) comes first", () => {
+    const traceback = [
+      "Local Exception",
+      "Traceback (most recent call last):",
+      '  File "borg/archiver.py", line 5213, in main',
+      "OSError: [Errno 28] No space left on device",
+    ].join("\n");
+    expect(leadWithException(traceback).split("\n")[0]).toBe(
+      "OSError: [Errno 28] No space left on device",
+    );
+    expect(leadWithException(traceback)).toContain(traceback);
+    expect(leadWithException("Repository does not exist.")).toBe("Repository does not exist.");
   });
 });

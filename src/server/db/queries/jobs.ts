@@ -367,6 +367,20 @@ export function jobQueries(db: Db) {
       );
     },
 
+    /**
+     * Every held job's lease runs at least until `leaseUntil`; returns how many moved.
+     * For a hub that was not answering: its agents could not renew, so their leases
+     * cannot be held against them.
+     */
+    async extendHeldLeases(now: number, leaseUntil: number): Promise<number> {
+      return db
+        .update(jobs)
+        .set({ leaseExpiresAt: leaseUntil, updatedAt: now })
+        .where(and(held, lt(jobs.leaseExpiresAt, leaseUntil)))
+        .returning({ id: jobs.id })
+        .all().length;
+    },
+
     /** Any other held job whose lease expired: failed with `message`. */
     async failExpired(now: number, message: string): Promise<JobRow[]> {
       return expireLeases({ status: "failed", errorMessage: message, completedAt: now }, held, now);
