@@ -250,16 +250,21 @@ export function borgTimestampToIso(timestamp: string): string | undefined {
 }
 
 /**
- * borg reports an unexpected error ("Local Exception") as a Python traceback whose last
- * line says what happened (e.g. "OSError: [Errno 28] No space left on device"): put that
- * line first, so the job's error says it at a glance and survives any truncation.
+ * borg reports an unexpected error ("Local Exception") as a Python traceback followed by
+ * platform lines (Platform:, Borg:, PID:, sys.argv:, SSH_ORIGINAL_COMMAND:). The line that
+ * says what happened ("OSError: [Errno 28] No space left on device") is the first
+ * unindented line after the traceback's frames; put it first, so the job's error says it
+ * at a glance and survives any truncation. With chained exceptions the last one counts.
  */
 export function leadWithException(message: string): string {
-  if (!message.includes("Traceback (most recent call last)")) return message;
-  const last = message
-    .split("\n")
-    .map((l) => l.trim())
-    .filter((l) => l !== "")
-    .at(-1);
-  return last && !message.startsWith(last) ? `${last}\n\n${message}` : message;
+  let inTraceback = false;
+  let exception: string | undefined;
+  for (const line of message.split("\n")) {
+    if (line.startsWith("Traceback (most recent call last)")) inTraceback = true;
+    else if (inTraceback && line.trim() !== "" && !/^\s/.test(line)) {
+      exception = line.trim();
+      inTraceback = false;
+    }
+  }
+  return exception && !message.startsWith(exception) ? `${exception}\n\n${message}` : message;
 }

@@ -290,7 +290,12 @@ describe("leadWithException", () => {
       "Local Exception",
       "Traceback (most recent call last):",
       '  File "borg/archiver.py", line 5213, in main',
+      "    exit_code = archiver.run(args)",
       "OSError: [Errno 28] No space left on device",
+      "",
+      "Platform: Linux host 6.1.0 #1 SMP x86_64",
+      "Borg: 1.2.4  Python: CPython 3.11.2",
+      "SSH_ORIGINAL_COMMAND: None",
     ].join("\n");
     expect(leadWithException(traceback).split("\n")[0]).toBe(
       "OSError: [Errno 28] No space left on device",
