@@ -27,12 +27,10 @@ export async function renewLeasesAfterOutage(deps: HubDeps): Promise<number> {
   const now = deps.clock();
   const renewed = await deps.store.jobs.extendHeldLeases(now, now + deps.settings.leaseMs);
   if (renewed > 0) {
-    deps.logger
-      .child("jobs")
-      .info("renewed the leases of held jobs at start", {
-        jobs: renewed,
-        lease_ms: deps.settings.leaseMs,
-      });
+    deps.logger.child("jobs").info("renewed the leases of held jobs at start", {
+      jobs: renewed,
+      lease_ms: deps.settings.leaseMs,
+    });
   }
   return renewed;
 }

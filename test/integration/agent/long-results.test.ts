@@ -147,7 +147,9 @@ describe("long results with a fake borg", () => {
     expect(failed.return_code).toBe(2);
     expect(failed.error_message?.length).toBe(8 * 1024);
     expect(failed.error_message).toMatch(MARKER);
-    expect(failed.error_message?.startsWith("Local Exception\nTraceback")).toBe(true);
+    // The exception line leads (src/borg/output.ts leadWithException), then the traceback.
+    expect(failed.error_message?.split("\n")[0]?.endsWith(last)).toBe(true);
+    expect(failed.error_message).toContain("\n\nLocal Exception\nTraceback");
     expect(failed.error_message?.endsWith(last)).toBe(true);
     expect(lines.join("\n")).not.toContain("cannot be read back");
   }, 60_000);
