@@ -1,16 +1,18 @@
 /**
  * The box's HTTP API, borgbox-compatible (base /api/v1, bearer token on all but /health).
- * Routes are thin: validate, call the box's services, shape the JSON. One onError turns
- * every failure into {"error", "code"}; nothing secret is ever echoed back.
+ * Routes are thin: validate, call the box's services, shape the JSON. The access log,
+ * body limit, validation (strict UTF-8 JSON included) and the one onError that turns every
+ * failure into {"error", "code"} are the hub's too (src/shared/http/); nothing secret is
+ * ever echoed back.
  */
-import { zValidator } from "@hono/zod-validator";
 import { type Context, Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
 import { streamSSE } from "hono/streaming";
-import type { z } from "zod";
 import { AppError } from "../shared/errors.ts";
 import type { FailureThrottle } from "../shared/failure-throttle.ts";
+import { accessLog, type RequestIdEnv } from "../shared/http/access-log.ts";
+import { limitBody } from "../shared/http/body-limit.ts";
+import { errorHandler, notFound } from "../shared/http/errors.ts";
+import { validate } from "../shared/http/validate.ts";
 import type { Logger } from "../shared/log.ts";
 import {
   BOX_API_PREFIX,
@@ -23,7 +25,6 @@ import {
   PruneRequest,
 } from "../shared/protocol/box.ts";
 import { secureEqual } from "../shared/secure-compare.ts";
-import { validationError } from "../shared/validation-error.ts";
 import type { BoxJob, JobEvent, JobRegistry } from "./jobs.ts";
 import type { Maintenance } from "./maintenance.ts";
 import type { RepoService } from "./repo-service.ts";
@@ -50,13 +51,7 @@ export interface BoxHttpDeps {
 
 /** Bun.serve passes the client address in; app.request() in tests has none. */
 export type BoxBindings = { ip?: string };
-type Env = { Bindings: BoxBindings };
-
-/** Validation errors become the one error shape, with each issue's path. */
-const validate = <S extends z.ZodType>(target: "json" | "param", schema: S) =>
-  zValidator(target, schema, (result) => {
-    if (!result.success) throw validationError(result.error.issues);
-  });
+type Env = { Bindings: BoxBindings } & RequestIdEnv;
 
 function jobEventsStream(c: Context<Env>, jobs: JobRegistry, job: BoxJob) {
   return streamSSE(c, async (stream) => {
@@ -106,16 +101,7 @@ export function createBoxApp(deps: BoxHttpDeps): Hono<Env> {
   const sleep = deps.sleep ?? ((ms: number) => Bun.sleep(ms));
   const app = new Hono<Env>().basePath(BOX_API_PREFIX);
 
-  app.use("*", async (c, next) => {
-    const started = performance.now();
-    await next();
-    log.info("request", {
-      method: c.req.method,
-      path: c.req.path,
-      status: c.res.status,
-      ms: Math.round(performance.now() - started),
-    });
-  });
+  app.use("*", accessLog(log));
 
   app.get("/health", (c) => c.json({ status: "ok" }));
 
@@ -132,15 +118,7 @@ export function createBoxApp(deps: BoxHttpDeps): Hono<Env> {
     await next();
   });
 
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw new AppError("payload_too_large", `request body over ${MAX_BODY_BYTES} bytes`);
-      },
-    }),
-  );
+  app.use("*", limitBody(MAX_BODY_BYTES));
 
   app.get("/info", async (c) => c.json(await deps.info()));
   app.get("/system/stats", async (c) => c.json(await deps.systemStats()));
@@ -195,20 +173,7 @@ export function createBoxApp(deps: BoxHttpDeps): Hono<Env> {
   app.get("/jobs/:id", (c) => c.json(findJob(c.req.param("id"))));
   app.get("/jobs/:id/stream", (c) => jobEventsStream(c, jobs, findJob(c.req.param("id"))));
 
-  app.notFound(() => {
-    throw new AppError("not_found", "no such endpoint");
-  });
-  app.onError((error, c) => {
-    if (error instanceof AppError) {
-      return c.json(error.toBody(), error.status as 400);
-    }
-    if (error instanceof HTTPException && error.status < 500) {
-      const code = error.status === 413 ? "payload_too_large" : "validation_failed";
-      return c.json({ error: error.message, code }, error.status);
-    }
-    const requestId = crypto.randomUUID();
-    log.error("request failed", { request_id: requestId, path: c.req.path, error: error.message });
-    return c.json({ error: "internal error", code: "internal", request_id: requestId }, 500);
-  });
+  app.notFound(notFound);
+  app.onError(errorHandler(log));
   return app;
 }

@@ -8,22 +8,11 @@
  */
 import { randomBytes } from "node:crypto";
 import { AppError } from "../shared/errors.ts";
+import type { Job, JobKind, JobStatus } from "../shared/protocol/box.ts";
 
-export type JobStatus = "queued" | "running" | "done" | "error";
-export type JobKind = "check" | "prune" | "compact";
-
-/** The wire shape borgbox clients decode. */
-export interface BoxJob {
-  id: string;
-  repo: string;
-  kind: JobKind;
-  status: JobStatus;
-  started_at: string;
-  finished_at: string;
-  exit_code: number;
-  dry_run: boolean;
-  log_tail: string[];
-}
+export type { JobKind };
+/** A job record is the wire shape borgbox clients decode (protocol/box.ts), nothing more. */
+export type BoxJob = Job;
 
 export type JobEvent = { type: "log"; line: string } | { type: "status"; job: BoxJob };
 

@@ -4,17 +4,18 @@
  * (before any body is read), body limit, then the route groups, each of which applies its
  * own authentication (user routes: requireUser; agent runtime: the agent credential),
  * then the embedded web UI (after the API, so its SPA fallback never shadows an API
- * route). One onError. The client address (c.env.ip) is resolved where the
- * server hands the request over (start.ts, with http/client-address.ts).
+ * route). One onError. The access log, body limit, validation and onError are the ones
+ * every role shares (src/shared/http/). The client address (c.env.ip) is resolved where
+ * the server hands the request over (start.ts, with http/client-address.ts).
  */
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
-import { AppError } from "../shared/errors.ts";
+import { accessLog } from "../shared/http/access-log.ts";
+import { limitBody } from "../shared/http/body-limit.ts";
+import { errorHandler, notFound } from "../shared/http/errors.ts";
 import { AGENT_API_PREFIX } from "../shared/protocol/agent.ts";
 import type { HubDeps } from "./deps.ts";
 import type { HubEnv } from "./http/context.ts";
 import { csrfProtection } from "./http/csrf.ts";
-import { errorHandler, notFound } from "./http/errors.ts";
 import { agentJobRoutes } from "./http/routes/agent-jobs.ts";
 import { agentRoutes } from "./http/routes/agents.ts";
 import { auditRoutes } from "./http/routes/audit.ts";
@@ -40,29 +41,12 @@ export const bodyLimitFor = (path: string): number =>
 
 export function createApp(deps: HubDeps): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
-  const log = deps.logger.child("http");
 
-  app.use("*", async (c, next) => {
-    const started = performance.now();
-    c.set("requestId", crypto.randomUUID());
-    await next();
-    log.info("request", {
-      method: c.req.method,
-      path: c.req.path,
-      status: c.res.status,
-      ms: Math.round(performance.now() - started),
-    });
-  });
+  app.use("*", accessLog(deps.logger.child("http")));
   app.use("*", securityHeaders());
   app.use("/api/*", csrfProtection(deps));
-  const tooLarge = (max: number) => () => {
-    throw new AppError("payload_too_large", `request body over ${max} bytes`);
-  };
-  const userBodyLimit = bodyLimit({ maxSize: MAX_BODY_BYTES, onError: tooLarge(MAX_BODY_BYTES) });
-  const agentBodyLimit = bodyLimit({
-    maxSize: MAX_AGENT_BODY_BYTES,
-    onError: tooLarge(MAX_AGENT_BODY_BYTES),
-  });
+  const userBodyLimit = limitBody(MAX_BODY_BYTES);
+  const agentBodyLimit = limitBody(MAX_AGENT_BODY_BYTES);
   app.use("/api/*", (c, next) =>
     bodyLimitFor(c.req.path) === MAX_AGENT_BODY_BYTES
       ? agentBodyLimit(c, next)

@@ -12,8 +12,10 @@ import {
   ApiToken,
   Archives,
   AuditEvent,
+  type CreateApiTokenRequest,
   CreatedApiToken,
   CreatedEnrollmentToken,
+  type CreateUserRequest,
   EnrollmentToken,
   Job,
   JobAccepted,
@@ -22,34 +24,24 @@ import {
   Machine,
   Me,
   Repository,
-  type Role,
+  type RepositoryAction,
+  RepositoryDetail,
+  type UpdateMachineRequest,
+  type UpdateUserRequest,
   User,
 } from "../shared/protocol/api.ts";
+import { ErrorBody } from "../shared/protocol/common.ts";
 
-export type { Me };
-/** The protocol exports no types for these two; the pages use them. */
+// Every wire type is the protocol's; these names are what the pages import.
+export type { Me, RepositoryAction, RepositoryDetail };
 export type EnrollmentTokenInfo = z.infer<typeof EnrollmentToken>;
 export type AuditEntry = z.infer<typeof AuditEvent>;
 
-/** GET /api/repositories/{id}: the repository and its newest job. */
-export const RepositoryDetail = Repository.extend({ last_job: Job.nullable() });
-export type RepositoryDetail = z.infer<typeof RepositoryDetail>;
-
-/** The POST /api/repositories/{id}/{action} endpoints; each queues one job. */
-export type RepositoryAction =
-  | "init"
-  | "backup"
-  | "check"
-  | "prune"
-  | "compact"
-  | "break-lock"
-  | "list";
-
-const ErrorBody = z.object({
-  error: z.string(),
-  code: z.string().optional(),
-  details: z.unknown().optional(),
-});
+/**
+ * A failure's body, read leniently: the message is shown whatever the code, so an answer
+ * from a newer hub (a code this UI does not know) or without a code still says why.
+ */
+const FailureBody = ErrorBody.extend({ code: z.string().optional() });
 
 export class ApiError extends Error {
   constructor(
@@ -96,7 +88,7 @@ async function request<T>(
     throw new ApiError(0, "network", "cannot reach the hub; check that it is running");
   }
   if (!response.ok) {
-    const parsed = ErrorBody.safeParse(await response.json().catch(() => null));
+    const parsed = FailureBody.safeParse(await response.json().catch(() => null));
     const message = parsed.success
       ? parsed.data.error
       : `the hub answered ${response.status} ${response.statusText}`;
@@ -150,7 +142,7 @@ export const api = {
   enableMachine: (id: number) =>
     request("POST", `/api/managed-machines/${id}/enable`, Machine, undefined),
   deleteMachine: (id: number) => request("DELETE", `/api/managed-machines/${id}`, null),
-  updateMachine: (id: number, change: { name?: string; labels?: Record<string, string> }) =>
+  updateMachine: (id: number, change: z.input<typeof UpdateMachineRequest>) =>
     request("PATCH", `/api/managed-machines/${id}`, Machine, change),
   enrollmentTokens: () =>
     request("GET", "/api/managed-machines/enrollment-tokens", z.array(EnrollmentToken)),
@@ -158,14 +150,14 @@ export const api = {
     request("DELETE", `/api/managed-machines/enrollment-tokens/${id}`, null),
 
   users: () => request("GET", "/api/users", z.array(User)),
-  createUser: (user: { username: string; password: string; role: Role }) =>
+  createUser: (user: z.input<typeof CreateUserRequest>) =>
     request("POST", "/api/users", User, user),
-  updateUser: (id: number, change: { role?: Role; password?: string }) =>
+  updateUser: (id: number, change: z.input<typeof UpdateUserRequest>) =>
     request("PATCH", `/api/users/${id}`, User, change),
   deleteUser: (id: number) => request("DELETE", `/api/users/${id}`, null),
 
   tokens: () => request("GET", "/api/tokens", z.array(ApiToken)),
-  createToken: (token: { name: string; role?: Role; expires_in_days?: number }) =>
+  createToken: (token: z.input<typeof CreateApiTokenRequest>) =>
     request("POST", "/api/tokens", CreatedApiToken, token),
   revokeToken: (id: number) => request("DELETE", `/api/tokens/${id}`, null),
 

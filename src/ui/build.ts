@@ -8,25 +8,7 @@
  * Only Bun globals here: this file is browser-side code by location (src/ui), so the
  * architecture rules allow it no node: imports.
  */
-
-export interface UiAsset {
-  /** URL path, e.g. "/assets/main-1a2b3c.js" or "/index.html". */
-  path: string;
-  contentType: string;
-  /** The file's bytes, base64: survives inlining as a string literal unchanged. */
-  body: string;
-}
-
-const CONTENT_TYPES: Record<string, string> = {
-  js: "text/javascript; charset=utf-8",
-  css: "text/css; charset=utf-8",
-  html: "text/html; charset=utf-8",
-  svg: "image/svg+xml",
-};
-
-function contentType(path: string): string {
-  return CONTENT_TYPES[path.slice(path.lastIndexOf(".") + 1)] ?? "application/octet-stream";
-}
+import { type UiAsset, uiContentType } from "./assets.ts";
 
 function base64(bytes: Uint8Array): string {
   return Buffer.from(bytes).toString("base64");
@@ -75,13 +57,17 @@ export async function buildUiAssets(): Promise<UiAsset[]> {
     if (name.endsWith(".css")) stylesheet = path;
     assets.push({
       path,
-      contentType: contentType(name),
+      contentType: uiContentType(name),
       body: base64(new Uint8Array(await output.arrayBuffer())),
     });
   }
   if (!script || !stylesheet) throw new Error("UI build produced no script or no stylesheet");
   const html = new TextEncoder().encode(renderIndexHtml(script, stylesheet));
-  assets.push({ path: "/index.html", contentType: contentType("index.html"), body: base64(html) });
+  assets.push({
+    path: "/index.html",
+    contentType: uiContentType("index.html"),
+    body: base64(html),
+  });
   return assets;
 }
 

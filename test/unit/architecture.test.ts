@@ -107,16 +107,33 @@ describe("architecture", () => {
     ).toEqual([]);
   });
 
+  // The hub's and the box's HTTP code: app assembly, middleware, routes.
+  const httpLayer = (path: string) =>
+    under(path, "server/http") ||
+    path === "server/app.ts" ||
+    path === "box/http.ts" ||
+    under(path, "box/http");
+
   test("hono only in the HTTP layers", () => {
     const allowed = (path: string) =>
-      under(path, "server/http") ||
-      path === "server/app.ts" ||
-      path === "box/http.ts" ||
-      under(path, "box/http") ||
-      under(path, "ui");
+      httpLayer(path) || under(path, "shared/http") || under(path, "ui");
     expect(
       violations((f, spec) =>
         spec.startsWith("hono") || spec.startsWith("@hono") ? !allowed(f.path) : false,
+      ),
+    ).toEqual([]);
+  });
+
+  test("shared/http (the one HTTP toolkit) is used only by the HTTP layers", () => {
+    // Both apps are built on it, so a rule that sees no user of it is looking at nothing.
+    expect(files.find((f) => f.path === "box/http.ts")?.imports).toContain("shared/http/errors.ts");
+    expect(files.find((f) => f.path === "server/app.ts")?.imports).toContain(
+      "shared/http/errors.ts",
+    );
+    expect(
+      violations(
+        (f, spec) =>
+          under(spec, "shared/http") && !httpLayer(f.path) && !under(f.path, "shared/http"),
       ),
     ).toEqual([]);
   });

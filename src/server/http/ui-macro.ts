@@ -9,22 +9,9 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
+import { type UiAsset, uiContentType } from "../../ui/assets.ts";
 
-export interface UiAsset {
-  /** URL path: "/index.html" or "/assets/<name>-<hash>.<ext>". */
-  path: string;
-  contentType: string;
-  /** base64 of the file's bytes. */
-  body: string;
-}
-
-const CONTENT_TYPES: Record<string, string> = {
-  js: "text/javascript; charset=utf-8",
-  css: "text/css; charset=utf-8",
-  html: "text/html; charset=utf-8",
-  svg: "image/svg+xml",
-  map: "application/json",
-};
+export type { UiAsset };
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -36,12 +23,9 @@ function filesUnder(dir: string): string[] {
 export function loadUiAssets(): UiAsset[] {
   const dir = join(import.meta.dir, "..", "..", "..", "dist", "ui-assets");
   if (!existsSync(join(dir, "index.html"))) return [];
-  return filesUnder(dir).map((file) => {
-    const ext = file.slice(file.lastIndexOf(".") + 1);
-    return {
-      path: `/${relative(dir, file)}`,
-      contentType: CONTENT_TYPES[ext] ?? "application/octet-stream",
-      body: readFileSync(file).toString("base64"),
-    };
-  });
+  return filesUnder(dir).map((file) => ({
+    path: `/${relative(dir, file)}`,
+    contentType: uiContentType(file),
+    body: readFileSync(file).toString("base64"),
+  }));
 }

@@ -27,7 +27,7 @@
  */
 import { z } from "zod";
 import { KEEP_WITHIN } from "./borg-values.ts";
-import { OneLine, Text } from "./common.ts";
+import { OneLine, Text, Timestamp } from "./common.ts";
 
 export const AGENT_API_PREFIX = "/api/agents";
 export const AGENT_AUTH_HEADER = "X-Borg-Agent-Authorization";
@@ -83,7 +83,6 @@ export const MAX_LAST_ERROR_CHARS = 4096;
 export const MAX_HOSTNAME_CHARS = 255;
 export const MAX_VERSION_CHARS = 64;
 
-const Timestamp = z.iso.datetime({ offset: true });
 const Size = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 export const BorgBinary = z.strictObject({

@@ -6,9 +6,8 @@
  */
 import { z } from "zod";
 import { ArchiveInfo, BackupStats, BorgBinary, JobKind, JobStatus, PruneBlock } from "./agent.ts";
-import { OneLine, Text } from "./common.ts";
+import { OneLine, Text, UncheckedTimestamp } from "./common.ts";
 
-const Timestamp = z.string();
 const Id = z.number().int().positive();
 
 export const ROLES = ["admin", "operator", "viewer"] as const;
@@ -26,11 +25,15 @@ export const User = z.object({
   id: Id,
   username: z.string(),
   role: Role,
-  created_at: Timestamp,
+  created_at: UncheckedTimestamp,
 });
 export type User = z.infer<typeof User>;
 
-export const LoginResponse = z.object({ token: z.string(), user: User, expires_at: Timestamp });
+export const LoginResponse = z.object({
+  token: z.string(),
+  user: User,
+  expires_at: UncheckedTimestamp,
+});
 
 /** GET /api/auth/me: who the credential belongs to and whether it is a session or an API token. */
 export const Me = z.object({
@@ -66,9 +69,9 @@ export const ApiToken = z.object({
   name: z.string(),
   role: Role,
   token_prefix: z.string(),
-  created_at: Timestamp,
-  expires_at: Timestamp.nullable(),
-  last_used_at: Timestamp.nullable(),
+  created_at: UncheckedTimestamp,
+  expires_at: UncheckedTimestamp.nullable(),
+  last_used_at: UncheckedTimestamp.nullable(),
 });
 export type ApiToken = z.infer<typeof ApiToken>;
 
@@ -92,11 +95,11 @@ export const EnrollmentToken = z.object({
   id: Id,
   name: z.string(),
   token_prefix: z.string(),
-  expires_at: Timestamp,
-  used_at: Timestamp.nullable(),
+  expires_at: UncheckedTimestamp,
+  used_at: UncheckedTimestamp.nullable(),
   used_by_agent_machine_id: Id.nullable(),
-  revoked_at: Timestamp.nullable(),
-  created_at: Timestamp,
+  revoked_at: UncheckedTimestamp.nullable(),
+  created_at: UncheckedTimestamp,
 });
 
 export const CreatedEnrollmentToken = z.object({
@@ -104,7 +107,7 @@ export const CreatedEnrollmentToken = z.object({
   name: z.string(),
   token: z.string(),
   token_prefix: z.string(),
-  expires_at: Timestamp,
+  expires_at: UncheckedTimestamp,
 });
 
 export const MACHINE_STATUSES = ["pending", "online", "offline", "disabled", "revoked"] as const;
@@ -123,9 +126,9 @@ export const Machine = z.object({
   labels: z.record(z.string(), z.string()),
   ssh_public_key: z.string().nullable(),
   status: MachineStatus,
-  last_seen_at: Timestamp.nullable(),
+  last_seen_at: UncheckedTimestamp.nullable(),
   last_error: z.string().nullable(),
-  created_at: Timestamp,
+  created_at: UncheckedTimestamp,
 });
 export type Machine = z.infer<typeof Machine>;
 
@@ -221,13 +224,25 @@ export const Repository = z.object({
   compression: z.string(),
   archive_name: z.string(),
   append_only: z.boolean(),
-  last_backup_at: Timestamp.nullable(),
+  last_backup_at: UncheckedTimestamp.nullable(),
   last_result: z.string().nullable(),
   last_job_id: Id.nullable(),
-  created_at: Timestamp,
-  updated_at: Timestamp,
+  created_at: UncheckedTimestamp,
+  updated_at: UncheckedTimestamp,
 });
 export type Repository = z.infer<typeof Repository>;
+
+/** The action in `POST /api/repositories/{id}/<action>`; each queues one job. */
+export const RepositoryAction = z.enum([
+  "init",
+  "backup",
+  "check",
+  "prune",
+  "compact",
+  "break-lock",
+  "list",
+]);
+export type RepositoryAction = z.infer<typeof RepositoryAction>;
 
 export const PruneJobRequest = PruneBlock.partial({ dry_run: true }).strict();
 export const CheckJobRequest = z.strictObject({
@@ -239,7 +254,7 @@ export const JobAccepted = z.object({ job_id: Id, status: JobStatus });
 
 export const Archives = z.object({
   archives: z.array(ArchiveInfo),
-  listed_at: Timestamp.nullable(),
+  listed_at: UncheckedTimestamp.nullable(),
 });
 
 // --- jobs ----------------------------------------------------------------------------
@@ -254,7 +269,7 @@ export const JobProgress = z.object({
   backup_speed: z.number().nullable(),
   estimated_time_remaining: z.number().nullable(),
   phase: z.string().nullable(),
-  updated_at: Timestamp.nullable(),
+  updated_at: UncheckedTimestamp.nullable(),
 });
 export type JobProgress = z.infer<typeof JobProgress>;
 
@@ -275,13 +290,17 @@ export const Job = z.object({
   result: JobResult.nullable(),
   error_message: z.string().nullable(),
   return_code: z.number().int().nullable(),
-  created_at: Timestamp,
-  claimed_at: Timestamp.nullable(),
-  started_at: Timestamp.nullable(),
-  completed_at: Timestamp.nullable(),
+  created_at: UncheckedTimestamp,
+  claimed_at: UncheckedTimestamp.nullable(),
+  started_at: UncheckedTimestamp.nullable(),
+  completed_at: UncheckedTimestamp.nullable(),
   triggered_by: z.string(),
 });
 export type Job = z.infer<typeof Job>;
+
+/** GET /api/repositories/{id}: the repository and its newest job. */
+export const RepositoryDetail = Repository.extend({ last_job: Job.nullable() });
+export type RepositoryDetail = z.infer<typeof RepositoryDetail>;
 
 export const JobListQuery = z.strictObject({
   repository_id: z.coerce.number().int().positive().optional(),
@@ -295,7 +314,7 @@ export const JobLog = z.object({
   sequence: z.number().int(),
   stream: z.string(),
   message: z.string(),
-  created_at: Timestamp,
+  created_at: UncheckedTimestamp,
 });
 
 export const JobLogsQuery = z.strictObject({
@@ -309,7 +328,7 @@ export const JobLogsResponse = z.object({ logs: z.array(JobLog), next_sequence: 
 
 export const AuditEvent = z.object({
   id: Id,
-  at: Timestamp,
+  at: UncheckedTimestamp,
   actor: z.string(),
   action: z.string(),
   target: z.string().nullable(),

@@ -4,6 +4,7 @@
  * Request bodies are strict: an unknown field is a 400, not silently ignored.
  */
 import { z } from "zod";
+import { UncheckedTimestamp } from "./common.ts";
 
 export const BOX_API_PREFIX = "/api/v1";
 
@@ -74,22 +75,29 @@ export const Repo = z.object({
   path: z.string(),
   size_bytes: z.number(),
   initialized: z.boolean(),
-  modified_at: z.string(),
-  last_write_at: z.string().nullable(),
+  modified_at: UncheckedTimestamp,
+  last_write_at: UncheckedTimestamp.nullable(),
   registered: z.boolean(),
   append_only: z.boolean(),
   ssh_url: z.string().optional(),
 });
 export type Repo = z.infer<typeof Repo>;
 
+/** queued → running → done | error (borgbox's names). */
 export const JobStatus = z.enum(["queued", "running", "done", "error"]);
+export type JobStatus = z.infer<typeof JobStatus>;
+export const JobKind = z.enum(["check", "prune", "compact"]);
+export type JobKind = z.infer<typeof JobKind>;
+
+/** A maintenance job as the box reports it; the box's job registry holds exactly this. */
 export const Job = z.object({
   id: z.string(),
   repo: z.string(),
-  kind: z.enum(["check", "prune", "compact"]),
+  kind: JobKind,
   status: JobStatus,
-  started_at: z.string(),
-  finished_at: z.string(),
+  /** "" means "not yet" (borgbox): started_at until the job runs, finished_at until it ends. */
+  started_at: UncheckedTimestamp,
+  finished_at: UncheckedTimestamp,
   exit_code: z.number().int(),
   dry_run: z.boolean(),
   log_tail: z.array(z.string()),
@@ -126,7 +134,7 @@ export const Session = z.object({
   pid: z.number().int(),
   repo: z.string(),
   client_ip: z.string(),
-  started_at: z.string(),
+  started_at: UncheckedTimestamp,
   cpu_percent: z.number(),
   rss_bytes: z.number(),
 });

@@ -29,8 +29,19 @@ export const ErrorBody = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
-/** RFC 3339 UTC timestamp as sent on the wire. */
-export const Timestamp = z.string();
+/**
+ * A time one program sends another that checks it: an RFC 3339 date-time with an offset.
+ * The agent protocol uses it both ways, since hub and agent may run different versions
+ * and each validates what the other sends.
+ */
+export const Timestamp = z.iso.datetime({ offset: true });
+
+/**
+ * A time in an answer whose reader takes it as sent: the user API's (the hub writes
+ * RFC 3339 UTC; its UI, from the same build, decodes it) and borgbox's (which writes ""
+ * for "not yet"). Not checked, so no answer fails to decode over a time's format.
+ */
+export const UncheckedTimestamp = z.string();
 
 // C0 controls and DEL.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point
