@@ -1,14 +1,17 @@
 /**
- * Everything the hub's services and routes need, built once by start.ts (or by a test)
- * and passed down: no module-level singletons.
+ * Everything the hub's services and routes need, built once by createHubDeps — for
+ * start.ts and for tests alike — and passed down: no module-level singletons. The
+ * store, notifier and event bus are interfaces, so a replica-aware set (PostgreSQL
+ * store, LISTEN/NOTIFY wake-ups and events) slots in here without touching a service.
  */
-import type { FailureThrottle } from "../shared/failure-throttle.ts";
+import { buildInfo } from "../shared/build-info.ts";
+import { FailureThrottle } from "../shared/failure-throttle.ts";
 import type { Logger } from "../shared/log.ts";
 import type { Store } from "./db/store.ts";
-import type { JobEventBus } from "./services/job-events.ts";
-import type { JobNotifier } from "./services/job-notifier.ts";
+import { InMemoryJobEventBus, type JobEventBus } from "./services/job-events.ts";
+import { InMemoryJobNotifier, type JobNotifier } from "./services/job-notifier.ts";
 import type { SecretBox } from "./services/secret-box.ts";
-import type { Clock } from "./services/time.ts";
+import { type Clock, systemClock } from "./services/time.ts";
 
 export interface HubSettings {
   pollIntervalSeconds: number;
@@ -51,4 +54,40 @@ export interface HubDeps {
   /** Waits before answering a refused credential (tests pass a no-op). */
   sleep: (ms: number) => Promise<void>;
   version: string;
+}
+
+/** What the hub is built from; everything but the store, logger and secret box has a default. */
+export interface HubDepsInputs {
+  store: Store;
+  logger: Logger;
+  secretBox: SecretBox;
+  /** Over DEFAULT_SETTINGS. */
+  settings?: Partial<HubSettings>;
+  /** Default: the system clock. The throttles count time by it too. */
+  clock?: Clock;
+  /** Default: Bun.sleep. */
+  sleep?: (ms: number) => Promise<void>;
+  /** Default: in memory, for one hub process. */
+  notifier?: JobNotifier;
+  /** Default: in memory, for one hub process. */
+  events?: JobEventBus;
+  /** Default: the build's version. */
+  version?: string;
+}
+
+export function createHubDeps(inputs: HubDepsInputs): HubDeps {
+  const clock = inputs.clock ?? systemClock;
+  return {
+    store: inputs.store,
+    logger: inputs.logger,
+    clock,
+    secretBox: inputs.secretBox,
+    settings: { ...DEFAULT_SETTINGS, ...inputs.settings },
+    notifier: inputs.notifier ?? new InMemoryJobNotifier(),
+    events: inputs.events ?? new InMemoryJobEventBus(),
+    loginThrottle: new FailureThrottle({ now: clock }),
+    agentAuthThrottle: new FailureThrottle({ now: clock }),
+    sleep: inputs.sleep ?? ((ms) => Bun.sleep(ms)),
+    version: inputs.version ?? buildInfo().version,
+  };
 }

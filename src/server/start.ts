@@ -6,24 +6,18 @@
  */
 import { chmodSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { buildInfo } from "../shared/build-info.ts";
 import { displayUrl } from "../shared/config/addr.ts";
 import type { HubConfig } from "../shared/config/hub.ts";
-import { FailureThrottle } from "../shared/failure-throttle.ts";
 import { stopOnSignals } from "../shared/lifecycle.ts";
 import type { Logger } from "../shared/log.ts";
 import { createApp } from "./app.ts";
-import { openDatabase } from "./db/client.ts";
-import { createStore } from "./db/store.ts";
-import { DEFAULT_SETTINGS, type HubDeps } from "./deps.ts";
+import { openSqliteStore } from "./db/sqlite/store.ts";
+import { createHubDeps, type HubDeps } from "./deps.ts";
 import { resolveClient, trustedProxyMatcher } from "./http/client-address.ts";
 import { bootstrapAdmin } from "./services/auth.ts";
-import { JobEventBus } from "./services/job-events.ts";
-import { JobNotifier } from "./services/job-notifier.ts";
 import { renewLeasesAfterOutage } from "./services/job-sweeper.ts";
 import { SecretBox } from "./services/secret-box.ts";
 import { runSweeps } from "./services/sweeps.ts";
-import { systemClock } from "./services/time.ts";
 
 export const DATABASE_FILE = "borgctl.sqlite";
 export const SECRET_KEY_FILE = "secret.key";
@@ -43,7 +37,7 @@ export async function startHub(
   const { logger } = options;
   mkdirSync(config.data_dir, { recursive: true, mode: 0o700 });
   const databasePath = join(config.data_dir, DATABASE_FILE);
-  const database = openDatabase(databasePath);
+  const database = openSqliteStore(databasePath);
   // Hashes, audit trail and encrypted passphrases: owner only (SQLite gives -wal/-shm the same mode).
   chmodSync(databasePath, 0o600);
   if (database.applied.length > 0)
@@ -53,25 +47,17 @@ export async function startHub(
     : SecretBox.fromFile(join(config.data_dir, SECRET_KEY_FILE));
   const tls = config.tls_cert !== undefined;
   const publicUrl = config.public_url === undefined ? undefined : new URL(config.public_url);
-  const deps: HubDeps = {
-    store: createStore(database.db),
+  const deps = createHubDeps({
+    store: database.store,
     logger,
-    clock: systemClock,
     secretBox,
     settings: {
-      ...DEFAULT_SETTINGS,
       // Browsers reach the hub over https when it serves TLS or when its public URL says so.
       secureCookies: tls || publicUrl?.protocol === "https:",
       // A URL without an http(s) origin (its origin is "null") never matches a request's Origin.
       publicOrigin: publicUrl?.origin === "null" ? undefined : publicUrl?.origin,
     },
-    notifier: new JobNotifier(),
-    events: new JobEventBus(),
-    loginThrottle: new FailureThrottle(),
-    agentAuthThrottle: new FailureThrottle(),
-    sleep: (ms) => Bun.sleep(ms),
-    version: buildInfo().version,
-  };
+  });
 
   const boot = await bootstrapAdmin(deps, config.admin_password);
   if (boot.generatedPassword) {
@@ -119,7 +105,7 @@ export async function startHub(
     deps.notifier.notifyAll(); // long polls answer now instead of holding shutdown
     await Promise.race([closing, Bun.sleep(5_000)]);
     await server.stop(true);
-    database.close();
+    await database.close();
   });
   return { url, deps, stop, stopped };
 }

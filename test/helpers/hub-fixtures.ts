@@ -3,7 +3,7 @@
  * into the store (with a real agent credential, so the runtime routes accept it, without
  * going through enrollment), users of each role, and a repository created through the API.
  */
-import type { MachineStatus } from "../../src/server/db/queries/machines.ts";
+import type { MachineStatus } from "../../src/server/db/records.ts";
 import { newPublicId, newToken } from "../../src/server/services/tokens.ts";
 import { Repository } from "../../src/shared/protocol/api.ts";
 import { PROTOCOL_VERSION } from "../../src/shared/protocol/version.ts";

@@ -1,26 +1,51 @@
 /**
  * A hub for tests: real SQLite (in memory unless a path is given), real services, the
- * real Hono app. `request` goes through app.request() (no sockets); `serve()` puts the
+ * real Hono app, wired by the same createHubDeps as `borgctl server` with a fake clock
+ * and no sleeps. `request` goes through app.request() (no sockets); `serve()` puts the
  * same app on 127.0.0.1 for tests that need real HTTP (long polls, SSE, fake agents).
  */
 
 import { createApp } from "../../src/server/app.ts";
-import { type OpenDatabase, openDatabase } from "../../src/server/db/client.ts";
-import { createStore } from "../../src/server/db/store.ts";
-import { DEFAULT_SETTINGS, type HubDeps, type HubSettings } from "../../src/server/deps.ts";
+import { openSqliteStore, type SqliteStore } from "../../src/server/db/sqlite/store.ts";
+import { createHubDeps, type HubDeps, type HubSettings } from "../../src/server/deps.ts";
 import { bootstrapAdmin } from "../../src/server/services/auth.ts";
-import { JobEventBus } from "../../src/server/services/job-events.ts";
-import { JobNotifier } from "../../src/server/services/job-notifier.ts";
 import { SecretBox } from "../../src/server/services/secret-box.ts";
-import { FailureThrottle } from "../../src/shared/failure-throttle.ts";
 import { createLogger } from "../../src/shared/log.ts";
+import { JOB_PAYLOAD_SCHEMA_VERSION, type JobPayload } from "../../src/shared/protocol/agent.ts";
 
 export const ADMIN_PASSWORD = "admin-password-for-tests";
 export const SECRET_KEY = Buffer.alloc(32, 7).toString("base64");
 
+/**
+ * A valid payload (JSON) for a backup job a test writes straight into the jobs table:
+ * the store parses every payload it reads, so a made-up one would fail the read.
+ */
+export const RAW_JOB_PAYLOAD = JSON.stringify({
+  schema_version: JOB_PAYLOAD_SCHEMA_VERSION,
+  job_id: 0,
+  job_kind: "backup.create",
+  repository: {
+    id: 0,
+    name: "written-by-the-test",
+    location: "/srv/borg/test",
+    borg_version: 1,
+    encryption: "none",
+    append_only: false,
+    ssh_host_key: null,
+  },
+  backup: {
+    archive_name: "{hostname}-{now}",
+    source_paths: ["/etc"],
+    exclude_patterns: [],
+    compression: "lz4",
+  },
+  secrets: { passphrase_location: "agent" },
+} satisfies JobPayload);
+
 export interface TestHub {
   deps: HubDeps;
-  database: OpenDatabase;
+  /** The SQLite store; `database.sqlite` lets a test read or corrupt rows directly. */
+  database: SqliteStore;
   logLines: string[];
   /** Current fake time (ms); advance with `tick`. Starts at the real now. */
   now(): number;
@@ -51,23 +76,18 @@ export interface TestResponse {
 export function createTestHub(
   options: { path?: string; settings?: Partial<HubSettings> } = {},
 ): TestHub {
-  const database = openDatabase(options.path ?? ":memory:");
+  const database = openSqliteStore(options.path ?? ":memory:");
   const logLines: string[] = [];
   let time = Date.now();
-  const logger = createLogger({ level: "debug", write: (line) => logLines.push(line) });
-  const deps: HubDeps = {
-    store: createStore(database.db),
-    logger,
-    clock: () => time,
+  const deps = createHubDeps({
+    store: database.store,
+    logger: createLogger({ level: "debug", write: (line) => logLines.push(line) }),
     secretBox: SecretBox.fromText(SECRET_KEY),
-    settings: { ...DEFAULT_SETTINGS, ...options.settings },
-    notifier: new JobNotifier(),
-    events: new JobEventBus(),
-    loginThrottle: new FailureThrottle({ now: () => time }),
-    agentAuthThrottle: new FailureThrottle({ now: () => time }),
+    settings: options.settings,
+    clock: () => time,
     sleep: async () => {},
     version: "0.0.0-test",
-  };
+  });
   const app = createApp(deps);
   const ready = bootstrapAdmin(deps, ADMIN_PASSWORD);
 
@@ -133,7 +153,7 @@ export function createTestHub(
       };
     },
     close() {
-      database.close();
+      void database.close();
     },
   };
 }

@@ -107,6 +107,21 @@ describe("architecture", () => {
     ).toEqual([]);
   });
 
+  // Everything else talks to the Store interface (server/db/store.ts), so a PostgreSQL
+  // store is a second implementation, not a rewrite.
+  test("only the SQLite store (server/db/sqlite) imports bun:sqlite", () => {
+    expect(files.find((f) => f.path === "server/db/sqlite/client.ts")?.imports).toContain(
+      "bun:sqlite",
+    );
+    expect(
+      violations(
+        (f, spec) =>
+          (spec === "bun:sqlite" || spec.startsWith("drizzle-orm/bun-sqlite")) &&
+          !under(f.path, "server/db/sqlite"),
+      ),
+    ).toEqual([]);
+  });
+
   // The hub's and the box's HTTP code: app assembly, middleware, routes.
   const httpLayer = (path: string) =>
     under(path, "server/http") ||
@@ -202,5 +217,13 @@ describe("architecture", () => {
     expect(result.stderrTail).toEqual([]);
     expect(result.exitCode).toBe(0);
     expect(result.stdout.trim().split("\n").filter(Boolean)).toEqual([]);
+  });
+
+  // Services take an Actor (services/actor.ts), not a request: the scheduler and the sweeps
+  // call them with no HTTP request at all.
+  test("services never import the HTTP layer", () => {
+    expect(
+      violations((f, spec) => under(f.path, "server/services") && under(spec, "server/http")),
+    ).toEqual([]);
   });
 });

@@ -1,27 +1,308 @@
 /**
- * The hub's one data-access object: every query module bound to one database. Services
- * take a Store and never see drizzle or SQLite; a PostgreSQL store would implement the
- * same shape.
+ * The hub's Store: every read and write of its state, as an async interface. Services
+ * take a Store (deps.store) and never see SQL, drizzle or a database driver; the SQLite
+ * store (sqlite/store.ts) implements it today, a PostgreSQL store for several hub replicas
+ * will implement it next, and test/conformance/store.ts is the one suite both must pass.
+ *
+ * Contract every implementation keeps:
+ * - every method returns a Promise and takes and returns plain records (records.ts),
+ *   parsed with their zod schemas when read;
+ * - every state change of a job or machine is one guarded write (`… WHERE status IN
+ *   (…)`): of two racing callers exactly one gets the changed row back, the other gets
+ *   undefined (or false / []) and nothing changed;
+ * - methods documented as atomic (insertQueued, recordHeartbeat, redeem) are atomic on
+ *   their own; for several writes that must land together, use `transaction`;
+ * - times are epoch milliseconds passed in by the caller (the store reads no clock),
+ *   except the database defaults of created_at/updated_at where a caller gives none.
  */
-import type { Db } from "./client.ts";
-import { auditQueries } from "./queries/audit.ts";
-import { enrollmentQueries } from "./queries/enrollment.ts";
-import { jobQueries } from "./queries/jobs.ts";
-import { machineQueries } from "./queries/machines.ts";
-import { repositoryQueries } from "./queries/repositories.ts";
-import { apiTokenQueries, sessionQueries, userQueries } from "./queries/users.ts";
+import type { ArchiveInfo } from "../../shared/protocol/agent.ts";
+import type {
+  ApiTokenRow,
+  AuditInput,
+  AuditListQuery,
+  AuditRow,
+  CredentialMatch,
+  EnrollmentTokenRow,
+  HeartbeatFacts,
+  JobEndedReason,
+  JobFinish,
+  JobListFilter,
+  JobLogRow,
+  JobRow,
+  MachinePatch,
+  MachineRemoval,
+  MachineRow,
+  MachineStatus,
+  NewApiToken,
+  NewEnrollmentToken,
+  NewJob,
+  NewMachine,
+  NewPlan,
+  NewRepository,
+  NewSession,
+  NewUser,
+  PlanListFilter,
+  PlanPatch,
+  PlanRow,
+  ProgressPatch,
+  RepositoryOutcome,
+  RepositoryPatch,
+  RepositoryRow,
+  UserRow,
+} from "./records.ts";
 
-export function createStore(db: Db) {
-  return {
-    users: userQueries(db),
-    sessions: sessionQueries(db),
-    apiTokens: apiTokenQueries(db),
-    audit: auditQueries(db),
-    enrollment: enrollmentQueries(db),
-    machines: machineQueries(db),
-    repositories: repositoryQueries(db),
-    jobs: jobQueries(db),
-  };
+export interface UserStore {
+  count(): Promise<number>;
+  list(): Promise<UserRow[]>;
+  byId(id: number): Promise<UserRow | undefined>;
+  byUsername(username: string): Promise<UserRow | undefined>;
+  /** Undefined when the username is taken. */
+  insert(user: NewUser): Promise<UserRow | undefined>;
+  /** False when there is no such user. */
+  update(
+    id: number,
+    patch: { role?: UserRow["role"]; passwordHash?: string },
+    now: number,
+  ): Promise<boolean>;
+  remove(id: number): Promise<boolean>;
+  countAdmins(): Promise<number>;
 }
 
-export type Store = ReturnType<typeof createStore>;
+export interface SessionStore {
+  insert(session: NewSession): Promise<{ id: number }>;
+  /** The live (unexpired) session for a token hash, with its user; touches last_used_at. */
+  match(tokenHash: string, now: number): Promise<CredentialMatch | undefined>;
+  remove(id: number): Promise<void>;
+  removeForUser(userId: number): Promise<void>;
+  /** Deletes sessions that expired before `now`; returns how many. */
+  removeExpired(now: number): Promise<number>;
+}
+
+export interface ApiTokenStore {
+  insert(token: NewApiToken): Promise<ApiTokenRow>;
+  /** The user's live tokens (not revoked, not expired at `now`), oldest first. */
+  listForUser(userId: number, now: number): Promise<ApiTokenRow[]>;
+  /** The live token for a hash, with its user; touches last_used_at. */
+  match(tokenHash: string, now: number): Promise<CredentialMatch | undefined>;
+  /** Revokes a live token of `userId` (of anyone when undefined: admins); false when none. */
+  revoke(id: number, userId: number | undefined, now: number): Promise<boolean>;
+}
+
+export interface AuditStore {
+  append(event: AuditInput, now: number): Promise<void>;
+  /** Newest first; page with `before` = the smallest id of the previous page. */
+  list(query: AuditListQuery): Promise<AuditRow[]>;
+}
+
+export interface EnrollmentStore {
+  insert(token: NewEnrollmentToken): Promise<EnrollmentTokenRow>;
+  /** Every token, used, revoked and expired ones included, oldest first. */
+  list(): Promise<EnrollmentTokenRow[]>;
+  byId(id: number): Promise<EnrollmentTokenRow | undefined>;
+  /** A presented token by hash whatever its state (to explain a refusal in the audit). */
+  byHash(tokenHash: string): Promise<EnrollmentTokenRow | undefined>;
+  /** Revokes a token not yet revoked; false when there is no such live row. */
+  revoke(id: number, now: number): Promise<boolean>;
+  /**
+   * Atomically consumes the token (unused, unrevoked, unexpired at `now`) and creates the
+   * machine. Of racing redeemers of one token exactly one gets ids; the rest undefined.
+   * If creating the machine throws, nothing is written and the token stays usable.
+   */
+  redeem(
+    tokenHash: string,
+    now: number,
+    machine: NewMachine,
+  ): Promise<{ tokenId: number; machineId: number } | undefined>;
+}
+
+export interface MachineStore {
+  insert(machine: NewMachine): Promise<MachineRow>;
+  /** Oldest first. */
+  list(): Promise<MachineRow[]>;
+  byId(id: number): Promise<MachineRow | undefined>;
+  /** The machine a credential belongs to, any status (a hot path: every agent request). */
+  byTokenHash(tokenHash: string): Promise<MachineRow | undefined>;
+  update(id: number, patch: MachinePatch, now: number): Promise<MachineRow | undefined>;
+  /** Guarded status change: only from one of `from`. The row when it changed. */
+  transition(
+    id: number,
+    from: readonly MachineStatus[],
+    to: MachineStatus,
+    now: number,
+  ): Promise<MachineRow | undefined>;
+  /** Online machines not seen since `seenBefore` → offline; returns them. */
+  markStaleOffline(seenBefore: number, now: number): Promise<MachineRow[]>;
+  remove(id: number): Promise<boolean>;
+  /**
+   * Atomically records a heartbeat (facts, last_seen_at, status → online), only while the
+   * machine may act (RUNTIME_STATUSES): a disable landing in between wins. Undefined when
+   * the machine can't act; else the status it had and the updated row.
+   */
+  recordHeartbeat(
+    id: number,
+    facts: HeartbeatFacts,
+    now: number,
+  ): Promise<{ previousStatus: MachineStatus; machine: MachineRow } | undefined>;
+  /**
+   * Extends to `until` the leases of those `jobIds` that are this machine's and held
+   * (claimed, running, cancel_requested); others are ignored. Returns the ids renewed.
+   */
+  renewLeases(machineId: number, jobIds: readonly number[], until: number): Promise<number[]>;
+  /** Ids of this machine's cancel_requested jobs, ascending (a hot path: every heartbeat). */
+  cancelRequestedJobIds(machineId: number): Promise<number[]>;
+  /** Cancels every queued job of the machine; returns their ids. */
+  cancelQueuedJobs(
+    machineId: number,
+    errorMessage: string,
+    now: number,
+    endedReason?: JobEndedReason,
+  ): Promise<number[]>;
+  /** Deletes the machine unless repositories still name it. */
+  removeUnreferenced(id: number): Promise<MachineRemoval>;
+}
+
+export interface RepositoryStore {
+  /** Undefined when the name is taken. */
+  insert(repository: NewRepository): Promise<RepositoryRow | undefined>;
+  /** Oldest first. */
+  list(): Promise<RepositoryRow[]>;
+  byId(id: number): Promise<RepositoryRow | undefined>;
+  /** The sealed passphrase: null when none is stored, undefined when no such repository. */
+  sealedPassphrase(id: number): Promise<string | null | undefined>;
+  /** "name_taken" when a rename collides; undefined when there is no such repository. */
+  update(
+    id: number,
+    patch: RepositoryPatch,
+    now: number,
+  ): Promise<RepositoryRow | undefined | "name_taken">;
+  recordOutcome(id: number, outcome: RepositoryOutcome, now: number): Promise<void>;
+  setArchives(id: number, archives: ArchiveInfo[], listedAt: number): Promise<void>;
+  /** The archives last listed ([] and null before any list); undefined when no such repository. */
+  archives(id: number): Promise<RepositoryArchives | undefined>;
+  /**
+   * Deletes the repository unless one of its jobs is active (queued, claimed, running,
+   * cancel_requested), in one guarded statement. Its plans go with it.
+   */
+  removeIfIdle(id: number): Promise<boolean>;
+}
+
+export interface RepositoryArchives {
+  archives: ArchiveInfo[];
+  listedAt: number | null;
+}
+
+/**
+ * The job queue. Agent-side transitions take the agent's machine id and match only its
+ * jobs; each is guarded by status and answers undefined when it did not apply.
+ *   queued → claimed (claim) → running (start) → terminal (finish)
+ *   queued → canceled (cancelQueued); claimed/running → cancel_requested (requestCancel)
+ *   lease expired: claimed unstarted → queued; cancel_requested unstarted → canceled;
+ *                  other held → failed (agent_lost)
+ */
+export interface JobStore {
+  /**
+   * Atomically queues a job and stores its payload (which names the new id). Undefined
+   * when `exclusive` and the repository already has an active job of this kind.
+   */
+  insertQueued(job: NewJob, now: number): Promise<JobRow | undefined>;
+  byId(id: number): Promise<JobRow | undefined>;
+  /** Newest first; page with `before` = the smallest id of the previous page. */
+  list(filter: JobListFilter): Promise<JobRow[]>;
+  latestForRepository(repositoryId: number): Promise<JobRow | undefined>;
+  /** The agent's queued jobs, oldest first (a hot path: every poll). */
+  queuedFor(agentMachineId: number, limit: number): Promise<JobRow[]>;
+  /** queued → claimed, for its own agent only; the lease runs until `leaseUntil`. */
+  claim(
+    id: number,
+    agentMachineId: number,
+    now: number,
+    leaseUntil: number,
+  ): Promise<JobRow | undefined>;
+  /**
+   * claimed → running; running and cancel_requested stay (a retried start, or a cancel
+   * that came first). started_at is set once; the lease is renewed.
+   */
+  start(
+    id: number,
+    agentMachineId: number,
+    now: number,
+    leaseUntil: number,
+  ): Promise<JobRow | undefined>;
+  /** Renews a held job's lease; undefined when the job isn't held by this agent. */
+  renewLease(
+    id: number,
+    agentMachineId: number,
+    now: number,
+    leaseUntil: number,
+  ): Promise<JobRow | undefined>;
+  /** Stores progress of a held job and renews its lease. */
+  recordProgress(
+    id: number,
+    agentMachineId: number,
+    progress: ProgressPatch,
+    now: number,
+    leaseUntil: number,
+  ): Promise<JobRow | undefined>;
+  /** Held → terminal, by its agent; clears the lease. */
+  finish(
+    id: number,
+    agentMachineId: number,
+    finish: JobFinish,
+    now: number,
+  ): Promise<JobRow | undefined>;
+  /** A user's cancel of a job no agent holds yet: queued → canceled at once. */
+  cancelQueued(id: number, now: number, endedReason?: JobEndedReason): Promise<JobRow | undefined>;
+  /** A user's cancel of a held job: claimed/running → cancel_requested. */
+  requestCancel(id: number, now: number): Promise<JobRow | undefined>;
+  /** Claimed, never started, lease expired before `now`: back to queued for the same agent. */
+  requeueExpired(now: number): Promise<JobRow[]>;
+  /** cancel_requested, never started, lease expired: canceled (ended_reason canceled). */
+  cancelExpiredUnstarted(now: number, message: string): Promise<JobRow[]>;
+  /** Every other held job whose lease expired: failed with `message` (ended_reason agent_lost). */
+  failExpired(now: number, message: string): Promise<JobRow[]>;
+  /** Every held job's lease runs at least until `leaseUntil`; returns how many moved. */
+  extendHeldLeases(now: number, leaseUntil: number): Promise<number>;
+  /** Stores new log lines; a (job, sequence) already stored is skipped. Returns the new ones. */
+  insertLogs(jobId: number, entries: JobLogRow[]): Promise<JobLogRow[]>;
+  /** Log lines after `afterSequence`, in sequence order, at most `limit`. */
+  logs(jobId: number, afterSequence: number, limit: number): Promise<JobLogRow[]>;
+}
+
+export interface PlanStore {
+  insert(plan: NewPlan, now: number): Promise<PlanRow>;
+  /** Oldest first; only one repository's with `repositoryId`. */
+  list(filter?: PlanListFilter): Promise<PlanRow[]>;
+  byId(id: number): Promise<PlanRow | undefined>;
+  update(id: number, patch: PlanPatch, now: number): Promise<PlanRow | undefined>;
+  remove(id: number): Promise<boolean>;
+}
+
+export interface Store {
+  users: UserStore;
+  sessions: SessionStore;
+  apiTokens: ApiTokenStore;
+  audit: AuditStore;
+  enrollment: EnrollmentStore;
+  machines: MachineStore;
+  repositories: RepositoryStore;
+  jobs: JobStore;
+  plans: PlanStore;
+  /**
+   * Runs `work` in one transaction: its writes through `tx` land together when it
+   * resolves and not at all when it throws (the error is rethrown). Inside, use `tx`
+   * only: a call to the outer store would run outside the transaction, or (SQLite, one
+   * connection) wait for it — the SQLite store throws instead. Keep the work short and
+   * free of network calls: it holds the write lock. Others never see half of it (the
+   * SQLite store runs transactions one at a time and holds other calls until commit).
+   * Nested `tx.transaction` is a savepoint: its failure undoes only its own writes.
+   */
+  transaction<T>(work: (tx: Store) => Promise<T>): Promise<T>;
+}
+
+/** What opening a store gives its owner (the composition root or a test). */
+export interface OpenedStore {
+  store: Store;
+  /** Migration tags applied by this open (empty when the schema was current). */
+  applied: string[];
+  close(): Promise<void>;
+}

@@ -1,19 +1,18 @@
 /**
  * Authentication of the agent runtime routes: `X-Borg-Agent-Authorization: Bearer
- * borgctl_agent_…`, looked up by hash. Only a pending or online/offline machine may act;
- * a disabled or revoked credential is refused at once, on every route. Repeated failures
- * from one address are slowed down. The optional X-Borg-Agent-Protocol header is checked
- * against the supported range; register and heartbeat also carry protocol_version.
+ * borgctl_agent_…`, looked up by hash (services/agents.ts authenticateAgent, which says
+ * who may act: only a pending or online/offline machine; a disabled or revoked credential
+ * is refused at once, on every route). Repeated failures from one address are slowed down
+ * here. The optional X-Borg-Agent-Protocol header is checked against the supported range;
+ * register and heartbeat also carry protocol_version.
  */
 import type { MiddlewareHandler } from "hono";
 import { AppError } from "../../shared/errors.ts";
 import { AGENT_PROTOCOL_HEADER } from "../../shared/protocol/agent.ts";
 import { MIN_SUPPORTED_PROTOCOL, PROTOCOL_VERSION } from "../../shared/protocol/version.ts";
 import type { HubDeps } from "../deps.ts";
-import { hashToken, tokenKind } from "../services/tokens.ts";
+import { authenticateAgent } from "../services/agents.ts";
 import type { HubEnv } from "./context.ts";
-
-const ACTIVE = new Set(["pending", "online", "offline"]);
 
 export function assertProtocolSupported(version: number): void {
   if (
@@ -35,21 +34,19 @@ export function requireAgent(deps: HubDeps): MiddlewareHandler<HubEnv> {
     if (protocol !== undefined) assertProtocolSupported(Number(protocol));
     const header = c.req.header("x-borg-agent-authorization") ?? "";
     const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
-    const machine =
-      tokenKind(token) === "agent"
-        ? await deps.store.machines.byTokenHash(hashToken(token))
-        : undefined;
-    if (!machine || !ACTIVE.has(machine.status)) {
+    const found = await authenticateAgent(deps, token);
+    if (!found.ok) {
       const ip = c.env?.ip ?? "unknown";
       const delay = deps.agentAuthThrottle.recordFailure(ip);
       deps.logger.child("agents").warn("agent authentication failed", {
         ip,
-        reason: machine ? `machine ${machine.status}` : "unknown credential",
-        machine: machine?.id,
+        reason: found.reason,
+        machine: found.machineId,
       });
       if (delay > 0) await deps.sleep(delay);
       throw new AppError("unauthorized", "agent credential missing, unknown, disabled or revoked");
     }
+    const { machine } = found;
     c.set("agent", { machineId: machine.id, agentId: machine.agentId, name: machine.name });
     await next();
   };

@@ -6,18 +6,12 @@
  * - requestId: for correlating an `internal` error answer with the log line
  * - principal: the signed-in user (session or API token), set by requireUser
  * - agent: the authenticated agent machine, set by requireAgent (runtime routes only)
+ * Routes hand services an Actor made from these by http/actor.ts, never these types.
  */
-import type { Role } from "../../shared/protocol/api.ts";
+import type { UserCredential } from "../services/actor.ts";
 
-export interface Principal {
-  userId: number;
-  username: string;
-  /** Effective role: an API token's role, which is at most its user's. */
-  role: Role;
-  via: "session" | "api_token";
-  /** The session or API token row id, so logout/revoke can target it. */
-  credentialId: number;
-}
+/** The signed-in user: the credential services/auth.ts authenticate() found. */
+export type Principal = UserCredential;
 
 export interface AgentPrincipal {
   machineId: number;

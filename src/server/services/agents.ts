@@ -12,10 +12,10 @@
 import { AppError } from "../../shared/errors.ts";
 import type { HeartbeatRequest, RegisterRequest } from "../../shared/protocol/agent.ts";
 import { parseSshPublicKey } from "../../shared/ssh-key.ts";
-import { type MachineRow, RUNTIME_STATUSES } from "../db/queries/machines.ts";
+import { type MachineRow, RUNTIME_STATUSES } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
-import type { AgentPrincipal } from "../http/context.ts";
-import { agentActor, audit } from "./audit.ts";
+import type { AgentActor } from "./actor.ts";
+import { audit } from "./audit.ts";
 import { enrollmentRefusalReason } from "./enrollment.ts";
 import { cancelQueuedJobs } from "./machines.ts";
 import { hashToken, newPublicId, newToken, tokenKind } from "./tokens.ts";
@@ -42,7 +42,31 @@ function normaliseSshKey(key: string | undefined): string | undefined {
   return `${parsed.key.type} ${parsed.key.base64}`;
 }
 
-// --- runtime: register, heartbeat, unregister -----------------------------------------
+// --- runtime: authenticate, register, heartbeat, unregister ---------------------------
+
+/** An agent credential's machine when it may act now; otherwise why not, for the log only. */
+export type AgentAuthentication =
+  | { ok: true; machine: MachineRow }
+  | { ok: false; reason: string; machineId?: number };
+
+/**
+ * Looks an `X-Borg-Agent-Authorization` token up by hash. Only a pending or
+ * online/offline machine may act: a disabled or revoked credential is refused at once.
+ */
+export async function authenticateAgent(
+  deps: HubDeps,
+  token: string,
+): Promise<AgentAuthentication> {
+  const machine =
+    tokenKind(token) === "agent"
+      ? await deps.store.machines.byTokenHash(hashToken(token))
+      : undefined;
+  if (!machine) return { ok: false, reason: "unknown credential" };
+  if (!RUNTIME_STATUSES.includes(machine.status)) {
+    return { ok: false, reason: `machine ${machine.status}`, machineId: machine.id };
+  }
+  return { ok: true, machine };
+}
 
 /**
  * Registers a machine: the enrollment token is consumed and the machine created in one
@@ -91,7 +115,7 @@ export async function registerAgent(
   }
   const machine = await deps.store.machines.byId(redeemed.machineId);
   if (!machine) throw new Error(`machine ${redeemed.machineId} vanished after registration`);
-  const actor = agentActor({ machineId: machine.id, agentId: machine.agentId });
+  const actor: AgentActor = { kind: "agent", machineId: machine.id, agentId: machine.agentId, ip };
   await audit(deps, {
     actor,
     action: "enrollment.use",
@@ -124,14 +148,13 @@ export async function registerAgent(
  */
 export async function recordHeartbeat(
   deps: HubDeps,
-  agent: AgentPrincipal,
+  agent: AgentActor,
   request: HeartbeatRequest,
-  ip?: string,
 ): Promise<{ serverTime: number; cancelJobIds: number[]; renewedJobIds: number[] }> {
   if (request.agent_id !== agent.agentId) {
     deps.logger.child("agents").warn("heartbeat for another agent_id refused", {
       machine: agent.machineId,
-      ip,
+      ip: agent.ip,
     });
     throw new AppError("forbidden", "agent_id does not match this agent's credential");
   }
@@ -156,10 +179,10 @@ export async function recordHeartbeat(
   }
   if (recorded.previousStatus !== "online") {
     await audit(deps, {
-      actor: agentActor(agent),
+      actor: agent,
       action: "agent.status",
       target: `machine:${agent.machineId}`,
-      ip,
+      ip: agent.ip,
       details: { from: recorded.previousStatus, to: "online" },
     });
   }
@@ -173,11 +196,7 @@ export async function recordHeartbeat(
 }
 
 /** The agent leaves: its credential is revoked for good and its queued jobs canceled. */
-export async function unregisterAgent(
-  deps: HubDeps,
-  agent: AgentPrincipal,
-  ip?: string,
-): Promise<void> {
+export async function unregisterAgent(deps: HubDeps, agent: AgentActor): Promise<void> {
   const now = deps.clock();
   const revoked = await deps.store.machines.transition(
     agent.machineId,
@@ -190,10 +209,10 @@ export async function unregisterAgent(
   }
   const canceledJobIds = await cancelQueuedJobs(deps, agent.machineId, UNREGISTERED_JOB_MESSAGE);
   await audit(deps, {
-    actor: agentActor(agent),
+    actor: agent,
     action: "agent.unregister",
     target: `machine:${agent.machineId}`,
-    ip,
+    ip: agent.ip,
     details: { canceled_job_ids: canceledJobIds },
   });
 }

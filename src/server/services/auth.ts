@@ -28,8 +28,8 @@ import { randomBytes } from "node:crypto";
 import { AppError } from "../../shared/errors.ts";
 import type { Role } from "../../shared/protocol/api.ts";
 import type { HubDeps } from "../deps.ts";
-import type { Principal } from "../http/context.ts";
-import { audit, userActor } from "./audit.ts";
+import { SYSTEM, type UserActor, type UserCredential } from "./actor.ts";
+import { audit } from "./audit.ts";
 import { hashToken, newToken, tokenKind } from "./tokens.ts";
 
 const ROLE_RANK: Record<Role, number> = { viewer: 0, operator: 1, admin: 2 };
@@ -72,7 +72,7 @@ export async function bootstrapAdmin(
     role: "admin",
   });
   if (!created) return { created: false }; // another hub process won the race
-  await audit(deps, { actor: "system", action: "user.bootstrap", target: `user:${created.id}` });
+  await audit(deps, { actor: SYSTEM, action: "user.bootstrap", target: `user:${created.id}` });
   return configuredPassword ? { created: true } : { created: true, generatedPassword: password };
 }
 
@@ -123,14 +123,24 @@ export async function login(
   throttle.recordSuccess(keys.user);
   const { token, hash, prefix } = newToken("session");
   const expiresAt = deps.clock() + deps.settings.sessionTtlMs;
-  await deps.store.sessions.insert({
+  const session = await deps.store.sessions.insert({
     userId: user.id,
     tokenHash: hash,
     tokenPrefix: prefix,
     expiresAt,
   });
+  // The user, signed in by the session just made.
+  const actor: UserActor = {
+    kind: "user",
+    userId: user.id,
+    username: user.username,
+    role: user.role,
+    via: "session",
+    credentialId: session.id,
+    ip: request.ip,
+  };
   await audit(deps, {
-    actor: userActor({ userId: user.id, username: user.username }),
+    actor,
     action: "auth.login",
     ip: request.ip,
   });
@@ -138,7 +148,10 @@ export async function login(
 }
 
 /** The user behind a session or API token; undefined for anything else (agent or enrollment tokens included). */
-export async function authenticate(deps: HubDeps, token: string): Promise<Principal | undefined> {
+export async function authenticate(
+  deps: HubDeps,
+  token: string,
+): Promise<UserCredential | undefined> {
   const kind = tokenKind(token);
   if (kind !== "session" && kind !== "api") return undefined;
   const now = deps.clock();
@@ -158,14 +171,16 @@ export async function authenticate(deps: HubDeps, token: string): Promise<Princi
   };
 }
 
-export async function logout(deps: HubDeps, principal: Principal): Promise<void> {
-  if (principal.via === "session") await deps.store.sessions.remove(principal.credentialId);
-  await audit(deps, { actor: userActor(principal), action: "auth.logout" });
+export async function logout(deps: HubDeps, actor: UserActor): Promise<void> {
+  if (actor.via === "session") await deps.store.sessions.remove(actor.credentialId);
+  await audit(deps, { actor, action: "auth.logout" });
 }
+
+export const listUsers = (deps: HubDeps) => deps.store.users.list();
 
 export async function createUser(
   deps: HubDeps,
-  actor: Principal,
+  actor: UserActor,
   request: { username: string; password: string; role: Role },
 ) {
   const created = await deps.store.users.insert({
@@ -175,7 +190,7 @@ export async function createUser(
   });
   if (!created) throw new AppError("conflict", `user "${request.username}" already exists`);
   await audit(deps, {
-    actor: userActor(actor),
+    actor,
     action: "user.create",
     target: `user:${created.id}`,
     details: { role: request.role },
@@ -185,7 +200,7 @@ export async function createUser(
 
 export async function updateUser(
   deps: HubDeps,
-  actor: Principal,
+  actor: UserActor,
   id: number,
   request: { role?: Role; password?: string },
 ) {
@@ -210,7 +225,7 @@ export async function updateUser(
   // A changed password ends every session of that user.
   if (request.password) await deps.store.sessions.removeForUser(id);
   await audit(deps, {
-    actor: userActor(actor),
+    actor,
     action: "user.update",
     target: `user:${id}`,
     details: { role: request.role, password_changed: request.password !== undefined },
@@ -218,7 +233,7 @@ export async function updateUser(
   return (await deps.store.users.byId(id)) ?? user;
 }
 
-export async function deleteUser(deps: HubDeps, actor: Principal, id: number): Promise<void> {
+export async function deleteUser(deps: HubDeps, actor: UserActor, id: number): Promise<void> {
   const user = await deps.store.users.byId(id);
   if (!user) throw new AppError("not_found", `no user ${id}`);
   if (id === actor.userId) throw new AppError("conflict", "you cannot delete yourself");
@@ -226,12 +241,16 @@ export async function deleteUser(deps: HubDeps, actor: Principal, id: number): P
     throw new AppError("conflict", "the last admin cannot be deleted");
   }
   await deps.store.users.remove(id);
-  await audit(deps, { actor: userActor(actor), action: "user.delete", target: `user:${id}` });
+  await audit(deps, { actor, action: "user.delete", target: `user:${id}` });
 }
+
+/** The actor's own API tokens that still work (revoked and expired ones are left out). */
+export const listApiTokens = (deps: HubDeps, actor: UserActor) =>
+  deps.store.apiTokens.listForUser(actor.userId, deps.clock());
 
 export async function createApiToken(
   deps: HubDeps,
-  actor: Principal,
+  actor: UserActor,
   request: { name: string; role?: Role; expires_in_days?: number },
 ) {
   const role = request.role ?? actor.role;
@@ -248,7 +267,7 @@ export async function createApiToken(
     expiresAt: request.expires_in_days ? deps.clock() + request.expires_in_days * 86_400_000 : null,
   });
   await audit(deps, {
-    actor: userActor(actor),
+    actor,
     action: "api_token.create",
     target: `api_token:${row.id}`,
     details: { role },
@@ -256,7 +275,7 @@ export async function createApiToken(
   return { row, token };
 }
 
-export async function revokeApiToken(deps: HubDeps, actor: Principal, id: number): Promise<void> {
+export async function revokeApiToken(deps: HubDeps, actor: UserActor, id: number): Promise<void> {
   const ok = await deps.store.apiTokens.revoke(
     id,
     actor.role === "admin" ? undefined : actor.userId,
@@ -264,7 +283,7 @@ export async function revokeApiToken(deps: HubDeps, actor: Principal, id: number
   );
   if (!ok) throw new AppError("not_found", `no api token ${id}`);
   await audit(deps, {
-    actor: userActor(actor),
+    actor,
     action: "api_token.revoke",
     target: `api_token:${id}`,
   });

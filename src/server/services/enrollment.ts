@@ -5,17 +5,16 @@
  * token was refused — the agent itself always gets one generic answer.
  */
 import { AppError } from "../../shared/errors.ts";
-import type { EnrollmentTokenRow } from "../db/queries/enrollment.ts";
+import type { EnrollmentTokenRow } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
-import type { Principal } from "../http/context.ts";
-import { audit, userActor } from "./audit.ts";
+import type { UserActor } from "./actor.ts";
+import { audit } from "./audit.ts";
 import { hashToken, newToken, tokenKind } from "./tokens.ts";
 
 export async function createEnrollmentToken(
   deps: HubDeps,
-  actor: Principal,
+  actor: UserActor,
   request: { name: string; expires_in_minutes: number },
-  ip?: string,
 ): Promise<{ row: EnrollmentTokenRow; token: string }> {
   const { token, hash, prefix } = newToken("enroll");
   const now = deps.clock();
@@ -28,10 +27,10 @@ export async function createEnrollmentToken(
     createdAt: now,
   });
   await audit(deps, {
-    actor: userActor(actor),
+    actor,
     action: "enrollment.create",
     target: `enrollment_token:${row.id}`,
-    ip,
+    ip: actor.ip,
     details: { name: row.name, expires_in_minutes: request.expires_in_minutes },
   });
   return { row, token };
@@ -44,16 +43,15 @@ export function listEnrollmentTokens(deps: HubDeps): Promise<EnrollmentTokenRow[
 /** Revokes a token; revoking one already revoked is a no-op (nothing audited twice). */
 export async function revokeEnrollmentToken(
   deps: HubDeps,
-  actor: Principal,
+  actor: UserActor,
   id: number,
-  ip?: string,
 ): Promise<void> {
   if (await deps.store.enrollment.revoke(id, deps.clock())) {
     await audit(deps, {
-      actor: userActor(actor),
+      actor,
       action: "enrollment.revoke",
       target: `enrollment_token:${id}`,
-      ip,
+      ip: actor.ip,
     });
     return;
   }

@@ -5,8 +5,9 @@
  * such a job can be answered `lease_lost`.
  */
 import { TERMINAL_JOB_STATUSES } from "../../shared/protocol/agent.ts";
-import type { JobRow } from "../db/queries/jobs.ts";
+import type { JobRow } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
+import type { Actor } from "./actor.ts";
 import { audit } from "./audit.ts";
 
 export const AGENT_LOST_PREFIX = "agent lost:";
@@ -26,7 +27,7 @@ export const isAgentLost = (job: JobRow) =>
 export async function recordJobTransition(
   deps: HubDeps,
   job: JobRow,
-  event: { actor: string; action: string; details?: Record<string, unknown> },
+  event: { actor: Actor; action: string; details?: Record<string, unknown> },
 ): Promise<void> {
   deps.events.publish(job.id, { type: "status", data: { status: job.status } });
   // A backup canceled while still queued never ran: it is no outcome of the repository.

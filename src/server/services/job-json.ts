@@ -5,8 +5,7 @@
  */
 import type { JobSummary } from "../../shared/protocol/agent.ts";
 import type { Job, JobProgress } from "../../shared/protocol/api.ts";
-import type { JobLogRow } from "../db/queries/job-logs.ts";
-import type { JobRow } from "../db/queries/jobs.ts";
+import type { JobLogRow, JobRow } from "../db/records.ts";
 import { toIso, toIsoOrNull } from "./time.ts";
 
 export const progressJson = (row: JobRow): JobProgress => ({

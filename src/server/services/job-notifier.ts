@@ -1,13 +1,27 @@
 /**
- * Wakes long-polling agents the moment a job is queued for them. In memory, per hub
- * process: a hub with several replicas would need a shared signal (e.g. PostgreSQL
- * LISTEN/NOTIFY); every waiter also re-checks the database when its wait ends, so a
+ * Wakes long-polling agents the moment a job is queued for them. JobNotifier is what the
+ * services use (deps.notifier); InMemoryJobNotifier serves one hub process. Hub replicas
+ * on one database need a shared signal instead (PostgreSQL LISTEN/NOTIFY), implementing
+ * the same interface. Every waiter also re-checks the database when its wait ends, so a
  * missed wake-up costs at most one poll interval, never a lost job.
  */
-export class JobNotifier {
+export interface JobNotifier {
+  /** Resolves on notify(agentMachineId) (from any replica), after `ms`, or when `signal` aborts. */
+  wait(agentMachineId: number, ms: number, signal?: AbortSignal): Promise<void>;
+  /**
+   * Wakes the agent's waiters. Fire and forget: a replica-aware implementation sends the
+   * signal in the background, and a lost one only delays the agent until its next poll.
+   */
+  notify(agentMachineId: number): void;
+  /** Wakes every waiter of this process (shutdown). */
+  notifyAll(): void;
+  /** How many waits this process holds now (shutdown, tests). */
+  readonly waiting: number;
+}
+
+export class InMemoryJobNotifier implements JobNotifier {
   private readonly waiters = new Map<number, Set<() => void>>();
 
-  /** Resolves on notify(agentMachineId), after `ms`, or when `signal` aborts. */
   wait(agentMachineId: number, ms: number, signal?: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       let set = this.waiters.get(agentMachineId);
@@ -33,7 +47,6 @@ export class JobNotifier {
     for (const wake of [...(this.waiters.get(agentMachineId) ?? [])]) wake();
   }
 
-  /** Wakes everyone (shutdown). */
   notifyAll(): void {
     for (const id of [...this.waiters.keys()]) this.notify(id);
   }

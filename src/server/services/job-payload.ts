@@ -14,7 +14,7 @@ import {
   type JobPayload,
   type PruneBlock,
 } from "../../shared/protocol/agent.ts";
-import type { RepositoryRow } from "../db/queries/repositories.ts";
+import type { RepositoryRow } from "../db/records.ts";
 
 /** The action in `POST /api/repositories/{id}/<action>` → the job it queues. */
 export const REPOSITORY_ACTIONS = {

@@ -13,11 +13,9 @@ import {
   type ProgressRequest,
   TERMINAL_JOB_STATUSES,
 } from "../../shared/protocol/agent.ts";
-import type { JobLogRow } from "../db/queries/job-logs.ts";
-import type { JobFinish, JobRow, StoredJobResult } from "../db/queries/jobs.ts";
+import type { JobFinish, JobLogRow, JobRow, StoredJobResult } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
-import type { AgentPrincipal } from "../http/context.ts";
-import { agentActor } from "./audit.ts";
+import type { AgentActor } from "./actor.ts";
 import { isAgentLost, recordJobTransition } from "./job-finish.ts";
 import { jobLogJson, progressJson } from "./job-json.ts";
 import { jobOutcome, redactSecrets } from "./job-payload.ts";
@@ -33,10 +31,11 @@ const leaseUntil = (deps: HubDeps, now: number) => now + deps.settings.leaseMs;
  */
 export async function pollJobs(
   deps: HubDeps,
-  agentMachineId: number,
+  agent: AgentActor,
   options: { limit: number; waitMs: number },
   signal?: AbortSignal,
 ): Promise<JobRow[]> {
+  const agentMachineId = agent.machineId;
   if (options.waitMs <= 0) return deps.store.jobs.queuedFor(agentMachineId, options.limit);
   const done = new AbortController();
   const stop = signal ? AbortSignal.any([signal, done.signal]) : done.signal;
@@ -52,7 +51,7 @@ export async function pollJobs(
 }
 
 /** Why a guarded update of job `id` by this agent matched no row. */
-async function refusal(deps: HubDeps, agent: AgentPrincipal, id: number): Promise<AppError> {
+async function refusal(deps: HubDeps, agent: AgentActor, id: number): Promise<AppError> {
   const job = await deps.store.jobs.byId(id);
   // Another agent's job looks exactly like a missing one.
   if (!job || job.agentMachineId !== agent.machineId) {
@@ -91,15 +90,11 @@ async function jobSecrets(deps: HubDeps, job: JobRow): Promise<string[]> {
  * queued → claimed for the owner, answering the payload with the passphrase: the only
  * place one leaves the hub. A repeated claim by the owner answers the same payload.
  */
-export async function claimJob(
-  deps: HubDeps,
-  agent: AgentPrincipal,
-  id: number,
-): Promise<JobPayload> {
+export async function claimJob(deps: HubDeps, agent: AgentActor, id: number): Promise<JobPayload> {
   const now = deps.clock();
   let job = await deps.store.jobs.claim(id, agent.machineId, now, leaseUntil(deps, now));
   if (job) {
-    await recordJobTransition(deps, job, { actor: agentActor(agent), action: "job.claim" });
+    await recordJobTransition(deps, job, { actor: agent, action: "job.claim" });
   } else {
     const current = await deps.store.jobs.byId(id);
     if (!current || current.agentMachineId !== agent.machineId || !HELD.has(current.status)) {
@@ -116,20 +111,20 @@ export async function claimJob(
   return payload;
 }
 
-export async function startJob(deps: HubDeps, agent: AgentPrincipal, id: number): Promise<JobRow> {
+export async function startJob(deps: HubDeps, agent: AgentActor, id: number): Promise<JobRow> {
   const now = deps.clock();
   const before = await deps.store.jobs.byId(id);
   const job = await deps.store.jobs.start(id, agent.machineId, now, leaseUntil(deps, now));
   if (!job) throw await refusal(deps, agent, id);
   if (before?.status !== job.status) {
-    await recordJobTransition(deps, job, { actor: agentActor(agent), action: "job.start" });
+    await recordJobTransition(deps, job, { actor: agent, action: "job.start" });
   }
   return job;
 }
 
 export async function recordJobProgress(
   deps: HubDeps,
-  agent: AgentPrincipal,
+  agent: AgentActor,
   id: number,
   progress: ProgressRequest,
 ): Promise<JobRow> {
@@ -165,7 +160,7 @@ export async function recordJobProgress(
 /** Stores log lines once each (by sequence), redacted; publishes the new ones. */
 export async function appendJobLogs(
   deps: HubDeps,
-  agent: AgentPrincipal,
+  agent: AgentActor,
   id: number,
   entries: LogEntry[],
 ): Promise<{ job: JobRow; accepted: number; duplicates: number }> {
@@ -188,7 +183,7 @@ export async function appendJobLogs(
 
 async function finishJob(
   deps: HubDeps,
-  agent: AgentPrincipal,
+  agent: AgentActor,
   id: number,
   finish: JobFinish,
   action: string,
@@ -196,7 +191,7 @@ async function finishJob(
   const job = await deps.store.jobs.finish(id, agent.machineId, finish, deps.clock());
   if (!job) throw await refusal(deps, agent, id);
   await recordJobTransition(deps, job, {
-    actor: agentActor(agent),
+    actor: agent,
     action,
     details: { return_code: job.returnCode },
   });
@@ -209,7 +204,7 @@ async function finishJob(
  */
 export async function completeJob(
   deps: HubDeps,
-  agent: AgentPrincipal,
+  agent: AgentActor,
   id: number,
   request: CompleteRequest,
 ): Promise<JobRow> {
@@ -250,7 +245,7 @@ export async function completeJob(
 
 export async function failJob(
   deps: HubDeps,
-  agent: AgentPrincipal,
+  agent: AgentActor,
   id: number,
   request: { error_message: string; return_code?: number | null },
 ): Promise<JobRow> {
@@ -277,7 +272,7 @@ export async function failJob(
  */
 export async function reportJobCanceled(
   deps: HubDeps,
-  agent: AgentPrincipal,
+  agent: AgentActor,
   id: number,
   request: { return_code?: number | null },
 ): Promise<JobRow> {
@@ -291,7 +286,7 @@ export async function reportJobCanceled(
 }
 
 /** One of the agent's own jobs; another agent's answers 404. */
-export async function agentJob(deps: HubDeps, agent: AgentPrincipal, id: number): Promise<JobRow> {
+export async function agentJob(deps: HubDeps, agent: AgentActor, id: number): Promise<JobRow> {
   const job = await deps.store.jobs.byId(id);
   if (!job || job.agentMachineId !== agent.machineId) {
     throw new AppError("not_found", `no job ${id}`);

@@ -13,8 +13,9 @@
  * that are still working get the time to reconnect and deliver their queued uploads,
  * instead of every running backup being failed as "agent lost" by the first sweep.
  */
-import type { JobRow } from "../db/queries/jobs.ts";
+import type { JobRow } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
+import { SYSTEM } from "./actor.ts";
 import { agentLostMessage, recordJobTransition } from "./job-finish.ts";
 
 export interface SweepResult {
@@ -48,7 +49,7 @@ export async function sweepExpiredLeases(deps: HubDeps): Promise<SweepResult> {
   const record = async (jobs: JobRow[], action: string) => {
     for (const job of jobs) {
       log.warn(`lease expired: ${action}`, { job: job.id, agent_machine_id: job.agentMachineId });
-      await recordJobTransition(deps, job, { actor: "system", action });
+      await recordJobTransition(deps, job, { actor: SYSTEM, action });
     }
   };
   await record(requeued, "job.requeue");

@@ -5,10 +5,10 @@
  */
 import { AppError } from "../../shared/errors.ts";
 import { TERMINAL_JOB_STATUSES } from "../../shared/protocol/agent.ts";
-import type { JobListFilter, JobRow } from "../db/queries/jobs.ts";
+import type { JobListFilter, JobRow } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
-import type { Principal } from "../http/context.ts";
-import { audit, userActor } from "./audit.ts";
+import { type Actor, actorName, type UserActor } from "./actor.ts";
+import { audit } from "./audit.ts";
 import { recordJobTransition } from "./job-finish.ts";
 import {
   buildJobPayload,
@@ -20,13 +20,15 @@ import {
 } from "./job-payload.ts";
 import { getRepository } from "./repositories.ts";
 
-/** Who asked, as stored in jobs.triggered_by: the user, or the API token used. */
-export const triggeredBy = (p: Principal): string =>
-  p.via === "api_token" ? `api_token:${p.credentialId}` : userActor(p);
+/** Who asked, as stored in jobs.triggered_by: the API token used, else the actor. */
+export const triggeredBy = (actor: Actor): string =>
+  actor.kind === "user" && actor.via === "api_token"
+    ? `api_token:${actor.credentialId}`
+    : actorName(actor);
 
 export async function queueRepositoryJob(
   deps: HubDeps,
-  actor: Principal,
+  actor: UserActor,
   repositoryId: number,
   action: RepositoryAction,
   options: JobOptions = {},
@@ -57,7 +59,7 @@ export async function queueRepositoryJob(
   }
   deps.notifier.notify(machine.id);
   await audit(deps, {
-    actor: userActor(actor),
+    actor,
     action: "job.queue",
     target: `job:${job.id}`,
     details: { job_kind: kind, repository_id: repository.id, agent_machine_id: machine.id },
@@ -90,7 +92,7 @@ export async function jobLogs(
  * job answers 409. Retries once when the job changed state under us (e.g. claimed
  * between the read and the update).
  */
-export async function cancelJob(deps: HubDeps, actor: Principal, id: number) {
+export async function cancelJob(deps: HubDeps, actor: UserActor, id: number) {
   for (let attempt = 0; attempt < 3; attempt++) {
     const job = await getJob(deps, id);
     if (TERMINAL_JOB_STATUSES.includes(job.status)) {
@@ -104,7 +106,7 @@ export async function cancelJob(deps: HubDeps, actor: Principal, id: number) {
         : await deps.store.jobs.requestCancel(id, now);
     if (!changed) continue;
     await recordJobTransition(deps, changed, {
-      actor: userActor(actor),
+      actor,
       action: changed.status === "canceled" ? "job.cancel" : "job.cancel_request",
     });
     return changed.status;

@@ -4,17 +4,19 @@
  * services/agents.ts for the status machine and the agent's own side.
  */
 import { AppError } from "../../shared/errors.ts";
-import type { MachineRow, MachineStatus } from "../db/queries/machines.ts";
-import { RUNTIME_STATUSES } from "../db/queries/machines.ts";
+import type { MachineRow, MachineStatus } from "../db/records.ts";
+import { RUNTIME_STATUSES } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
-import type { Principal } from "../http/context.ts";
-import { audit, userActor } from "./audit.ts";
+import { SYSTEM, type UserActor } from "./actor.ts";
+import { audit } from "./audit.ts";
 import { toIso } from "./time.ts";
 
 /** The error_message of queued jobs canceled because their agent was revoked. */
 const REVOKED_JOB_MESSAGE = "agent revoked";
 
 // --- user side: read, update, disable/enable/revoke, delete ---------------------------
+
+export const listMachines = (deps: HubDeps): Promise<MachineRow[]> => deps.store.machines.list();
 
 export async function getMachine(deps: HubDeps, id: number): Promise<MachineRow> {
   const machine = await deps.store.machines.byId(id);
@@ -24,10 +26,9 @@ export async function getMachine(deps: HubDeps, id: number): Promise<MachineRow>
 
 export async function updateMachine(
   deps: HubDeps,
-  actor: Principal,
+  actor: UserActor,
   id: number,
   request: { name?: string; labels?: Record<string, string> },
-  ip?: string,
 ): Promise<MachineRow> {
   const updated = await deps.store.machines.update(
     id,
@@ -36,10 +37,10 @@ export async function updateMachine(
   );
   if (!updated) throw new AppError("not_found", `no machine ${id}`);
   await audit(deps, {
-    actor: userActor(actor),
+    actor,
     action: "agent.update",
     target: `machine:${id}`,
-    ip,
+    ip: actor.ip,
     details: {
       name: request.name,
       labels: request.labels === undefined ? undefined : Object.keys(request.labels),
@@ -91,9 +92,8 @@ async function changeStatus(
 /** Refuses the credential at once; queued jobs stay queued until the machine is enabled. */
 export async function disableMachine(
   deps: HubDeps,
-  actor: Principal,
+  actor: UserActor,
   id: number,
-  ip?: string,
 ): Promise<MachineRow> {
   const { machine, from } = await changeStatus(deps, id, {
     from: RUNTIME_STATUSES,
@@ -102,10 +102,10 @@ export async function disableMachine(
   });
   if (from) {
     await audit(deps, {
-      actor: userActor(actor),
+      actor,
       action: "agent.disable",
       target: `machine:${id}`,
-      ip,
+      ip: actor.ip,
       details: { from, to: "disabled" },
     });
   }
@@ -115,9 +115,8 @@ export async function disableMachine(
 /** disabled → offline: the machine's next heartbeat brings it online. */
 export async function enableMachine(
   deps: HubDeps,
-  actor: Principal,
+  actor: UserActor,
   id: number,
-  ip?: string,
 ): Promise<MachineRow> {
   const current = await getMachine(deps, id);
   // Already allowed to act: nothing to enable.
@@ -132,10 +131,10 @@ export async function enableMachine(
   });
   if (from) {
     await audit(deps, {
-      actor: userActor(actor),
+      actor,
       action: "agent.enable",
       target: `machine:${id}`,
-      ip,
+      ip: actor.ip,
       details: { from, to: "offline" },
     });
   }
@@ -148,9 +147,8 @@ export async function enableMachine(
  */
 export async function revokeMachine(
   deps: HubDeps,
-  actor: Principal,
+  actor: UserActor,
   id: number,
-  ip?: string,
 ): Promise<MachineRow> {
   const { machine, from } = await changeStatus(deps, id, {
     from: ["pending", "online", "offline", "disabled"],
@@ -160,22 +158,17 @@ export async function revokeMachine(
   if (from) {
     const canceledJobIds = await cancelQueuedJobs(deps, id, REVOKED_JOB_MESSAGE);
     await audit(deps, {
-      actor: userActor(actor),
+      actor,
       action: "agent.revoke",
       target: `machine:${id}`,
-      ip,
+      ip: actor.ip,
       details: { from, to: "revoked", canceled_job_ids: canceledJobIds },
     });
   }
   return machine;
 }
 
-export async function deleteMachine(
-  deps: HubDeps,
-  actor: Principal,
-  id: number,
-  ip?: string,
-): Promise<void> {
+export async function deleteMachine(deps: HubDeps, actor: UserActor, id: number): Promise<void> {
   const removal = await deps.store.machines.removeUnreferenced(id);
   if (removal.outcome === "not_found") throw new AppError("not_found", `no machine ${id}`);
   if (removal.outcome === "referenced") {
@@ -187,10 +180,10 @@ export async function deleteMachine(
     );
   }
   await audit(deps, {
-    actor: userActor(actor),
+    actor,
     action: "agent.delete",
     target: `machine:${id}`,
-    ip,
+    ip: actor.ip,
   });
 }
 
@@ -216,7 +209,7 @@ export async function sweepOfflineAgents(deps: HubDeps): Promise<MachineRow[]> {
   const stale = await deps.store.machines.markStaleOffline(now - deps.settings.offlineAfterMs, now);
   for (const machine of stale) {
     await audit(deps, {
-      actor: "system",
+      actor: SYSTEM,
       action: "agent.status",
       target: `machine:${machine.id}`,
       details: {

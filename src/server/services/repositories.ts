@@ -5,10 +5,10 @@
  */
 import { AppError } from "../../shared/errors.ts";
 import type { CreateRepositoryRequest } from "../../shared/protocol/api.ts";
-import type { RepositoryPatch, RepositoryRow } from "../db/queries/repositories.ts";
+import type { JobRow, RepositoryPatch, RepositoryRow } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
-import type { Principal } from "../http/context.ts";
-import { audit, userActor } from "./audit.ts";
+import type { UserActor } from "./actor.ts";
+import { audit } from "./audit.ts";
 import {
   assertMayPatch,
   checkArchiveTemplate,
@@ -38,9 +38,22 @@ export async function getRepository(deps: HubDeps, id: number): Promise<Reposito
   return repository;
 }
 
+export const listRepositories = (deps: HubDeps): Promise<RepositoryRow[]> =>
+  deps.store.repositories.list();
+
+/** One repository and its most recent job (any kind), as GET /api/repositories/{id} shows it. */
+export async function repositoryWithLastJob(
+  deps: HubDeps,
+  id: number,
+): Promise<{ repository: RepositoryRow; lastJob: JobRow | undefined }> {
+  const repository = await getRepository(deps, id);
+  const lastJob = await deps.store.jobs.latestForRepository(repository.id);
+  return { repository, lastJob };
+}
+
 export async function createRepository(
   deps: HubDeps,
-  actor: Principal,
+  actor: UserActor,
   request: CreateRepositoryRequest,
 ): Promise<RepositoryRow> {
   if (request.box_id !== undefined) throw new AppError("validation_failed", BOXES_UNAVAILABLE);
@@ -80,7 +93,7 @@ export async function createRepository(
   });
   if (!created) throw new AppError("conflict", `a repository named "${request.name}" exists`);
   await audit(deps, {
-    actor: userActor(actor),
+    actor,
     action: "repository.create",
     target: `repository:${created.id}`,
     details: {
@@ -95,7 +108,7 @@ export async function createRepository(
 
 export async function updateRepository(
   deps: HubDeps,
-  actor: Principal,
+  actor: UserActor,
   id: number,
   request: RepositoryUpdate,
 ): Promise<RepositoryRow> {
@@ -129,7 +142,7 @@ export async function updateRepository(
   }
   if (!updated) throw new AppError("not_found", `no repository ${id}`);
   await audit(deps, {
-    actor: userActor(actor),
+    actor,
     action: "repository.update",
     target: `repository:${id}`,
     // Field names only: never the passphrase (or any value).
@@ -140,7 +153,7 @@ export async function updateRepository(
 
 export async function deleteRepository(
   deps: HubDeps,
-  actor: Principal,
+  actor: UserActor,
   id: number,
   options: { purge: boolean },
 ): Promise<void> {
@@ -161,7 +174,7 @@ export async function deleteRepository(
     );
   }
   await audit(deps, {
-    actor: userActor(actor),
+    actor,
     action: "repository.delete",
     target: `repository:${id}`,
     details: { name: repository.name },

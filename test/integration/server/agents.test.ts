@@ -6,7 +6,7 @@ import { AuditEvent, Machine } from "../../../src/shared/protocol/api.ts";
 import { ErrorBody } from "../../../src/shared/protocol/common.ts";
 import { MIN_SUPPORTED_PROTOCOL, PROTOCOL_VERSION } from "../../../src/shared/protocol/version.ts";
 import { expectError, expectOk, FakeAgent, newEnrollmentToken } from "../../helpers/fake-agent.ts";
-import { createTestHub } from "../../helpers/hub.ts";
+import { createTestHub, RAW_JOB_PAYLOAD } from "../../helpers/hub.ts";
 
 // Non-default intervals, so the answers provably come from the settings.
 const hub = createTestHub({ settings: { pollIntervalSeconds: 7, heartbeatIntervalSeconds: 11 } });
@@ -50,9 +50,9 @@ function insertJob(machineId: number, status: string, leaseExpiresAt: number | n
     hub.database.sqlite
       .query(
         `INSERT INTO jobs (agent_machine_id, job_kind, status, payload, triggered_by, lease_expires_at)
-         VALUES (?, 'backup.create', ?, '{}', 'test', ?) RETURNING id`,
+         VALUES (?, 'backup.create', ?, ?, 'test', ?) RETURNING id`,
       )
-      .get(machineId, status, leaseExpiresAt) as { id: number }
+      .get(machineId, status, RAW_JOB_PAYLOAD, leaseExpiresAt) as { id: number }
   ).id;
 }
 

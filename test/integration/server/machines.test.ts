@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { AuditEvent, Machine } from "../../../src/shared/protocol/api.ts";
 import { ErrorBody } from "../../../src/shared/protocol/common.ts";
 import { expectError, expectOk, FakeAgent, newEnrollmentToken } from "../../helpers/fake-agent.ts";
-import { createTestHub } from "../../helpers/hub.ts";
+import { createTestHub, RAW_JOB_PAYLOAD } from "../../helpers/hub.ts";
 
 const hub = createTestHub();
 let server: { url: string; stop(): void };
@@ -41,9 +41,9 @@ function insertJob(machineId: number, status: string) {
     hub.database.sqlite
       .query(
         `INSERT INTO jobs (agent_machine_id, job_kind, status, payload, triggered_by)
-         VALUES (?, 'backup.create', ?, '{}', 'test') RETURNING id`,
+         VALUES (?, 'backup.create', ?, ?, 'test') RETURNING id`,
       )
-      .get(machineId, status) as { id: number }
+      .get(machineId, status, RAW_JOB_PAYLOAD) as { id: number }
   ).id;
 }
 

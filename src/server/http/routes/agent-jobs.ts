@@ -15,7 +15,7 @@ import {
   ProgressRequest,
   StartRequest,
 } from "../../../shared/protocol/agent.ts";
-import type { JobRow } from "../../db/queries/jobs.ts";
+import type { JobRow } from "../../db/records.ts";
 import type { HubDeps } from "../../deps.ts";
 import { jobSummaryJson } from "../../services/job-json.ts";
 import {
@@ -29,6 +29,7 @@ import {
   reportJobCanceled,
   startJob,
 } from "../../services/job-runtime.ts";
+import { agentActorOf } from "../actor.ts";
 import { requireAgent } from "../agent-auth.ts";
 import type { HubEnv } from "../context.ts";
 import { idParam, validate } from "../validate.ts";
@@ -53,7 +54,7 @@ export function agentJobRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     const { limit, wait } = c.req.valid("query");
     const jobs = await pollJobs(
       deps,
-      c.get("agent").machineId,
+      agentActorOf(c),
       { limit, waitMs: wait * 1000 },
       c.req.raw.signal,
     );
@@ -61,17 +62,17 @@ export function agentJobRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   });
 
   app.get(`${BASE}/:id`, agent, async (c) =>
-    c.json(agentJobStatusJson(await agentJob(deps, c.get("agent"), jobId(c.req.param("id"))))),
+    c.json(agentJobStatusJson(await agentJob(deps, agentActorOf(c), jobId(c.req.param("id"))))),
   );
 
   app.post(`${BASE}/:id/claim`, agent, async (c) => {
-    const payload = await claimJob(deps, c.get("agent"), jobId(c.req.param("id")));
+    const payload = await claimJob(deps, agentActorOf(c), jobId(c.req.param("id")));
     return c.json({ status: "claimed", job: payload });
   });
 
   // started_at from the agent is not trusted: the hub's clock orders everything.
   app.post(`${BASE}/:id/start`, agent, validate("json", StartRequest), async (c) =>
-    c.json(uploadJson(await startJob(deps, c.get("agent"), jobId(c.req.param("id"))))),
+    c.json(uploadJson(await startJob(deps, agentActorOf(c), jobId(c.req.param("id"))))),
   );
 
   app.post(`${BASE}/:id/progress`, agent, validate("json", ProgressRequest), async (c) =>
@@ -79,7 +80,7 @@ export function agentJobRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
       uploadJson(
         await recordJobProgress(
           deps,
-          c.get("agent"),
+          agentActorOf(c),
           jobId(c.req.param("id")),
           c.req.valid("json"),
         ),
@@ -90,7 +91,7 @@ export function agentJobRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.post(`${BASE}/:id/logs`, agent, validate("json", LogsRequest), async (c) => {
     const body = c.req.valid("json");
     const entries = "entries" in body ? body.entries : [body];
-    const stored = await appendJobLogs(deps, c.get("agent"), jobId(c.req.param("id")), entries);
+    const stored = await appendJobLogs(deps, agentActorOf(c), jobId(c.req.param("id")), entries);
     return c.json({
       ...uploadJson(stored.job),
       accepted: stored.accepted,
@@ -101,7 +102,7 @@ export function agentJobRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.post(`${BASE}/:id/complete`, agent, validate("json", CompleteRequest), async (c) =>
     c.json(
       uploadJson(
-        await completeJob(deps, c.get("agent"), jobId(c.req.param("id")), c.req.valid("json")),
+        await completeJob(deps, agentActorOf(c), jobId(c.req.param("id")), c.req.valid("json")),
       ),
     ),
   );
@@ -109,7 +110,7 @@ export function agentJobRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.post(`${BASE}/:id/fail`, agent, validate("json", FailRequest), async (c) =>
     c.json(
       uploadJson(
-        await failJob(deps, c.get("agent"), jobId(c.req.param("id")), c.req.valid("json")),
+        await failJob(deps, agentActorOf(c), jobId(c.req.param("id")), c.req.valid("json")),
       ),
     ),
   );
@@ -119,7 +120,7 @@ export function agentJobRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
       uploadJson(
         await reportJobCanceled(
           deps,
-          c.get("agent"),
+          agentActorOf(c),
           jobId(c.req.param("id")),
           c.req.valid("json"),
         ),

@@ -12,6 +12,7 @@ import {
 import type { HubDeps } from "../../deps.ts";
 import { recordHeartbeat, registerAgent, unregisterAgent } from "../../services/agents.ts";
 import { toIso } from "../../services/time.ts";
+import { agentActorOf } from "../actor.ts";
 import { assertProtocolSupported, requireAgent } from "../agent-auth.ts";
 import type { HubEnv } from "../context.ts";
 import { validate } from "../validate.ts";
@@ -46,17 +47,12 @@ export function agentRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   app.post("/api/agents/heartbeat", agent, validate("json", HeartbeatRequest), async (c) => {
     const request = c.req.valid("json");
     assertProtocolSupported(request.protocol_version);
-    const { serverTime, cancelJobIds } = await recordHeartbeat(
-      deps,
-      c.get("agent"),
-      request,
-      c.env?.ip,
-    );
+    const { serverTime, cancelJobIds } = await recordHeartbeat(deps, agentActorOf(c), request);
     return c.json({ server_time: toIso(serverTime), ...intervals(), cancel_job_ids: cancelJobIds });
   });
 
   app.post("/api/agents/unregister", agent, async (c) => {
-    await unregisterAgent(deps, c.get("agent"), c.env?.ip);
+    await unregisterAgent(deps, agentActorOf(c));
     return c.body(null, 204);
   });
 }

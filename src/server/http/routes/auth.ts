@@ -10,6 +10,7 @@ import { LoginRequest } from "../../../shared/protocol/api.ts";
 import type { HubDeps } from "../../deps.ts";
 import { login, logout } from "../../services/auth.ts";
 import { toIso } from "../../services/time.ts";
+import { actorOf } from "../actor.ts";
 import { requireUser, SESSION_COOKIE } from "../auth.ts";
 import { reachedOverHttps } from "../client-address.ts";
 import type { HubEnv } from "../context.ts";
@@ -38,7 +39,7 @@ export function authRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   });
 
   app.post("/api/auth/logout", requireUser(deps), async (c) => {
-    await logout(deps, c.get("principal"));
+    await logout(deps, actorOf(c));
     deleteCookie(c, SESSION_COOKIE, { path: "/", secure: secure(c) });
     return c.body(null, 204);
   });

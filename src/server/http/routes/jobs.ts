@@ -9,6 +9,7 @@ import type { HubDeps } from "../../deps.ts";
 import { jobEventStream } from "../../services/job-event-stream.ts";
 import { jobJson, jobLogJson } from "../../services/job-json.ts";
 import { cancelJob, getJob, jobLogs, listJobs } from "../../services/jobs.ts";
+import { actorOf } from "../actor.ts";
 import { requireUser } from "../auth.ts";
 import type { HubEnv } from "../context.ts";
 import { idParam, validate } from "../validate.ts";
@@ -46,7 +47,7 @@ export function jobRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   });
 
   app.post("/api/jobs/:id/cancel", operator, async (c) => {
-    const status = await cancelJob(deps, c.get("principal"), jobId(c.req.param("id")));
+    const status = await cancelJob(deps, actorOf(c), jobId(c.req.param("id")));
     return c.json({ status }, 202);
   });
 

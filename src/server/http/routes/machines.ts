@@ -9,8 +9,7 @@ import {
   type Machine,
   UpdateMachineRequest,
 } from "../../../shared/protocol/api.ts";
-import type { EnrollmentTokenRow } from "../../db/queries/enrollment.ts";
-import type { MachineRow } from "../../db/queries/machines.ts";
+import type { EnrollmentTokenRow, MachineRow } from "../../db/records.ts";
 import type { HubDeps } from "../../deps.ts";
 import {
   createEnrollmentToken,
@@ -22,10 +21,12 @@ import {
   disableMachine,
   enableMachine,
   getMachine,
+  listMachines,
   revokeMachine,
   updateMachine,
 } from "../../services/machines.ts";
 import { toIso, toIsoOrNull } from "../../services/time.ts";
+import { actorOf } from "../actor.ts";
 import { requireUser } from "../auth.ts";
 import type { HubEnv } from "../context.ts";
 import { idParam, validate } from "../validate.ts";
@@ -72,12 +73,7 @@ export function machineRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     admin,
     validate("json", CreateEnrollmentTokenRequest),
     async (c) => {
-      const { row, token } = await createEnrollmentToken(
-        deps,
-        c.get("principal"),
-        c.req.valid("json"),
-        c.env?.ip,
-      );
+      const { row, token } = await createEnrollmentToken(deps, actorOf(c), c.req.valid("json"));
       return c.json(
         {
           id: row.id,
@@ -94,16 +90,11 @@ export function machineRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     c.json((await listEnrollmentTokens(deps)).map(enrollmentTokenJson)),
   );
   app.delete(`${BASE}/enrollment-tokens/:id`, admin, async (c) => {
-    await revokeEnrollmentToken(
-      deps,
-      c.get("principal"),
-      idParam(c.req.param("id"), "enrollment token"),
-      c.env?.ip,
-    );
+    await revokeEnrollmentToken(deps, actorOf(c), idParam(c.req.param("id"), "enrollment token"));
     return c.body(null, 204);
   });
 
-  app.get(BASE, viewer, async (c) => c.json((await deps.store.machines.list()).map(machineJson)));
+  app.get(BASE, viewer, async (c) => c.json((await listMachines(deps)).map(machineJson)));
   app.get(`${BASE}/:id`, viewer, async (c) =>
     c.json(machineJson(await getMachine(deps, idParam(c.req.param("id"), "machine")))),
   );
@@ -112,10 +103,9 @@ export function machineRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
       machineJson(
         await updateMachine(
           deps,
-          c.get("principal"),
+          actorOf(c),
           idParam(c.req.param("id"), "machine"),
           c.req.valid("json"),
-          c.env?.ip,
         ),
       ),
     ),
@@ -123,15 +113,11 @@ export function machineRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   const actions = { disable: disableMachine, enable: enableMachine, revoke: revokeMachine };
   for (const [action, run] of Object.entries(actions)) {
     app.post(`${BASE}/:id/${action}`, admin, async (c) =>
-      c.json(
-        machineJson(
-          await run(deps, c.get("principal"), idParam(c.req.param("id"), "machine"), c.env?.ip),
-        ),
-      ),
+      c.json(machineJson(await run(deps, actorOf(c), idParam(c.req.param("id"), "machine")))),
     );
   }
   app.delete(`${BASE}/:id`, admin, async (c) => {
-    await deleteMachine(deps, c.get("principal"), idParam(c.req.param("id"), "machine"), c.env?.ip);
+    await deleteMachine(deps, actorOf(c), idParam(c.req.param("id"), "machine"));
     return c.body(null, 204);
   });
 }

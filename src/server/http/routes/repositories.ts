@@ -20,7 +20,7 @@ import {
   PruneJobRequest,
   UpdateRepositoryRequest,
 } from "../../../shared/protocol/api.ts";
-import type { RepositoryRow } from "../../db/queries/repositories.ts";
+import type { RepositoryRow } from "../../db/records.ts";
 import type { HubDeps } from "../../deps.ts";
 import { jobJson } from "../../services/job-json.ts";
 import { REPOSITORY_ACTIONS, type RepositoryAction } from "../../services/job-payload.ts";
@@ -28,11 +28,13 @@ import { queueRepositoryJob } from "../../services/jobs.ts";
 import {
   createRepository,
   deleteRepository,
-  getRepository,
+  listRepositories,
   repositoryArchives,
+  repositoryWithLastJob,
   updateRepository,
 } from "../../services/repositories.ts";
 import { toIso, toIsoOrNull } from "../../services/time.ts";
+import { actorOf } from "../actor.ts";
 import { requireUser } from "../auth.ts";
 import type { HubEnv } from "../context.ts";
 import { idParam, validate } from "../validate.ts";
@@ -81,19 +83,15 @@ export function repositoryRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   const repoId = (value: string | undefined) => idParam(value, "repository");
 
   app.get("/api/repositories", viewer, async (c) =>
-    c.json((await deps.store.repositories.list()).map(repositoryJson)),
+    c.json((await listRepositories(deps)).map(repositoryJson)),
   );
 
   app.post("/api/repositories", admin, validate("json", CreateRepositoryRequest), async (c) =>
-    c.json(
-      repositoryJson(await createRepository(deps, c.get("principal"), c.req.valid("json"))),
-      201,
-    ),
+    c.json(repositoryJson(await createRepository(deps, actorOf(c), c.req.valid("json"))), 201),
   );
 
   app.get("/api/repositories/:id", viewer, async (c) => {
-    const repository = await getRepository(deps, repoId(c.req.param("id")));
-    const lastJob = await deps.store.jobs.latestForRepository(repository.id);
+    const { repository, lastJob } = await repositoryWithLastJob(deps, repoId(c.req.param("id")));
     return c.json({ ...repositoryJson(repository), last_job: lastJob ? jobJson(lastJob) : null });
   });
 
@@ -105,18 +103,13 @@ export function repositoryRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     async (c) =>
       c.json(
         repositoryJson(
-          await updateRepository(
-            deps,
-            c.get("principal"),
-            repoId(c.req.param("id")),
-            c.req.valid("json"),
-          ),
+          await updateRepository(deps, actorOf(c), repoId(c.req.param("id")), c.req.valid("json")),
         ),
       ),
   );
 
   app.delete("/api/repositories/:id", admin, validate("query", DeleteQuery), async (c) => {
-    await deleteRepository(deps, c.get("principal"), repoId(c.req.param("id")), {
+    await deleteRepository(deps, actorOf(c), repoId(c.req.param("id")), {
       purge: c.req.valid("query").purge === "true",
     });
     return c.body(null, 204);
@@ -136,7 +129,7 @@ export function repositoryRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
         const body = c.req.valid("json") as Record<string, unknown>;
         const job = await queueRepositoryJob(
           deps,
-          c.get("principal"),
+          actorOf(c),
           repoId(c.req.param("id")),
           action,
           action === "check"

@@ -5,16 +5,19 @@ import {
   CreateUserRequest,
   UpdateUserRequest,
 } from "../../../shared/protocol/api.ts";
-import type { ApiTokenRow, UserRow } from "../../db/queries/users.ts";
+import type { ApiTokenRow, UserRow } from "../../db/records.ts";
 import type { HubDeps } from "../../deps.ts";
 import {
   createApiToken,
   createUser,
   deleteUser,
+  listApiTokens,
+  listUsers,
   revokeApiToken,
   updateUser,
 } from "../../services/auth.ts";
 import { toIso, toIsoOrNull } from "../../services/time.ts";
+import { actorOf } from "../actor.ts";
 import { requireUser } from "../auth.ts";
 import type { HubEnv } from "../context.ts";
 import { idParam, validate } from "../validate.ts";
@@ -38,41 +41,32 @@ const tokenJson = (t: ApiTokenRow) => ({
 
 export function userRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   const admin = requireUser(deps, "admin");
-  app.get("/api/users", admin, async (c) => c.json((await deps.store.users.list()).map(userJson)));
+  app.get("/api/users", admin, async (c) => c.json((await listUsers(deps)).map(userJson)));
   app.post("/api/users", admin, validate("json", CreateUserRequest), async (c) =>
-    c.json(userJson(await createUser(deps, c.get("principal"), c.req.valid("json"))), 201),
+    c.json(userJson(await createUser(deps, actorOf(c), c.req.valid("json"))), 201),
   );
   app.patch("/api/users/:id", admin, validate("json", UpdateUserRequest), async (c) =>
     c.json(
       userJson(
-        await updateUser(
-          deps,
-          c.get("principal"),
-          idParam(c.req.param("id"), "user"),
-          c.req.valid("json"),
-        ),
+        await updateUser(deps, actorOf(c), idParam(c.req.param("id"), "user"), c.req.valid("json")),
       ),
     ),
   );
   app.delete("/api/users/:id", admin, async (c) => {
-    await deleteUser(deps, c.get("principal"), idParam(c.req.param("id"), "user"));
+    await deleteUser(deps, actorOf(c), idParam(c.req.param("id"), "user"));
     return c.body(null, 204);
   });
 
   const anyone = requireUser(deps, "viewer");
   app.get("/api/tokens", anyone, async (c) =>
-    c.json(
-      (await deps.store.apiTokens.listForUser(c.get("principal").userId, deps.clock())).map(
-        tokenJson,
-      ),
-    ),
+    c.json((await listApiTokens(deps, actorOf(c))).map(tokenJson)),
   );
   app.post("/api/tokens", anyone, validate("json", CreateApiTokenRequest), async (c) => {
-    const { row, token } = await createApiToken(deps, c.get("principal"), c.req.valid("json"));
+    const { row, token } = await createApiToken(deps, actorOf(c), c.req.valid("json"));
     return c.json({ ...tokenJson(row), token }, 201);
   });
   app.delete("/api/tokens/:id", anyone, async (c) => {
-    await revokeApiToken(deps, c.get("principal"), idParam(c.req.param("id"), "api token"));
+    await revokeApiToken(deps, actorOf(c), idParam(c.req.param("id"), "api token"));
     return c.body(null, 204);
   });
 }

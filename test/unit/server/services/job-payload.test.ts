@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import type { RepositoryRow } from "../../../../src/server/db/queries/repositories.ts";
+import type { RepositoryRow } from "../../../../src/server/db/records.ts";
 import {
   buildJobPayload,
   jobOutcome,

@@ -1,106 +1,34 @@
 /**
- * The job queue and job logs. Every state change is one guarded UPDATE (`WHERE id = ?
- * AND agent_machine_id = ? AND status IN (…)`) returning the changed row, so of two
- * racing callers exactly one gets a row back and the other learns it lost. `payload`
+ * The job queue on SQLite (JobStore). Every state change is one guarded UPDATE (`WHERE
+ * id = ? AND agent_machine_id = ? AND status IN (…)`) returning the changed row, so of
+ * two racing callers exactly one gets a row back and the other learns it lost. `payload`
  * holds the versioned job payload WITHOUT secrets; the claim adds the passphrase.
  * Log lines live in job-logs.ts and are part of the same query object.
  */
 import { and, asc, desc, eq, inArray, isNull, lt, type SQL, sql } from "drizzle-orm";
-import type { JobKind, JobPayload, JobStatus } from "../../../shared/protocol/agent.ts";
+import {
+  ACTIVE_JOB_STATUSES,
+  HELD_JOB_STATUSES,
+  type JobEndedReason,
+  JobRecord,
+  type JobRow,
+} from "../../records.ts";
+import type { JobStore } from "../../store.ts";
 import type { Db } from "../client.ts";
+import { parseMaybe, parseRow, parseRows } from "../parse.ts";
 import { jobs } from "../schema.ts";
 import { jobLogQueries } from "./job-logs.ts";
 
-/** Not finished: counts against "one backup at a time" and blocks deleting the repository. */
-export const ACTIVE_JOB_STATUSES = ["queued", "claimed", "running", "cancel_requested"] as const;
-/** Held by an agent under a lease. */
-export const HELD_JOB_STATUSES = ["claimed", "running", "cancel_requested"] as const;
-
-export interface StoredJobResult {
-  archive_name?: string;
-  stats?: {
-    original_size: number;
-    compressed_size: number;
-    deduplicated_size: number;
-    nfiles: number;
-  };
-  warnings?: string[];
-  archive_count?: number;
-}
-
-export interface JobProgressColumns {
-  progressPercent: number | null;
-  currentFile: string | null;
-  originalSize: number | null;
-  compressedSize: number | null;
-  deduplicatedSize: number | null;
-  nfiles: number | null;
-  backupSpeed: number | null;
-  estimatedTimeRemaining: number | null;
-  phase: string | null;
-  progressUpdatedAt: number | null;
-}
-
-export interface JobRow extends JobProgressColumns {
-  id: number;
-  agentMachineId: number;
-  repositoryId: number | null;
-  jobKind: JobKind;
-  status: JobStatus;
-  /** The payload as queued: no secrets. */
-  payload: JobPayload;
-  result: StoredJobResult | null;
-  errorMessage: string | null;
-  returnCode: number | null;
-  triggeredBy: string;
-  createdAt: number;
-  updatedAt: number;
-  claimedAt: number | null;
-  startedAt: number | null;
-  completedAt: number | null;
-  cancelRequestedAt: number | null;
-  leaseExpiresAt: number | null;
-}
-
-export interface NewJob {
-  agentMachineId: number;
-  repositoryId: number;
-  jobKind: JobKind;
-  triggeredBy: string;
-  /** Builds the payload once the job id is known (the payload carries it). */
-  payloadFor: (jobId: number) => JobPayload;
-  /** Refuse when the repository already has an active job of this kind. */
-  exclusive: boolean;
-}
-
-export interface JobListFilter {
-  repositoryId?: number;
-  agentMachineId?: number;
-  status?: JobStatus;
-  limit: number;
-  /** Only jobs with a smaller id (paging, newest first). */
-  before?: number;
-}
-
-export interface JobFinish {
-  status: Extract<JobStatus, "completed" | "completed_with_warnings" | "failed" | "canceled">;
-  result?: StoredJobResult | null;
-  errorMessage?: string | null;
-  returnCode?: number | null;
-}
-
-/** A progress upload: undefined keeps the stored value, null clears it. */
-export type ProgressPatch = Partial<Omit<JobProgressColumns, "progressUpdatedAt">>;
-
-const rowOf = (raw: typeof jobs.$inferSelect): JobRow => raw as unknown as JobRow;
-const rowsOf = (raw: (typeof jobs.$inferSelect)[]): JobRow[] => raw.map(rowOf);
-const maybeRow = (raw: typeof jobs.$inferSelect | undefined) => (raw ? rowOf(raw) : undefined);
+const TABLE = "jobs";
+const rowOf = (raw: unknown): JobRow => parseRow(JobRecord, TABLE, raw);
+const rowsOf = (raw: readonly unknown[]): JobRow[] => parseRows(JobRecord, TABLE, raw);
+const maybeRow = (raw: unknown): JobRow | undefined => parseMaybe(JobRecord, TABLE, raw);
 
 const owned = (id: number, agentMachineId: number) =>
   and(eq(jobs.id, id), eq(jobs.agentMachineId, agentMachineId));
 const held = inArray(jobs.status, [...HELD_JOB_STATUSES]);
 
-export function jobQueries(db: Db) {
+export function jobQueries(db: Db): JobStore {
   // Every poll runs this; prepared once (see machines.ts for the measured difference).
   const queuedFor = db
     .select()
@@ -126,12 +54,7 @@ export function jobQueries(db: Db) {
         .all(),
     );
   return {
-    /**
-     * Queues a job and stores its payload (which names the new id) in one IMMEDIATE
-     * transaction; undefined when `exclusive` and the repository already has an active
-     * job of that kind.
-     */
-    async insertQueued(job: NewJob, now: number): Promise<JobRow | undefined> {
+    async insertQueued(job, now) {
       return db.transaction(
         (tx) => {
           if (job.exclusive) {
@@ -151,8 +74,11 @@ export function jobQueries(db: Db) {
           const { id } = tx
             .insert(jobs)
             .values({
+              target: "agent",
               agentMachineId: job.agentMachineId,
               repositoryId: job.repositoryId,
+              planId: job.planId ?? null,
+              scheduledFor: job.scheduledFor ?? null,
               jobKind: job.jobKind,
               status: "queued",
               payload: {},
@@ -175,11 +101,11 @@ export function jobQueries(db: Db) {
       );
     },
 
-    async byId(id: number): Promise<JobRow | undefined> {
+    async byId(id) {
       return maybeRow(db.select().from(jobs).where(eq(jobs.id, id)).get());
     },
 
-    async list(filter: JobListFilter): Promise<JobRow[]> {
+    async list(filter) {
       return rowsOf(
         db
           .select()
@@ -202,7 +128,7 @@ export function jobQueries(db: Db) {
       );
     },
 
-    async latestForRepository(repositoryId: number): Promise<JobRow | undefined> {
+    async latestForRepository(repositoryId) {
       return maybeRow(
         db
           .select()
@@ -214,18 +140,11 @@ export function jobQueries(db: Db) {
       );
     },
 
-    /** An agent's queued jobs, oldest first. */
-    async queuedFor(agentMachineId: number, limit: number): Promise<JobRow[]> {
+    async queuedFor(agentMachineId, limit) {
       return rowsOf(queuedFor.all({ agentMachineId, limit }));
     },
 
-    /** queued → claimed, for its own agent only. */
-    async claim(
-      id: number,
-      agentMachineId: number,
-      now: number,
-      leaseUntil: number,
-    ): Promise<JobRow | undefined> {
+    async claim(id, agentMachineId, now, leaseUntil) {
       return maybeRow(
         db
           .update(jobs)
@@ -236,16 +155,7 @@ export function jobQueries(db: Db) {
       );
     },
 
-    /**
-     * claimed → running; running and cancel_requested stay as they are (a retried start,
-     * or a cancel that came first). started_at is set once; the lease is renewed.
-     */
-    async start(
-      id: number,
-      agentMachineId: number,
-      now: number,
-      leaseUntil: number,
-    ): Promise<JobRow | undefined> {
+    async start(id, agentMachineId, now, leaseUntil) {
       return maybeRow(
         db
           .update(jobs)
@@ -261,13 +171,7 @@ export function jobQueries(db: Db) {
       );
     },
 
-    /** Renews a held job's lease; undefined when the job isn't held by this agent. */
-    async renewLease(
-      id: number,
-      agentMachineId: number,
-      now: number,
-      leaseUntil: number,
-    ): Promise<JobRow | undefined> {
+    async renewLease(id, agentMachineId, now, leaseUntil) {
       return maybeRow(
         db
           .update(jobs)
@@ -278,13 +182,7 @@ export function jobQueries(db: Db) {
       );
     },
 
-    async recordProgress(
-      id: number,
-      agentMachineId: number,
-      progress: ProgressPatch,
-      now: number,
-      leaseUntil: number,
-    ): Promise<JobRow | undefined> {
+    async recordProgress(id, agentMachineId, progress, now, leaseUntil) {
       return maybeRow(
         db
           .update(jobs)
@@ -295,13 +193,7 @@ export function jobQueries(db: Db) {
       );
     },
 
-    /** Held → terminal, by its agent. */
-    async finish(
-      id: number,
-      agentMachineId: number,
-      finish: JobFinish,
-      now: number,
-    ): Promise<JobRow | undefined> {
+    async finish(id, agentMachineId, finish, now) {
       return maybeRow(
         db
           .update(jobs)
@@ -310,6 +202,7 @@ export function jobQueries(db: Db) {
             result: finish.result ?? null,
             errorMessage: finish.errorMessage ?? null,
             returnCode: finish.returnCode ?? null,
+            endedReason: finish.endedReason ?? null,
             completedAt: now,
             leaseExpiresAt: null,
             updatedAt: now,
@@ -320,8 +213,7 @@ export function jobQueries(db: Db) {
       );
     },
 
-    /** A user's cancel of a job no agent holds yet: queued → canceled at once. */
-    async cancelQueued(id: number, now: number): Promise<JobRow | undefined> {
+    async cancelQueued(id, now, endedReason?: JobEndedReason) {
       return maybeRow(
         db
           .update(jobs)
@@ -329,6 +221,7 @@ export function jobQueries(db: Db) {
             status: "canceled",
             cancelRequestedAt: now,
             completedAt: now,
+            endedReason: endedReason ?? null,
             updatedAt: now,
           })
           .where(and(eq(jobs.id, id), eq(jobs.status, "queued")))
@@ -337,8 +230,7 @@ export function jobQueries(db: Db) {
       );
     },
 
-    /** A user's cancel of a held job: claimed/running → cancel_requested; the agent stops it. */
-    async requestCancel(id: number, now: number): Promise<JobRow | undefined> {
+    async requestCancel(id, now) {
       return maybeRow(
         db
           .update(jobs)
@@ -349,30 +241,23 @@ export function jobQueries(db: Db) {
       );
     },
 
-    /** Claimed but never started, lease expired: back to the queue for the same agent. */
-    async requeueExpired(now: number): Promise<JobRow[]> {
+    async requeueExpired(now) {
       return expireLeases(
-        { status: "queued", claimedAt: null },
+        { status: "queued", claimedAt: null, endedReason: null },
         and(eq(jobs.status, "claimed"), isNull(jobs.startedAt)),
         now,
       );
     },
 
-    /** Cancel requested before borg ever started, lease expired: nothing ran, so canceled. */
-    async cancelExpiredUnstarted(now: number, message: string): Promise<JobRow[]> {
+    async cancelExpiredUnstarted(now, message) {
       return expireLeases(
-        { status: "canceled", errorMessage: message, completedAt: now },
+        { status: "canceled", errorMessage: message, endedReason: "canceled", completedAt: now },
         and(eq(jobs.status, "cancel_requested"), isNull(jobs.startedAt)),
         now,
       );
     },
 
-    /**
-     * Every held job's lease runs at least until `leaseUntil`; returns how many moved.
-     * For a hub that was not answering: its agents could not renew, so their leases
-     * cannot be held against them.
-     */
-    async extendHeldLeases(now: number, leaseUntil: number): Promise<number> {
+    async extendHeldLeases(now, leaseUntil) {
       return db
         .update(jobs)
         .set({ leaseExpiresAt: leaseUntil, updatedAt: now })
@@ -381,9 +266,12 @@ export function jobQueries(db: Db) {
         .all().length;
     },
 
-    /** Any other held job whose lease expired: failed with `message`. */
-    async failExpired(now: number, message: string): Promise<JobRow[]> {
-      return expireLeases({ status: "failed", errorMessage: message, completedAt: now }, held, now);
+    async failExpired(now, message) {
+      return expireLeases(
+        { status: "failed", errorMessage: message, endedReason: "agent_lost", completedAt: now },
+        held,
+        now,
+      );
     },
     ...jobLogQueries(db),
   };

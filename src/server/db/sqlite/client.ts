@@ -25,6 +25,16 @@ export function openDatabase(path: string): OpenDatabase {
   sqlite.run("PRAGMA journal_mode = WAL");
   sqlite.run("PRAGMA synchronous = NORMAL");
   sqlite.run("PRAGMA foreign_keys = ON");
-  const applied = applyMigrations(sqlite);
-  return { db: drizzle({ client: sqlite, schema }), sqlite, applied, close: () => sqlite.close() };
+  try {
+    const applied = applyMigrations(sqlite);
+    return {
+      db: drizzle({ client: sqlite, schema }),
+      sqlite,
+      applied,
+      close: () => sqlite.close(),
+    };
+  } catch (error) {
+    sqlite.close();
+    throw error;
+  }
 }

@@ -1,14 +1,26 @@
 /**
- * The hub's tables (drizzle sqlite-core). Conventions, so a PostgreSQL store stays a swap:
- * - times are integer epoch milliseconds (UTC, `*_at`); queries turn them into RFC 3339;
+ * The hub's tables (drizzle sqlite-core): the SQLite store's half of records.ts.
+ * Conventions, so a PostgreSQL store stays a swap:
+ * - times are integer epoch milliseconds (UTC, `*_at`); services turn them into RFC 3339;
  * - secrets are never stored: tokens as SHA-256 hex hashes plus a short display prefix,
  *   passwords as argon2id hashes, repository passphrases AES-256-GCM encrypted;
  * - JSON columns hold small lists/maps that are always read whole (borg versions,
- *   capabilities, labels, paths, progress results).
- * Nothing outside src/server/db imports this file's types.
+ *   capabilities, labels, paths, payloads, results, retention) and are parsed with the
+ *   record schemas of records.ts when read.
+ * Nothing outside src/server/db/sqlite imports this file.
+ * A change here is followed by `bunx drizzle-kit generate --name <what>`: a NEW migration,
+ * never an edit of an applied one (migrate.ts refuses a changed hash).
  */
 import { sql } from "drizzle-orm";
-import { index, integer, real, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import {
+  check,
+  index,
+  integer,
+  real,
+  sqliteTable,
+  text,
+  uniqueIndex,
+} from "drizzle-orm/sqlite-core";
 
 const now = sql`(CAST(unixepoch('subsec') * 1000 AS INTEGER))`;
 const createdAt = () => integer("created_at").notNull().default(now);
@@ -147,29 +159,68 @@ export const repositories = sqliteTable(
 );
 
 /**
- * Work for one agent (the spec's AgentJob). `payload` holds the versioned job payload
+ * What a plan runs, when, and what it keeps (API.md, Plans). The scheduler (a later
+ * issue) reads enabled plans; jobs it queues carry plan_id and scheduled_for.
+ * last_job_id is a plain integer, like repositories.last_job_id: a reference back from
+ * plans to jobs would make the two tables' foreign keys circular.
+ */
+export const plans = sqliteTable(
+  "plans",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    repositoryId: integer("repository_id")
+      .notNull()
+      .references(() => repositories.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    schedule: text("schedule").notNull(),
+    timezone: text("timezone").notNull().default("UTC"),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    retention: text("retention", { mode: "json" }),
+    pruneAfterBackup: integer("prune_after_backup", { mode: "boolean" }).notNull().default(true),
+    compactEveryDays: integer("compact_every_days"),
+    checkEveryDays: integer("check_every_days"),
+    checkVerifyData: integer("check_verify_data", { mode: "boolean" }).notNull().default(false),
+    missedRun: text("missed_run").notNull().default("run_once"),
+    randomDelaySeconds: integer("random_delay_seconds").notNull().default(0),
+    lastRunAt: integer("last_run_at"),
+    lastJobId: integer("last_job_id"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("plans_repository_idx").on(t.repositoryId)],
+);
+
+/**
+ * Work for an agent (the spec's AgentJob) or, later, a storage box: `target` says which,
+ * and the CHECK keeps the matching id present. `payload` holds the versioned job payload
  * WITHOUT secrets; the passphrase is added at claim time from the repository. Every
  * state change is one guarded UPDATE (WHERE id = ? AND status IN (…)). A claimed or
  * running job holds a lease (lease_expires_at) renewed by heartbeats and uploads.
  * Progress is denormalised into columns: it is overwritten often and read by lists.
+ * ended_reason says why a finished job ended (records.ts JOB_ENDED_REASONS).
  */
 export const jobs = sqliteTable(
   "jobs",
   {
     id: integer("id").primaryKey({ autoIncrement: true }),
-    agentMachineId: integer("agent_machine_id")
-      .notNull()
-      .references(() => agentMachines.id, { onDelete: "cascade" }),
+    target: text("target").notNull().default("agent"),
+    agentMachineId: integer("agent_machine_id").references(() => agentMachines.id, {
+      onDelete: "cascade",
+    }),
+    boxId: integer("box_id"),
     repositoryId: integer("repository_id").references(() => repositories.id, {
       onDelete: "set null",
     }),
+    planId: integer("plan_id").references(() => plans.id, { onDelete: "set null" }),
     jobKind: text("job_kind").notNull(),
     status: text("status").notNull(),
     payload: text("payload", { mode: "json" }).notNull(),
     result: text("result", { mode: "json" }),
     errorMessage: text("error_message"),
+    endedReason: text("ended_reason"),
     returnCode: integer("return_code"),
     triggeredBy: text("triggered_by").notNull(),
+    scheduledFor: integer("scheduled_for"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
     claimedAt: integer("claimed_at"),
@@ -192,6 +243,14 @@ export const jobs = sqliteTable(
     index("jobs_agent_status_idx").on(t.agentMachineId, t.status),
     index("jobs_repository_idx").on(t.repositoryId),
     index("jobs_lease_idx").on(t.status, t.leaseExpiresAt),
+    index("jobs_plan_idx").on(t.planId, t.scheduledFor),
+    // Unqualified names: the migration creates this table as __new_jobs and renames it.
+    check(
+      "jobs_target_check",
+      sql.raw(
+        "(target = 'agent' AND agent_machine_id IS NOT NULL) OR (target = 'box' AND box_id IS NOT NULL)",
+      ),
+    ),
   ],
 );
 

@@ -8,6 +8,10 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { z } from "zod";
+
+/** The part of drizzle-kit's journal the runner needs: the migrations, in order. */
+const Journal = z.object({ entries: z.array(z.object({ tag: z.string().regex(/^\w+$/) })) });
 
 export interface Migration {
   tag: string;
@@ -18,9 +22,9 @@ export interface Migration {
 
 export function loadMigrations(): Migration[] {
   const dir = join(import.meta.dir, "migrations");
-  const journal = JSON.parse(readFileSync(join(dir, "meta", "_journal.json"), "utf8")) as {
-    entries: { tag: string }[];
-  };
+  const journal = Journal.parse(
+    JSON.parse(readFileSync(join(dir, "meta", "_journal.json"), "utf8")),
+  );
   return journal.entries.map(({ tag }) => {
     const sql = readFileSync(join(dir, `${tag}.sql`), "utf8");
     return {

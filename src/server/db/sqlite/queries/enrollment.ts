@@ -6,21 +6,13 @@
  * failed insert leaves the token unused.
  */
 import { and, eq, gt, isNull } from "drizzle-orm";
+import { EnrollmentTokenRecord } from "../../records.ts";
+import type { EnrollmentStore } from "../../store.ts";
 import type { Db } from "../client.ts";
+import { parseMaybe, parseRow, parseRows } from "../parse.ts";
 import { agentMachines, enrollmentTokens } from "../schema.ts";
-import type { NewMachine } from "./machines.ts";
 
-export interface EnrollmentTokenRow {
-  id: number;
-  name: string;
-  tokenPrefix: string;
-  createdByUserId: number | null;
-  expiresAt: number;
-  usedAt: number | null;
-  usedByAgentMachineId: number | null;
-  revokedAt: number | null;
-  createdAt: number;
-}
+const TABLE = "enrollment_tokens";
 
 const columns = {
   id: enrollmentTokens.id,
@@ -34,35 +26,41 @@ const columns = {
   createdAt: enrollmentTokens.createdAt,
 };
 
-export function enrollmentQueries(db: Db) {
+export function enrollmentQueries(db: Db): EnrollmentStore {
   return {
-    async insert(row: {
-      name: string;
-      tokenHash: string;
-      tokenPrefix: string;
-      createdByUserId: number;
-      expiresAt: number;
-      createdAt: number;
-    }): Promise<EnrollmentTokenRow> {
-      return db.insert(enrollmentTokens).values(row).returning(columns).get();
+    async insert(row) {
+      return parseRow(
+        EnrollmentTokenRecord,
+        TABLE,
+        db.insert(enrollmentTokens).values(row).returning(columns).get(),
+      );
     },
-    /** Every token, used, revoked and expired ones included (the UI shows their state). */
-    async list(): Promise<EnrollmentTokenRow[]> {
-      return db.select(columns).from(enrollmentTokens).orderBy(enrollmentTokens.id).all();
+    async list() {
+      return parseRows(
+        EnrollmentTokenRecord,
+        TABLE,
+        db.select(columns).from(enrollmentTokens).orderBy(enrollmentTokens.id).all(),
+      );
     },
-    async byId(id: number): Promise<EnrollmentTokenRow | undefined> {
-      return db.select(columns).from(enrollmentTokens).where(eq(enrollmentTokens.id, id)).get();
+    async byId(id) {
+      return parseMaybe(
+        EnrollmentTokenRecord,
+        TABLE,
+        db.select(columns).from(enrollmentTokens).where(eq(enrollmentTokens.id, id)).get(),
+      );
     },
-    /** Looks a presented token up by hash whatever its state: used to explain a refusal in the audit. */
-    async byHash(tokenHash: string): Promise<EnrollmentTokenRow | undefined> {
-      return db
-        .select(columns)
-        .from(enrollmentTokens)
-        .where(eq(enrollmentTokens.tokenHash, tokenHash))
-        .get();
+    async byHash(tokenHash) {
+      return parseMaybe(
+        EnrollmentTokenRecord,
+        TABLE,
+        db
+          .select(columns)
+          .from(enrollmentTokens)
+          .where(eq(enrollmentTokens.tokenHash, tokenHash))
+          .get(),
+      );
     },
-    /** Revokes a token not yet revoked; false when there is no such live row. */
-    async revoke(id: number, now: number): Promise<boolean> {
+    async revoke(id, now) {
       return (
         db
           .update(enrollmentTokens)
@@ -73,15 +71,10 @@ export function enrollmentQueries(db: Db) {
       );
     },
     /**
-     * Consumes the token and creates the machine, atomically. Undefined when the token is
-     * unknown, used, revoked or expired (nothing is written then). If the insert throws,
-     * the transaction rolls back and the token stays usable.
+     * One IMMEDIATE transaction (a savepoint inside store.transaction): if the machine
+     * insert throws, it rolls back and the token stays usable.
      */
-    async redeem(
-      tokenHash: string,
-      now: number,
-      machine: NewMachine,
-    ): Promise<{ tokenId: number; machineId: number } | undefined> {
+    async redeem(tokenHash, now, machine) {
       return db.transaction(
         (tx) => {
           const token = tx

@@ -1,0 +1,58 @@
+/** Backup plans on SQLite (PlanStore): plain records; the scheduler that runs them is later. */
+import { eq } from "drizzle-orm";
+import { PlanRecord, type PlanRow } from "../../records.ts";
+import type { PlanStore } from "../../store.ts";
+import type { Db } from "../client.ts";
+import { parseMaybe, parseRow, parseRows } from "../parse.ts";
+import { plans } from "../schema.ts";
+
+const TABLE = "plans";
+const maybeRow = (raw: unknown): PlanRow | undefined => parseMaybe(PlanRecord, TABLE, raw);
+
+export function planQueries(db: Db): PlanStore {
+  return {
+    async insert(plan, now) {
+      return parseRow(
+        PlanRecord,
+        TABLE,
+        db
+          .insert(plans)
+          .values({ ...plan, createdAt: now, updatedAt: now })
+          .returning()
+          .get(),
+      );
+    },
+    async list(filter = {}) {
+      return parseRows(
+        PlanRecord,
+        TABLE,
+        db
+          .select()
+          .from(plans)
+          .where(
+            filter.repositoryId === undefined
+              ? undefined
+              : eq(plans.repositoryId, filter.repositoryId),
+          )
+          .orderBy(plans.id)
+          .all(),
+      );
+    },
+    async byId(id) {
+      return maybeRow(db.select().from(plans).where(eq(plans.id, id)).get());
+    },
+    async update(id, patch, now) {
+      return maybeRow(
+        db
+          .update(plans)
+          .set({ ...patch, updatedAt: now })
+          .where(eq(plans.id, id))
+          .returning()
+          .get(),
+      );
+    },
+    async remove(id) {
+      return db.delete(plans).where(eq(plans.id, id)).returning({ id: plans.id }).all().length > 0;
+    },
+  };
+}
