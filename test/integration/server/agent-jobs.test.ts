@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { JobStore, Store } from "../../../src/server/db/store.ts";
 import { sweepExpiredLeases } from "../../../src/server/services/job-sweeper.ts";
 import {
   AgentJobStatus,
@@ -509,6 +510,35 @@ describe("long poll", () => {
   });
 });
 
+/**
+ * `store` with every jobs.claim, inside transactions too, passed through `claim` (which
+ * gets the real one): lets a test hold claims at the store whatever path a service takes.
+ */
+function withClaim(
+  store: Store,
+  claim: (
+    real: JobStore["claim"],
+    ...args: Parameters<JobStore["claim"]>
+  ) => ReturnType<JobStore["claim"]>,
+): Store {
+  const jobs = new Proxy(store.jobs, {
+    get: (target, key, receiver) =>
+      key === "claim"
+        ? (...args: Parameters<JobStore["claim"]>) => claim((...a) => target.claim(...a), ...args)
+        : Reflect.get(target, key, receiver),
+  });
+  return new Proxy(store, {
+    get: (target, key, receiver) => {
+      if (key === "jobs") return jobs;
+      if (key === "transaction") {
+        return <T>(work: (tx: Store) => Promise<T>) =>
+          target.transaction((tx) => work(withClaim(tx, claim)));
+      }
+      return Reflect.get(target, key, receiver);
+    },
+  });
+}
+
 describe("concurrent claims", () => {
   const hub = createTestHub();
   const server = hub.serve();
@@ -546,17 +576,83 @@ describe("concurrent claims", () => {
     expect((await claimAudits(admin)).filter((t) => t === `job:${id}`)).toHaveLength(1);
   });
 
-  test("10 agents race for one job: only its owner wins, the rest get 404", async () => {
+  test("10 agents race for one job: 19 claims at once make one transition; the owner's 10 get one payload, the other 9 a missing job's 404", async () => {
+    // Jobs are assigned to one machine when queued, so no two agents can both be
+    // entitled to one: the race is the owner's ten claims (one must transition, nine are
+    // retries) against nine other agents' claims (each must be refused without learning
+    // the job exists).
     const admin = await hub.login();
     const agents = await Promise.all(Array.from({ length: 10 }, () => addAgentMachine(hub)));
     const owner = agents[3] as TestAgent;
+    const others = agents.filter((a) => a !== owner);
     const repo = await createRepository(hub, admin, owner.machineId);
     const id = await queue(hub, admin, repo.id);
-    const statuses = await Promise.all(
-      agents.map(async (a) => (await post(a, `/${id}/claim`)).status),
-    );
-    expect(statuses).toEqual(agents.map((a) => (a === owner ? 200 : 404)));
-    expect((await hub.deps.store.jobs.byId(id))?.status).toBe("claimed");
+    // What an agent is told about a job id that does not exist at all.
+    const missingId = id + 1_000_000;
+    const missing = await post(others[0] as TestAgent, `/${missingId}/claim`);
+    expect(missing.status).toBe(404);
+    const missingBody = ErrorBody.parse(await missing.json());
+
+    // Owner and others interleaved, all fired before any answer.
+    const claimers = agents.flatMap((a) => (a === owner ? [] : [owner, a])).concat(owner);
+    expect(claimers.filter((a) => a === owner)).toHaveLength(10);
+    // A gate in front of the store's claim holds every request until all 19 have reached
+    // it, so they race at the guarded UPDATE itself, whatever the scheduling of the HTTP
+    // requests before it. A response that arrives first went around the store's claim: it
+    // opens the gate (so nothing hangs) and the arrival count below fails.
+    let arrived = 0;
+    const gate = Promise.withResolvers<void>();
+    const transitions: number[] = [];
+    const realStore = hub.deps.store;
+    hub.deps.store = withClaim(realStore, async (claim, ...args) => {
+      arrived += 1;
+      if (arrived === claimers.length) gate.resolve();
+      await gate.promise;
+      const row = await claim(...args);
+      if (row) transitions.push(args[1]);
+      return row;
+    });
+    let responses: { agent: TestAgent; status: number; body: unknown }[];
+    try {
+      responses = await Promise.all(
+        claimers.map(async (agent) => {
+          const response = await post(agent, `/${id}/claim`);
+          gate.resolve();
+          return { agent, status: response.status, body: await response.json() };
+        }),
+      );
+    } finally {
+      hub.deps.store = realStore;
+    }
+    if (arrived !== claimers.length) {
+      throw new Error(`${arrived} of ${claimers.length} claims reached store.jobs.claim`);
+    }
+
+    // The store let exactly one claim through, the owner's.
+    expect(transitions).toEqual([owner.machineId]);
+    expect((await claimAudits(admin)).filter((t) => t === `job:${id}`)).toHaveLength(1);
+    const stored = await hub.deps.store.jobs.byId(id);
+    expect(stored).toMatchObject({ status: "claimed", agentMachineId: owner.machineId });
+    expect(stored?.claimedAt).toBe(hub.now());
+
+    // Every owner's claim, the winner's and the nine retries, answers the same payload.
+    const mine = responses.filter((r) => r.agent === owner);
+    expect(mine.map((r) => r.status)).toEqual(Array(10).fill(200));
+    const payloads = mine.map((r) => ClaimResponse.parse(r.body));
+    for (const payload of payloads)
+      expect(payload).toEqual(payloads[0] as (typeof payloads)[number]);
+    expect(payloads[0]?.job.job_id).toBe(id);
+
+    // Every other agent's answer is the one for a job that does not exist.
+    const theirs = responses.filter((r) => r.agent !== owner);
+    expect(new Set(theirs.map((r) => r.agent))).toEqual(new Set(others));
+    for (const r of theirs) {
+      expect(r.status).toBe(404);
+      expect(ErrorBody.parse(r.body)).toEqual({
+        ...missingBody,
+        error: missingBody.error.replace(String(missingId), String(id)),
+      });
+    }
   });
 
   test("200 jobs, 8 workers of one agent: every job claimed exactly once", async () => {
