@@ -221,17 +221,26 @@ export async function createRuntime(
 }
 
 /** Tells the hub (best effort), then removes the local credential. Keys and cache stay. */
+/**
+ * Leaves the hub and removes the local credential. The state dir (SSH key, known_hosts,
+ * borg's cache and security dir, the outbox, and any passphrases kept with `agent secret
+ * set`) stays unless `purge`: an agent-held passphrase may be the only copy, and without
+ * it those repositories cannot be read.
+ */
 export async function unregisterAgent(
   agent: LoadedAgent,
-): Promise<{ hubInformed: boolean; reason?: string }> {
-  let outcome: { hubInformed: boolean; reason?: string } = { hubInformed: true };
+  options: { purge?: boolean } = {},
+): Promise<{ hubInformed: boolean; reason?: string; stateDir: string; purged: boolean }> {
+  let informed: { hubInformed: boolean; reason?: string } = { hubInformed: true };
   try {
     await agent.client.unregister();
   } catch (error) {
-    outcome = { hubInformed: false, reason: (error as Error).message };
+    informed = { hubInformed: false, reason: (error as Error).message };
   }
   await rm(agent.configPath, { force: true });
-  return outcome;
+  const stateDir = agent.paths.stateDir;
+  if (options.purge) await rm(stateDir, { recursive: true, force: true });
+  return { ...informed, stateDir, purged: options.purge === true };
 }
 
 export async function hubReachable(
