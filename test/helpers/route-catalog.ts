@@ -364,7 +364,7 @@ export const ROUTE_CALLS: Record<string, CallFor> = {
     body: {
       name: unique("created"),
       agent_machine_id: w.agent.machineId,
-      location: "/srv/borg/created",
+      location: `/srv/borg/${unique("created")}`,
       passphrase: "a passphrase for a created repository",
       source_paths: ["/home"],
     },

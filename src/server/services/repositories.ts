@@ -5,6 +5,7 @@
  */
 import { AppError } from "../../shared/errors.ts";
 import type { CreateRepositoryRequest } from "../../shared/protocol/api.ts";
+import { formatBorgLocation, parseBorgLocation } from "../../shared/protocol/borg-values.ts";
 import type { JobRow, RepositoryPatch, RepositoryRow } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
 import type { UserActor } from "./actor.ts";
@@ -51,6 +52,34 @@ export async function repositoryWithLastJob(
   return { repository, lastJob };
 }
 
+/**
+ * Two records for one borg repository on one machine would run concurrent jobs against
+ * it and show two histories of the same archives: refuse, naming the other record.
+ * Locations are compared in their parsed, canonical form (no trailing "/").
+ */
+async function refuseSharedLocation(
+  deps: HubDeps,
+  machineId: number,
+  location: string,
+  borgVersion: 1 | 2,
+): Promise<void> {
+  const canonical = (text: string, version: 1 | 2) => {
+    const parsed = parseBorgLocation(text, version);
+    return (parsed.ok ? formatBorgLocation(parsed.location) : text).replace(/(.)\/+$/, "$1");
+  };
+  const wanted = canonical(location, borgVersion);
+  const other = (await deps.store.repositories.list()).find(
+    (r) => r.agentMachineId === machineId && canonical(r.location, r.borgVersion) === wanted,
+  );
+  if (other) {
+    throw new AppError(
+      "conflict",
+      `repository "${other.name}" (id ${other.id}) already uses ${location} on this machine`,
+      { repository_id: other.id },
+    );
+  }
+}
+
 export async function createRepository(
   deps: HubDeps,
   actor: UserActor,
@@ -72,6 +101,7 @@ export async function createRepository(
   });
   const machine = await deps.store.machines.byId(request.agent_machine_id);
   if (!machine) throw new AppError("not_found", `no machine ${request.agent_machine_id}`);
+  await refuseSharedLocation(deps, machine.id, request.location, request.borg_version);
   if (machine.status === "revoked") {
     throw new AppError("conflict", `machine "${machine.name}" is revoked`);
   }

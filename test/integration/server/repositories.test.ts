@@ -26,9 +26,11 @@ beforeAll(async () => {
 });
 afterAll(() => hub.close());
 
+let locations = 0;
+// Each record its own location: one machine may not have two records for one repository.
 const base = () => ({
   agent_machine_id: agent.machineId,
-  location: "ssh://backup@example.net:22/./laptop",
+  location: `ssh://backup@example.net:22/./laptop-${++locations}`,
   source_paths: ["/home/me"],
 });
 

@@ -30,7 +30,7 @@ const create = (name: string, ssh_host_key: string) =>
     body: {
       name,
       agent_machine_id: agent.machineId,
-      location: "ssh://borg@box.example.com:2222/var/lib/borg/repos/laptop",
+      location: `ssh://borg@box.example.com:2222/var/lib/borg/repos/${name}`,
       encryption: "none",
       source_paths: ["/home"],
       ssh_host_key,
@@ -59,7 +59,7 @@ describe("pinned host keys", () => {
       "not a key at all",
       `${type} ${base64}\n* ssh-rsa AAAA`,
     ]) {
-      const response = await create(`bad-${Math.random()}`, bad);
+      const response = await create(`bad-${Math.random().toString(36).slice(2)}`, bad);
       expect(response.status).toBe(400);
       expect(response.body).toMatchObject({ details: [{ path: "ssh_host_key" }] });
     }
