@@ -4,8 +4,8 @@
  *   heartbeat  every heartbeat_interval_seconds: running job ids out, cancel_job_ids in
  *   poll       long poll → claim → run one job at a time (executor.ts)
  *   uploads    start, log batches and the result go through the durable outbox and are
- *              sent in order by one sender that retries with backoff; progress (only the
- *              newest matters) is sent directly, at most once a second
+ *              sent in order by one sender that retries with backoff (uploader.ts);
+ *              progress (only the newest matters) is sent directly, at most once a second
  *
  * Failure rules: the hub being unreachable never stops a running backup — uploads wait
  * in the outbox; a 401 (revoked or disabled) stops everything with a clear message; a
@@ -31,15 +31,10 @@ import { backoffDelay } from "./backoff.ts";
 import { AgentRejected, type HubClient, HubRefused, HubUnavailable } from "./client.ts";
 import { type ExecutorDeps, executeJob, type JobOutcome } from "./executor.ts";
 import { LogBatcher } from "./log-batcher.ts";
-import {
-  InvalidOutboxItem,
-  type Outbox,
-  type OutboxItem,
-  type StoredItem,
-  type UnreadableItem,
-} from "./outbox.ts";
+import type { Outbox, OutboxItem } from "./outbox.ts";
 import type { AgentPaths } from "./state.ts";
-import { fitHeartbeat, fitOutboxItems, fitProgress } from "./upload-limits.ts";
+import { fitHeartbeat, fitProgress } from "./upload-limits.ts";
+import { failUpload, RESULT_KINDS, Uploader } from "./uploader.ts";
 
 /** Every job kind, plus cooperative cancel and log streaming. */
 export const AGENT_CAPABILITIES = [...JOB_KINDS, "backup.cancel", "logs.stream"] as const;
@@ -66,15 +61,6 @@ export interface AgentRuntimeOptions {
 
 export type RunOutcome = { stopped: "signal" } | { stopped: "revoked"; message: string };
 
-/** The uploads that end a job. */
-const RESULT_KINDS: readonly string[] = ["complete", "fail", "canceled"];
-
-const failUpload = (jobId: number, message: string): OutboxItem => ({
-  kind: "fail",
-  job_id: jobId,
-  body: { completed_at: new Date().toISOString(), error_message: message, return_code: null },
-});
-
 const abortableSleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
     // An already-aborted signal never fires "abort": without this a stop waits out the sleep.
@@ -95,31 +81,39 @@ export class AgentRuntime {
   private lastError: string | null = null;
   private revoked: string | undefined;
   private readonly stop = new AbortController();
-  private senderWake: () => void = () => {};
-  private readonly idleWaiters: (() => void)[] = [];
-  /** Unreadable outbox files already reported, so one that cannot be moved is reported once. */
-  private readonly reportedUnreadable = new Set<string>();
   private readonly log: Logger;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  private readonly uploads: Uploader;
 
   constructor(private readonly o: AgentRuntimeOptions) {
     this.log = o.logger;
     this.sleep = o.sleep ?? abortableSleep;
+    this.uploads = new Uploader({
+      outbox: o.outbox,
+      client: o.client,
+      log: o.logger,
+      sleep: this.sleep,
+      stopSignal: this.stop.signal,
+      revoked: () => this.revoked !== undefined,
+      runningJobId: () => this.running?.id,
+      cancel: (jobId, why) => this.cancel(jobId, why),
+      onError: (error, what) => this.handleError(error, what),
+    });
   }
 
   /** The long-lived loop; resolves when stopped by `signal` or by revocation. */
   async run(signal: AbortSignal): Promise<RunOutcome> {
     signal.addEventListener("abort", () => this.stop.abort(), { once: true });
     await this.recoverInterruptedJob();
-    const sender = this.runSender();
+    const sender = this.uploads.run();
     const heartbeats = this.runHeartbeats();
     while (!this.stop.signal.aborted) {
       const claimed = await this.pollAndClaim(this.o.pollWaitSeconds);
       if (claimed === "error") await this.sleep(backoffDelay(3), this.stop.signal);
       else if (claimed) await this.runJob(claimed.id, claimed.payload);
     }
-    await this.drainOutbox(10_000);
-    this.senderWake();
+    await this.uploads.drain(10_000);
+    this.uploads.wake();
     await Promise.all([sender, heartbeats]);
     return this.revoked ? { stopped: "revoked", message: this.revoked } : { stopped: "signal" };
   }
@@ -127,14 +121,14 @@ export class AgentRuntime {
   /** Polls once (short wait), runs at most one job, delivers everything; returns its outcome. */
   async once(waitSeconds = 5): Promise<JobOutcome | undefined> {
     await this.recoverInterruptedJob();
-    const sender = this.runSender();
+    const sender = this.uploads.run();
     await this.heartbeat();
     const claimed = this.revoked ? undefined : await this.pollAndClaim(waitSeconds);
     let outcome: JobOutcome | undefined;
     if (claimed && claimed !== "error") outcome = await this.runJob(claimed.id, claimed.payload);
-    await this.drainOutbox(30_000);
+    await this.uploads.drain(30_000);
     this.stop.abort();
-    this.senderWake();
+    this.uploads.wake();
     await sender;
     if (this.revoked) throw new AgentRejected(this.revoked);
     return outcome;
@@ -166,14 +160,14 @@ export class AgentRuntime {
     const controller = new AbortController();
     this.running = { id, controller };
     await this.o.currentJob.write(id);
-    await this.enqueue({
+    await this.uploads.enqueue({
       kind: "start",
       job_id: id,
       body: { started_at: new Date().toISOString() },
     });
     const batcher = new LogBatcher({
       redact: (text) => this.o.logger.redactor.redact(text),
-      deliver: (entries) => this.enqueue({ kind: "logs", job_id: id, body: { entries } }),
+      deliver: (entries) => this.uploads.enqueue({ kind: "logs", job_id: id, body: { entries } }),
     });
     const progress = this.progressSender(id, controller);
     // On a stop request the job gets a grace period, then is canceled.
@@ -196,7 +190,11 @@ export class AgentRuntime {
       progress.close();
       await batcher.flush();
     }
-    await this.enqueue({ kind: outcome.kind, job_id: id, body: outcome.body } as OutboxItem);
+    await this.uploads.enqueue({
+      kind: outcome.kind,
+      job_id: id,
+      body: outcome.body,
+    } as OutboxItem);
     await this.o.currentJob.write(undefined);
     this.running = undefined;
     this.log.info("job finished", { job: id, outcome: outcome.kind });
@@ -269,176 +267,10 @@ export class AgentRuntime {
       const answer = await this.o.client.heartbeat(fitHeartbeat(body));
       for (const id of answer.cancel_job_ids) this.cancel(id, "the hub asked to cancel");
       // The hub answers again: send what waited in the outbox now, not after the backoff.
-      this.senderWake();
+      this.uploads.wake();
     } catch (error) {
       this.handleError(error, "heartbeat");
     }
-  }
-
-  /**
-   * Queues an upload, fitted to the protocol's caps. One the outbox still refuses (a bug
-   * here) must not cost the job its result nor crash the loop: a refused result becomes a
-   * fail that says why; a refused log batch is dropped with an error line.
-   */
-  private async enqueue(item: OutboxItem): Promise<void> {
-    for (const fitted of fitOutboxItems(item)) {
-      try {
-        await this.o.outbox.append(fitted);
-      } catch (error) {
-        if (!(error instanceof InvalidOutboxItem)) throw error;
-        this.log.error("an upload could not be queued", {
-          job: item.job_id,
-          kind: item.kind,
-          reason: error.message,
-        });
-        if (RESULT_KINDS.includes(item.kind)) {
-          const [fail] = fitOutboxItems(
-            failUpload(
-              item.job_id,
-              `the agent could not queue its result for this job: ${error.message}`,
-            ),
-          );
-          if (fail) await this.o.outbox.append(fail);
-        }
-      }
-    }
-    this.senderWake();
-  }
-
-  /** One sender, in order, until stopped (or revoked). Waits for wake-ups or retries with backoff. */
-  private async runSender(): Promise<void> {
-    let attempt = 0;
-    for (;;) {
-      const wake = new Promise<void>((resolve) => {
-        this.senderWake = resolve;
-      });
-      const state = await this.sendPending();
-      if (state === "drained") {
-        attempt = 0;
-        for (const resolve of this.idleWaiters.splice(0)) resolve();
-      }
-      if (this.revoked || this.stop.signal.aborted) {
-        for (const resolve of this.idleWaiters.splice(0)) resolve();
-        return;
-      }
-      if (state === "drained") await wake;
-      else await Promise.race([this.sleep(backoffDelay(attempt++), this.stop.signal), wake]);
-    }
-  }
-
-  /** Sends queued items oldest first, stopping at the first that must be retried. */
-  private async sendPending(): Promise<"drained" | "blocked"> {
-    let { items, unreadable } = await this.o.outbox.pending();
-    if (unreadable.length > 0) {
-      for (const bad of unreadable) await this.reportUnreadable(bad, items);
-      // Picks up the fail uploads just queued, so a drain waits for them too.
-      ({ items } = await this.o.outbox.pending());
-    }
-    for (const { id, item } of items) {
-      if (this.revoked || (await this.deliver(item)) === "retry") return "blocked";
-      await this.o.outbox.remove(id);
-    }
-    return "drained";
-  }
-
-  private async deliver(item: OutboxItem): Promise<"done" | "retry"> {
-    const c = this.o.client;
-    try {
-      switch (item.kind) {
-        case "start": {
-          const answer = await c.start(item.job_id, item.body);
-          if (answer.cancel_requested) this.cancel(item.job_id, "the hub asked to cancel");
-          break;
-        }
-        case "logs": {
-          const answer = await c.logs(item.job_id, item.body.entries);
-          if (answer.cancel_requested) this.cancel(item.job_id, "the hub asked to cancel");
-          break;
-        }
-        case "complete":
-          await c.complete(item.job_id, item.body);
-          break;
-        case "fail":
-          await c.fail(item.job_id, item.body);
-          break;
-        case "canceled":
-          await c.canceled(item.job_id, item.body);
-          break;
-      }
-      return "done";
-    } catch (error) {
-      if (error instanceof HubRefused) {
-        if (item.kind === "complete" && (error.status === 400 || error.status === 413)) {
-          // The result itself was refused (too large, or a field the hub won't take): say
-          // so as the job's failure rather than drop it and leave the job "running".
-          await this.enqueue({
-            kind: "fail",
-            job_id: item.job_id,
-            body: {
-              completed_at: new Date().toISOString(),
-              error_message: `the job finished, but the hub refused its result (${error.status} ${error.code}): ${error.message}`,
-              return_code: item.body.result.return_code,
-            },
-          });
-        }
-        this.log.warn(`the hub will not take this ${item.kind} upload; dropping it`, {
-          job: item.job_id,
-          status: error.status,
-          code: error.code,
-          reason: error.message,
-        });
-        if (error.status === 409 || error.status === 404) this.cancel(item.job_id, error.message);
-        return "done";
-      }
-      this.handleError(error, `upload ${item.kind}`);
-      return "retry";
-    }
-  }
-
-  /**
-   * A queued file that no longer reads back (corrupt, or an older agent's format) may hold
-   * a job's result; skipping it would leave the hub waiting out the lease and then calling
-   * the agent lost. So the job is reported failed with the reason — unless its result is
-   * queued readable, or the job still runs here and the file was not its result — and the
-   * file is moved aside, kept for inspection, never resent.
-   */
-  private async reportUnreadable(bad: UnreadableItem, readable: StoredItem[]): Promise<void> {
-    if (this.reportedUnreadable.has(bad.id)) return;
-    this.reportedUnreadable.add(bad.id);
-    const { jobId } = bad;
-    const resultQueued = readable.some(
-      (q) => q.item.job_id === jobId && RESULT_KINDS.includes(q.item.kind),
-    );
-    const stillRunning = this.running?.id === jobId && !RESULT_KINDS.includes(bad.kind ?? "");
-    const report = jobId !== undefined && !resultQueued && !stillRunning;
-    this.log.error("a queued upload cannot be read back; moving it aside", {
-      name: bad.id,
-      job: jobId,
-      kind: bad.kind,
-      reason: bad.reason,
-      job_reported_failed: report,
-    });
-    if (jobId !== undefined && report) {
-      await this.enqueue(
-        failUpload(jobId, `the agent could not read its queued result for this job: ${bad.reason}`),
-      );
-    }
-    try {
-      const kept = await this.o.outbox.setAside(bad.id);
-      this.log.info("the unreadable upload is kept for inspection", { name: kept });
-    } catch (error) {
-      this.log.error("could not move an unreadable upload aside", {
-        name: bad.id,
-        error: (error as Error).message,
-      });
-    }
-  }
-
-  /** Waits (bounded) until everything queued so far is delivered. */
-  private async drainOutbox(maxMs: number): Promise<void> {
-    const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-    this.senderWake();
-    await Promise.race([idle, Bun.sleep(maxMs)]);
   }
 
   private handleError(error: unknown, what: string): "error" {
@@ -471,7 +303,7 @@ export class AgentRuntime {
     const { items: queued } = await this.o.outbox.pending();
     const finished = queued.some((q) => q.item.job_id === id && RESULT_KINDS.includes(q.item.kind));
     if (!finished) {
-      await this.enqueue(
+      await this.uploads.enqueue(
         failUpload(
           id,
           "the agent stopped while this job was running (restart or crash); run it again",

@@ -10,6 +10,7 @@ import { type HubClient, HubRefused } from "../../../src/agent/client.ts";
 import { AgentRuntime } from "../../../src/agent/loop.ts";
 import { Outbox, type OutboxItem } from "../../../src/agent/outbox.ts";
 import type { AgentPaths } from "../../../src/agent/state.ts";
+import type { Uploader } from "../../../src/agent/uploader.ts";
 import { createLogger } from "../../../src/shared/log.ts";
 
 const dirs: string[] = [];
@@ -116,7 +117,8 @@ describe("AgentRuntime and unreadable outbox items", () => {
         },
       },
     } as OutboxItem;
-    await (runtime as unknown as { enqueue(item: OutboxItem): Promise<void> }).enqueue(invalid);
+    // Queued the way the runtime queues a job's result: through its uploader.
+    await (runtime as unknown as { uploads: Uploader }).uploads.enqueue(invalid);
     await runtime.once(0);
     expect(calls.map((c) => [c.kind, c.jobId])).toEqual([["fail", 9]]);
     expect((calls[0]?.body as { error_message?: string } | undefined)?.error_message).toContain(
