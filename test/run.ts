@@ -1,13 +1,49 @@
 /**
  * `bun run test:all`: every check CI runs, in order, each one counted.
- *   lint (biome ci) → shellcheck (install.sh) → type check (bun check) → build (all
+ *   prerequisites (installed as root, else named) → lint (biome ci) → shellcheck
+ *   (install.sh) → type check (bun check) → build (all
  *   targets) → bun test (unit, integration, e2e against the built binary)
  * A step that fails still lets the later ones run, so one run shows every problem.
  * The last line is "N passed, N failed": each test counts once, and each of the
  * lint/shellcheck/type-check/build steps counts as one check.
  */
+import { installAdvice, missingPrerequisites } from "./prerequisites.ts";
+
 // The bun running this script, so the steps work when bun came from npx and is not on PATH.
 const bun = process.execPath;
+
+// What the tests need from the machine (test/prerequisites.ts): installed here when this
+// runs as root with apt-get (as CI does), otherwise named with the command that installs
+// them — before any step, so a missing package is one clear message, not many failures.
+await ensurePrerequisites();
+// For the test of the check itself (test/integration/prerequisites.test.ts): stop here.
+if (process.env.PREREQ_ONLY) {
+  console.log("prerequisites: ok");
+  process.exit(0);
+}
+
+async function ensurePrerequisites(): Promise<void> {
+  let missing = missingPrerequisites();
+  if (missing.length === 0) return;
+  const root = process.getuid?.() === 0;
+  if (root && Bun.which("apt-get") && !process.env.PREREQ_NO_INSTALL) {
+    const packages = missing.map((p) => p.debian);
+    console.log(`installing ${packages.join(" ")} (apt-get, as root)`);
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    for (const argv of [
+      ["apt-get", "update", "-qq"],
+      ["apt-get", "install", "-y", "-qq", ...packages],
+    ]) {
+      const proc = Bun.spawn(argv, { stdout: "ignore", stderr: "inherit", env });
+      if ((await proc.exited) !== 0) console.log(`${argv.slice(0, 2).join(" ")} failed`);
+    }
+    missing = missingPrerequisites();
+    if (missing.length === 0) return;
+  }
+  console.log(installAdvice(missing));
+  console.log("0 passed, 1 failed");
+  process.exit(1);
+}
 
 const steps: { name: string; argv: string[]; tests?: boolean }[] = [
   { name: "lint", argv: [bun, "x", "biome", "ci", "--colors=off", "."] },
@@ -25,7 +61,7 @@ for (const step of steps) {
   console.log(`\n=== ${step.name}: ${step.argv.join(" ")}`);
   // A missing tool (e.g. shellcheck outside CI) fails its step instead of the whole run.
   if (!Bun.which(step.argv[0] as string)) {
-    console.log(`${step.argv[0]} is not installed (.ci/run installs it)`);
+    console.log(`${step.argv[0]} is not installed (see test/prerequisites.ts)`);
     failed++;
     summary.push(`${step.name}: FAILED (${step.argv[0]} not installed)`);
     continue;
