@@ -1,8 +1,13 @@
 /**
- * Composition root of `borgctl server`: opens the database in the data dir (migrations
- * applied), loads or creates the secret key, creates the first admin, serves the app,
- * runs the periodic sweeps (offline agents, expired job leases), and on SIGTERM/SIGINT
- * releases long polls, stops the server and closes the database.
+ * Composition root of `borgctl server`: opens the database (SQLite in the data dir, or
+ * PostgreSQL when database_url is set; migrations applied), loads or creates the secret
+ * key and checks it against the database's check value, creates the first admin, serves
+ * the app, runs the periodic sweeps (offline agents, expired job leases), and on
+ * SIGTERM/SIGINT releases long polls, stops the server and closes the database.
+ *
+ * With PostgreSQL several of these processes serve one fleet: wake-ups and job events
+ * travel over LISTEN/NOTIFY (db/pg/job-signals.ts), and the sweeps are guarded UPDATEs,
+ * so each runs on every replica and each expiry still lands once.
  */
 import { chmodSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -11,10 +16,18 @@ import type { HubConfig } from "../shared/config/hub.ts";
 import { stopOnSignals } from "../shared/lifecycle.ts";
 import type { Logger } from "../shared/log.ts";
 import { createApp } from "./app.ts";
+import { redactDatabaseUrl } from "./db/pg/connect.ts";
+import { PgJobEventBus, PgJobNotifier } from "./db/pg/job-signals.ts";
+import { openPgStore } from "./db/pg/store.ts";
+import { verifySecretKey } from "./db/secret-key-check.ts";
 import { openSqliteStore } from "./db/sqlite/store.ts";
+import type { Store } from "./db/store.ts";
 import { createHubDeps, type HubDeps } from "./deps.ts";
 import { resolveClient, trustedProxyMatcher } from "./http/client-address.ts";
 import { bootstrapAdmin } from "./services/auth.ts";
+import type { JobEventBus } from "./services/job-events.ts";
+import { jobLogJson } from "./services/job-json.ts";
+import type { JobNotifier } from "./services/job-notifier.ts";
 import { renewLeasesAfterOutage } from "./services/job-sweeper.ts";
 import { SecretBox } from "./services/secret-box.ts";
 import { runSweeps } from "./services/sweeps.ts";
@@ -30,27 +43,109 @@ export interface RunningHub {
   stopped: Promise<void>;
 }
 
+/** The hub's database, opened and migrated, with the wake-up and event channels it needs. */
+export interface HubDatabase {
+  store: Store;
+  applied: string[];
+  /** "sqlite <path>" or the PostgreSQL URL without its password. */
+  description: string;
+  /** Replica-aware channels (PostgreSQL); undefined: in memory, one process. */
+  notifier?: JobNotifier;
+  events?: JobEventBus;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store `config` names and, for PostgreSQL, subscribes its LISTEN channels.
+ * Throws DatabaseUnreachableError (db/pg/connect.ts) when PostgreSQL cannot be reached.
+ */
+export async function openHubDatabase(config: HubConfig, logger: Logger): Promise<HubDatabase> {
+  mkdirSync(config.data_dir, { recursive: true, mode: 0o700 });
+  const url = config.database_url;
+  if (url === undefined) {
+    const databasePath = join(config.data_dir, DATABASE_FILE);
+    const database = openSqliteStore(databasePath);
+    // Hashes, audit trail and encrypted passphrases: owner only (SQLite gives -wal/-shm the same mode).
+    chmodSync(databasePath, 0o600);
+    return {
+      store: database.store,
+      applied: database.applied,
+      description: `sqlite ${databasePath}`,
+      close: () => database.close(),
+    };
+  }
+  const database = await openPgStore(url);
+  const notifier = new PgJobNotifier(database.pool, logger);
+  const events = new PgJobEventBus(database.pool, logger, async (jobId, sequence) => {
+    const [line] = await database.store.jobs.logs(jobId, sequence - 1, 1);
+    return line?.sequence === sequence ? jobLogJson(line) : undefined;
+  });
+  try {
+    await notifier.start();
+    await events.start();
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return {
+    store: database.store,
+    applied: database.applied,
+    description: redactDatabaseUrl(url),
+    notifier,
+    events,
+    async close() {
+      await notifier.close().catch(() => {});
+      await events.close().catch(() => {});
+      await database.close();
+    },
+  };
+}
+
+/** The secret key from config, or the key file in the data dir (created on first start). */
+export function loadSecretBox(config: HubConfig): SecretBox {
+  return config.secret_key
+    ? SecretBox.fromText(config.secret_key)
+    : SecretBox.fromFile(join(config.data_dir, SECRET_KEY_FILE));
+}
+
+/** `borgctl server --check-database`: reach, migrate and key-check the database, then close. */
+export async function checkDatabase(
+  config: HubConfig,
+  logger: Logger,
+): Promise<{ description: string; applied: string[] }> {
+  const database = await openHubDatabase(config, logger);
+  try {
+    await verifySecretKey(database.store, loadSecretBox(config), Date.now());
+    return { description: database.description, applied: database.applied };
+  } finally {
+    await database.close();
+  }
+}
+
 export async function startHub(
   config: HubConfig,
   options: { logger: Logger; announce: (text: string) => void },
 ): Promise<RunningHub> {
   const { logger } = options;
-  mkdirSync(config.data_dir, { recursive: true, mode: 0o700 });
-  const databasePath = join(config.data_dir, DATABASE_FILE);
-  const database = openSqliteStore(databasePath);
-  // Hashes, audit trail and encrypted passphrases: owner only (SQLite gives -wal/-shm the same mode).
-  chmodSync(databasePath, 0o600);
+  const database = await openHubDatabase(config, logger);
   if (database.applied.length > 0)
     logger.info("database migrated", { applied: database.applied.join(",") });
-  const secretBox = config.secret_key
-    ? SecretBox.fromText(config.secret_key)
-    : SecretBox.fromFile(join(config.data_dir, SECRET_KEY_FILE));
+  const secretBox = loadSecretBox(config);
+  try {
+    // Before anything is served: a replica with another key must not write with it.
+    await verifySecretKey(database.store, secretBox, Date.now());
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
   const tls = config.tls_cert !== undefined;
   const publicUrl = config.public_url === undefined ? undefined : new URL(config.public_url);
   const deps = createHubDeps({
     store: database.store,
     logger,
     secretBox,
+    notifier: database.notifier,
+    events: database.events,
     settings: {
       // Browsers reach the hub over https when it serves TLS or when its public URL says so.
       secureCookies: tls || publicUrl?.protocol === "https:",
@@ -90,7 +185,11 @@ export async function startHub(
     { hostname: config.addr.hostname, port: server.port ?? config.addr.port },
     tls ? "https" : "http",
   );
-  logger.info(`listening on ${url}`, { data_dir: config.data_dir, version: deps.version });
+  logger.info(`listening on ${url}`, {
+    data_dir: config.data_dir,
+    database: database.description,
+    version: deps.version,
+  });
 
   const sweep = () =>
     runSweeps(deps).catch((error: Error) => logger.error("sweep failed", { error: error.message }));

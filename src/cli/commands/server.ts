@@ -5,7 +5,7 @@ import { defaultDataDir } from "../../shared/config/common.ts";
 import { HUB_CONFIG_FIELDS, hubConfigSchema } from "../../shared/config/hub.ts";
 import { loadConfig } from "../../shared/config/load.ts";
 import { configArg, logLevelArg } from "../args.ts";
-import { UsageError } from "../errors.ts";
+import { UsageError, UserError } from "../errors.ts";
 import { commandLogger } from "../logger.ts";
 
 /** `borgctl server service print`: the systemd unit install.sh installs (one source of truth). */
@@ -97,6 +97,17 @@ export default defineCommand({
       description:
         "Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For/-Proto are believed [env BORGCTL_TRUSTED_PROXIES] (default none)",
     },
+    "database-url": {
+      type: "string",
+      valueHint: "url",
+      description:
+        "Keep all state in PostgreSQL (postgres://user:pass@host/db), shared by several hubs; default SQLite in the data dir [env BORGCTL_DATABASE_URL, BORGCTL_DATABASE_URL_FILE, or @file]",
+    },
+    "check-database": {
+      type: "boolean",
+      description:
+        "Connect to the database, apply pending migrations, check the secret key against it, print the result and exit",
+    },
     ...logLevelArg,
   },
   async run({ args }) {
@@ -114,12 +125,40 @@ export default defineCommand({
     const logger = commandLogger(config.log_level, "hub");
     logger.redactor.add(config.admin_password);
     logger.redactor.add(config.secret_key);
-    const { startHub } = await import("../../server/start.ts");
-    const hub = await startHub(config, {
-      logger,
-      announce: (text) => process.stdout.write(`${text}\n`),
-    });
-    await hub.stopped;
+    if (config.database_url !== undefined) {
+      logger.redactor.add(config.database_url);
+      const password = new URL(config.database_url).password;
+      if (password !== "") {
+        logger.redactor.add(password);
+        logger.redactor.add(decodeURIComponent(password));
+      }
+    }
+    const { startHub, checkDatabase } = await import("../../server/start.ts");
+    const { DatabaseUnreachableError } = await import("../../server/db/pg/connect.ts");
+    const { SecretKeyMismatchError } = await import("../../server/db/secret-key-check.ts");
+    try {
+      if (args["check-database"]) {
+        const checked = await checkDatabase(config, logger);
+        const migrated =
+          checked.applied.length > 0
+            ? `migrations applied now: ${checked.applied.join(", ")}`
+            : "schema current";
+        process.stdout.write(
+          `database ok: ${checked.description} (${migrated}; secret key matches)\n`,
+        );
+        return;
+      }
+      const hub = await startHub(config, {
+        logger,
+        announce: (text) => process.stdout.write(`${text}\n`),
+      });
+      await hub.stopped;
+    } catch (error) {
+      if (error instanceof DatabaseUnreachableError || error instanceof SecretKeyMismatchError) {
+        throw new UserError(error.message);
+      }
+      throw error;
+    }
   },
   subCommands: { service },
 });

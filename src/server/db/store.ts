@@ -277,6 +277,16 @@ export interface PlanStore {
   remove(id: number): Promise<boolean>;
 }
 
+/**
+ * Hub-wide values every process on the database must agree on (the secret key's check
+ * value). Written once, at first start; never changed by the hub afterwards.
+ */
+export interface SettingsStore {
+  get(key: string): Promise<string | undefined>;
+  /** Stores `value` unless the key has one; returns what is stored (a racing first writer wins). */
+  putIfAbsent(key: string, value: string, now: number): Promise<string>;
+}
+
 export interface Store {
   users: UserStore;
   sessions: SessionStore;
@@ -287,6 +297,7 @@ export interface Store {
   repositories: RepositoryStore;
   jobs: JobStore;
   plans: PlanStore;
+  settings: SettingsStore;
   /**
    * Runs `work` in one transaction: its writes through `tx` land together when it
    * resolves and not at all when it throws (the error is rethrown). Inside, use `tx`

@@ -1,5 +1,6 @@
 /**
- * `borgctl server` configuration: BORGCTL_ADDR, BORGCTL_DATA_DIR, BORGCTL_ADMIN_PASSWORD, …
+ * `borgctl server` configuration: BORGCTL_ADDR, BORGCTL_DATA_DIR, BORGCTL_ADMIN_PASSWORD,
+ * BORGCTL_DATABASE_URL, …
  * trusted_proxies is parsed here (syntax only: IPs and CIDR blocks, IPv4 and IPv6), so a
  * bad entry stops the start with a config error; server/http/client-address.ts matches
  * peers against the parsed blocks.
@@ -51,6 +52,29 @@ const TrustedProxySchema = z.string().transform((entry, ctx) => {
   return parsed;
 });
 
+/**
+ * A PostgreSQL URL: postgres:// or postgresql://, with a host. The value is never echoed
+ * in a message: it may carry a password.
+ */
+const DatabaseUrlSchema = z.string().superRefine((value, ctx) => {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== "postgres:" && url.protocol !== "postgresql:")) {
+    ctx.addIssue({
+      code: "custom",
+      message: "must be a PostgreSQL URL: postgres://user:password@host:5432/database",
+    });
+  } else if (url.hostname === "") {
+    ctx.addIssue({ code: "custom", message: "names no host (postgres://user@host/database)" });
+  } else if (url.port !== "" && !(Number(url.port) >= 1 && Number(url.port) <= 65535)) {
+    ctx.addIssue({ code: "custom", message: "has a port outside 1-65535" });
+  }
+});
+
 export const hubConfigSchema = (home: string, dataDir: string) =>
   z
     .strictObject({
@@ -60,6 +84,8 @@ export const hubConfigSchema = (home: string, dataDir: string) =>
       admin_password: z.string().min(12, "must be at least 12 characters").optional(),
       secret_key: z.string().min(32, "must be at least 32 characters").optional(),
       public_url: z.url().optional(),
+      // Unset: SQLite in data_dir (one hub). Set: all state in PostgreSQL, shared by replicas.
+      database_url: DatabaseUrlSchema.optional(),
       // Serve HTTPS directly (both or neither); otherwise put the hub behind a TLS proxy.
       tls_cert: pathSchema(home).optional(),
       tls_key: pathSchema(home).optional(),
@@ -93,6 +119,8 @@ export const HUB_CONFIG_FIELDS: readonly ConfigField[] = [
   { key: "admin_password", env: "BORGCTL_ADMIN_PASSWORD", secret: true },
   { key: "secret_key", env: "BORGCTL_SECRET_KEY", secret: true },
   { key: "public_url", env: "BORGCTL_PUBLIC_URL", flag: "public-url" },
+  // Secret: the URL may carry the password, so it can come from a file (_FILE, @path).
+  { key: "database_url", env: "BORGCTL_DATABASE_URL", flag: "database-url", secret: true },
   { key: "tls_cert", env: "BORGCTL_TLS_CERT", flag: "tls-cert" },
   { key: "tls_key", env: "BORGCTL_TLS_KEY", flag: "tls-key" },
   { key: "log_level", env: "BORGCTL_LOG_LEVEL", flag: "log-level" },

@@ -287,3 +287,14 @@ export const auditEvents = sqliteTable(
   },
   (t) => [index("audit_events_action_idx").on(t.action)],
 );
+
+/**
+ * One row per hub-wide setting that every process on this database must agree on; today
+ * the secret key's check value (a MAC of a fixed text under the secret key), written at
+ * first start so a hub started with another key refuses to start.
+ */
+export const hubSettings = sqliteTable("hub_settings", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+  createdAt: createdAt(),
+});

@@ -28,6 +28,7 @@ import { jobQueries } from "./queries/jobs.ts";
 import { machineQueries } from "./queries/machines.ts";
 import { planQueries } from "./queries/plans.ts";
 import { repositoryQueries } from "./queries/repositories.ts";
+import { settingsQueries } from "./queries/settings.ts";
 import { apiTokenQueries, sessionQueries, userQueries } from "./queries/users.ts";
 
 type Groups = Omit<Store, "transaction">;
@@ -62,6 +63,7 @@ export function createSqliteStore(database: Pick<OpenDatabase, "db" | "sqlite">)
     repositories: repositoryQueries(db),
     jobs: jobQueries(db),
     plans: planQueries(db),
+    settings: settingsQueries(db),
   };
 
   // The transaction holding the connection, if any, and the promise that settles when it ends.
@@ -192,5 +194,6 @@ function wrapGroups(groups: Groups, wrap: (fn: AnyAsync) => AnyAsync): Groups {
     repositories: wrapOne(groups.repositories),
     jobs: wrapOne(groups.jobs),
     plans: wrapOne(groups.plans),
+    settings: wrapOne(groups.settings),
   };
 }

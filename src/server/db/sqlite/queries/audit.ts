@@ -1,9 +1,9 @@
 /** The audit trail on SQLite: append and read, newest first. */
 import { and, desc, eq, lt } from "drizzle-orm";
+import { parseRows } from "../../parse.ts";
 import { AuditRecord } from "../../records.ts";
 import type { AuditStore } from "../../store.ts";
 import type { Db } from "../client.ts";
-import { parseRows } from "../parse.ts";
 import { auditEvents } from "../schema.ts";
 
 export function auditQueries(db: Db): AuditStore {

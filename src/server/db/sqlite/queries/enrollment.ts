@@ -6,10 +6,10 @@
  * failed insert leaves the token unused.
  */
 import { and, eq, gt, isNull } from "drizzle-orm";
+import { parseMaybe, parseRow, parseRows } from "../../parse.ts";
 import { EnrollmentTokenRecord } from "../../records.ts";
 import type { EnrollmentStore } from "../../store.ts";
 import type { Db } from "../client.ts";
-import { parseMaybe, parseRow, parseRows } from "../parse.ts";
 import { agentMachines, enrollmentTokens } from "../schema.ts";
 
 const TABLE = "enrollment_tokens";

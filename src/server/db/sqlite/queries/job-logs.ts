@@ -5,10 +5,10 @@
  * job store.
  */
 import { and, asc, eq, gt } from "drizzle-orm";
+import { parseRows } from "../../parse.ts";
 import { JobLogRecord } from "../../records.ts";
 import type { JobStore } from "../../store.ts";
 import type { Db } from "../client.ts";
-import { parseRows } from "../parse.ts";
 import { jobLogs } from "../schema.ts";
 
 const TABLE = "job_logs";

@@ -6,6 +6,7 @@
  * Log lines live in job-logs.ts and are part of the same query object.
  */
 import { and, asc, desc, eq, inArray, isNull, lt, type SQL, sql } from "drizzle-orm";
+import { parseMaybe, parseRow, parseRows } from "../../parse.ts";
 import {
   ACTIVE_JOB_STATUSES,
   HELD_JOB_STATUSES,
@@ -15,7 +16,6 @@ import {
 } from "../../records.ts";
 import type { JobStore } from "../../store.ts";
 import type { Db } from "../client.ts";
-import { parseMaybe, parseRow, parseRows } from "../parse.ts";
 import { jobs } from "../schema.ts";
 import { jobLogQueries } from "./job-logs.ts";
 

@@ -1,5 +1,6 @@
 /** Agent machines on SQLite (MachineStore): identity, credential hash, reported facts, status. */
 import { and, eq, inArray, lt, sql } from "drizzle-orm";
+import { parseMaybe, parseRow, parseRows } from "../../parse.ts";
 import {
   HELD_JOB_STATUSES,
   MachineRecord,
@@ -9,7 +10,6 @@ import {
 } from "../../records.ts";
 import type { MachineStore } from "../../store.ts";
 import type { Db } from "../client.ts";
-import { parseMaybe, parseRow, parseRows } from "../parse.ts";
 import { agentMachines, jobs, repositories } from "../schema.ts";
 
 const TABLE = "agent_machines";

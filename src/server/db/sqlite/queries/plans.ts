@@ -1,9 +1,9 @@
 /** Backup plans on SQLite (PlanStore): plain records; the scheduler that runs them is later. */
 import { eq } from "drizzle-orm";
+import { parseMaybe, parseRow, parseRows } from "../../parse.ts";
 import { PlanRecord, type PlanRow } from "../../records.ts";
 import type { PlanStore } from "../../store.ts";
 import type { Db } from "../client.ts";
-import { parseMaybe, parseRow, parseRows } from "../parse.ts";
 import { plans } from "../schema.ts";
 
 const TABLE = "plans";

@@ -5,10 +5,10 @@
  * ciphertext is not even read for them.
  */
 import { and, eq, inArray, notExists, sql } from "drizzle-orm";
+import { parseRow } from "../../parse.ts";
 import { ACTIVE_JOB_STATUSES, RepositoryRecord, StoredArchives } from "../../records.ts";
 import type { RepositoryStore } from "../../store.ts";
 import type { Db } from "../client.ts";
-import { parseRow } from "../parse.ts";
 import { jobs, repositories } from "../schema.ts";
 
 const TABLE = "repositories";

@@ -1,9 +1,9 @@
 /** Users, their sessions and their API tokens on SQLite. */
 import { and, eq, gt, isNull, lt, or, sql } from "drizzle-orm";
+import { parseMaybe, parseRow, parseRows } from "../../parse.ts";
 import { ApiTokenRecord, CredentialMatchRecord, UserRecord } from "../../records.ts";
 import type { ApiTokenStore, SessionStore, UserStore } from "../../store.ts";
 import type { Db } from "../client.ts";
-import { parseMaybe, parseRow, parseRows } from "../parse.ts";
 import { apiTokens, sessions, users } from "../schema.ts";
 
 const userColumns = {

@@ -1,0 +1,376 @@
+/**
+ * Two hub replicas on one PostgreSQL database, in one process: each is the real app on
+ * its own createHubDeps, opened by start.ts's openHubDatabase (its own pool, its own
+ * LISTEN connection), as two `borgctl server` processes would be. Shows that a long poll
+ * held by replica A answers when a job is queued through replica B (LISTEN/NOTIFY, not
+ * the poll timeout), that B's event bus follows progress and logs uploaded to A (an
+ * oversized log line included), that a second start with another secret key is refused,
+ * and that the lease sweep run on both replicas at once records each expiry once.
+ * Latencies are printed, never asserted.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createApp } from "../../../src/server/app.ts";
+import {
+  SecretKeyMismatchError,
+  verifySecretKey,
+} from "../../../src/server/db/secret-key-check.ts";
+import { createHubDeps, type HubDeps } from "../../../src/server/deps.ts";
+import { bootstrapAdmin } from "../../../src/server/services/auth.ts";
+import type { JobEvent } from "../../../src/server/services/job-events.ts";
+import { SecretBox } from "../../../src/server/services/secret-box.ts";
+import { newPublicId, newToken } from "../../../src/server/services/tokens.ts";
+import { type HubDatabase, openHubDatabase } from "../../../src/server/start.ts";
+import { hubConfigSchema } from "../../../src/shared/config/hub.ts";
+import { createLogger } from "../../../src/shared/log.ts";
+import { PROTOCOL_VERSION } from "../../../src/shared/protocol/version.ts";
+import { ADMIN_PASSWORD, SECRET_KEY } from "../../helpers/hub.ts";
+import { type PostgresCluster, startPostgres } from "../../helpers/postgres.ts";
+
+let cluster: PostgresCluster;
+const dirs: string[] = [];
+const databases: HubDatabase[] = [];
+beforeAll(async () => {
+  cluster = await startPostgres();
+}, 60_000);
+afterAll(async () => {
+  for (const database of databases.splice(0)) await database.close();
+  await cluster?.stop();
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Response bodies are read field by field, as the JSON they are. */
+// biome-ignore lint/suspicious/noExplicitAny: test-only view of response JSON
+type Json = any;
+
+interface Replica {
+  name: string;
+  deps: HubDeps;
+  database: HubDatabase;
+  request(
+    method: string,
+    path: string,
+    opts?: { token?: string; agentToken?: string; body?: unknown },
+  ): Promise<{ status: number; body: Json; text: string }>;
+}
+
+function configFor(url: string, secretKey = SECRET_KEY) {
+  const dir = mkdtempSync(join(tmpdir(), "borgctl-replica-"));
+  dirs.push(dir);
+  return hubConfigSchema(dir, dir).parse({
+    data_dir: dir,
+    database_url: url,
+    secret_key: secretKey,
+  });
+}
+
+async function replica(name: string, url: string): Promise<Replica> {
+  const logger = createLogger({ level: "warn", write: () => {} });
+  const config = configFor(url);
+  const database = await openHubDatabase(config, logger);
+  databases.push(database);
+  const secretBox = SecretBox.fromText(SECRET_KEY);
+  await verifySecretKey(database.store, secretBox, Date.now());
+  const deps = createHubDeps({
+    store: database.store,
+    logger,
+    secretBox,
+    notifier: database.notifier,
+    events: database.events,
+    sleep: async () => {},
+    version: "0.0.0-test",
+  });
+  await bootstrapAdmin(deps, ADMIN_PASSWORD);
+  const app = createApp(deps);
+  return {
+    name,
+    deps,
+    database,
+    async request(method, path, opts = {}) {
+      const headers: Record<string, string> = {};
+      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+      if (opts.agentToken) headers["x-borg-agent-authorization"] = `Bearer ${opts.agentToken}`;
+      if (opts.body !== undefined) headers["content-type"] = "application/json";
+      const response = await app.request(
+        path,
+        { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) },
+        { ip: "127.0.0.1" },
+      );
+      const text = await response.text();
+      let body: unknown;
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {}
+      return { status: response.status, body, text };
+    },
+  };
+}
+
+async function login(hub: Replica): Promise<string> {
+  const response = await hub.request("POST", "/api/auth/login", {
+    body: { username: "admin", password: ADMIN_PASSWORD },
+  });
+  if (response.status !== 200) throw new Error(`login failed: ${response.text}`);
+  return response.body.token;
+}
+
+async function addAgent(hub: Replica) {
+  const { token, hash, prefix } = newToken("agent");
+  const machine = await hub.deps.store.machines.insert({
+    name: `machine-${crypto.randomUUID().slice(0, 6)}`,
+    agentId: newPublicId("agt"),
+    tokenHash: hash,
+    tokenPrefix: prefix,
+    hostname: "host.test",
+    os: "linux",
+    arch: "x64",
+    agentVersion: "0.0.0-test",
+    protocolVersion: PROTOCOL_VERSION,
+    borgVersions: [{ major: 1, version: "1.2.4", path: "/usr/bin/borg" }],
+    capabilities: ["backup.create"],
+    sshPublicKey: null,
+    status: "online",
+  });
+  return { machineId: machine.id, token };
+}
+
+async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await Bun.sleep(2);
+  }
+}
+
+describe("two hub replicas on one PostgreSQL database", () => {
+  test("a long poll on A wakes when a job is queued through B; B follows A's uploads", async () => {
+    const url = await cluster.createDatabase("replicas");
+    const [a, b] = await Promise.all([replica("A", url), replica("B", url)]);
+    if (!a || !b) throw new Error("no replicas");
+    const agent = await addAgent(a);
+    const userOnB = await login(b);
+    const created = await b.request("POST", "/api/repositories", {
+      token: userOnB,
+      body: {
+        name: "replicated",
+        agent_machine_id: agent.machineId,
+        location: "/srv/borg/replicated",
+        passphrase: "a-passphrase-for-the-test",
+        source_paths: ["/etc"],
+      },
+    });
+    expect(created.status).toBe(201);
+    const repoId = created.body.id as number;
+
+    const latencies: number[] = [];
+    for (let round = 0; round < 5; round++) {
+      // The agent's poll, held by A for up to 25 s.
+      const polling = a.request("GET", "/api/agents/jobs/poll?wait=25", {
+        agentToken: agent.token,
+      });
+      await until(() => a.deps.notifier.waiting === 1, "the poll to wait on A");
+      const queuedAt = performance.now();
+      const queued = await b.request("POST", `/api/repositories/${repoId}/check`, {
+        token: userOnB,
+        body: {},
+      });
+      expect(queued.status).toBe(202);
+      const poll = await polling;
+      latencies.push(performance.now() - queuedAt);
+      expect(poll.status).toBe(200);
+      const jobId = queued.body.job_id;
+      expect(poll.body.jobs.map((j: { id: number }) => j.id)).toContain(jobId);
+      // Take it off the queue so the next round's poll waits again.
+      await b.deps.store.jobs.cancelQueued(jobId, Date.now());
+    }
+    const sorted = [...latencies].sort((x, y) => x - y);
+    console.log(
+      `wake latency across replicas (queue on B → poll answered on A), 5 rounds: ${sorted.map((ms) => ms.toFixed(1)).join(", ")} ms (median ${sorted[2]?.toFixed(1)} ms)`,
+    );
+
+    // Live events: B's bus sees what A's agent uploads.
+    const backup = await b.request("POST", `/api/repositories/${repoId}/backup`, {
+      token: userOnB,
+    });
+    expect(backup.status).toBe(202);
+    const jobId = backup.body.job_id as number;
+    const seen: JobEvent[] = [];
+    const unsubscribe = b.deps.events.subscribe(jobId, (event) => seen.push(event));
+    const claimed = await a.request("POST", `/api/agents/jobs/${jobId}/claim`, {
+      agentToken: agent.token,
+    });
+    expect(claimed.status).toBe(200);
+    expect(
+      (
+        await a.request("POST", `/api/agents/jobs/${jobId}/start`, {
+          agentToken: agent.token,
+          body: {},
+        })
+      ).status,
+    ).toBe(200);
+    const sentAt = performance.now();
+    const progress = await a.request("POST", `/api/agents/jobs/${jobId}/progress`, {
+      agentToken: agent.token,
+      body: { progress_percent: 42, current_file: "/etc/hosts", nfiles: 7 },
+    });
+    expect(progress.status).toBe(200);
+    const long = "ü".repeat(5000); // 10 000 bytes: too large for one NOTIFY
+    const logs = await a.request("POST", `/api/agents/jobs/${jobId}/logs`, {
+      agentToken: agent.token,
+      body: {
+        entries: [
+          {
+            sequence: 1,
+            stream: "stderr",
+            message: "first line",
+            created_at: new Date().toISOString(),
+          },
+          { sequence: 2, stream: "stderr", message: long, created_at: new Date().toISOString() },
+          {
+            sequence: 3,
+            stream: "stdout",
+            message: "third line",
+            created_at: new Date().toISOString(),
+          },
+        ],
+      },
+    });
+    expect(logs.status).toBe(200);
+    await until(
+      () =>
+        seen.filter((e) => e.type === "log").length === 3 &&
+        seen.some((e) => e.type === "progress"),
+      "B to see A's progress and logs",
+    );
+    console.log(
+      `event relay A → B (progress + 3 log lines): ${(performance.now() - sentAt).toFixed(1)} ms`,
+    );
+    unsubscribe();
+    const progressEvent = seen.find((e) => e.type === "progress");
+    expect(progressEvent?.data).toMatchObject({ progress_percent: 42, current_file: "/etc/hosts" });
+    const logLines = seen
+      .filter((e) => e.type === "log")
+      .map((e) => e.data as { sequence: number; message: string });
+    expect(logLines.map((l) => l.sequence).sort()).toEqual([1, 2, 3]);
+    expect(logLines.find((l) => l.sequence === 2)?.message).toBe(long);
+    // Nothing was delivered twice on A itself (its own echo is ignored).
+    const onA: JobEvent[] = [];
+    const offA = a.deps.events.subscribe(jobId, (event) => onA.push(event));
+    await a.request("POST", `/api/agents/jobs/${jobId}/progress`, {
+      agentToken: agent.token,
+      body: { progress_percent: 50 },
+    });
+    await Bun.sleep(200);
+    offA();
+    expect(onA.filter((e) => e.type === "progress")).toHaveLength(1);
+  });
+
+  test("the lease sweep on both replicas at once records each expiry once", async () => {
+    const url = await cluster.createDatabase("sweeps");
+    const [a, b] = await Promise.all([replica("A", url), replica("B", url)]);
+    if (!a || !b) throw new Error("no replicas");
+    const agent = await addAgent(a);
+    const repo = await a.deps.store.repositories.insert({
+      name: "swept",
+      agentMachineId: agent.machineId,
+      location: "/srv/borg/swept",
+      borgVersion: 1,
+      encryption: "none",
+      passphraseEncrypted: null,
+      passphraseLocation: "agent",
+      sourcePaths: ["/etc"],
+      excludePatterns: [],
+      compression: "lz4",
+      archiveName: "{hostname}-{now}",
+      appendOnly: false,
+      sshHostKey: null,
+    });
+    if (!repo) throw new Error("no repository");
+    const queued = await b.request("POST", `/api/repositories/${repo.id}/check`, {
+      token: await login(b),
+      body: {},
+    });
+    const jobId = queued.body.job_id as number;
+    const t = Date.now();
+    await a.deps.store.jobs.claim(jobId, agent.machineId, t, t + 1);
+    await a.deps.store.jobs.start(jobId, agent.machineId, t, t + 1);
+    const later = t + 60_000;
+    const results = await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        (i % 2 === 0 ? a : b).deps.store.jobs.failExpired(later, "agent lost"),
+      ),
+    );
+    expect(results.flat().map((j) => j.id)).toEqual([jobId]);
+    expect((await b.deps.store.jobs.byId(jobId))?.status).toBe("failed");
+  });
+
+  test("a replica started with another secret key is refused, saying why", async () => {
+    const url = await cluster.createDatabase("keys");
+    const first = await replica("A", url);
+    expect(await first.deps.store.settings.get("secret_key_check")).toBeString();
+    const other = SecretBox.fromText(Buffer.alloc(32, 9).toString("base64"));
+    const error = await verifySecretKey(first.deps.store, other, Date.now()).catch((e) => e);
+    expect(error).toBeInstanceOf(SecretKeyMismatchError);
+    expect(String(error.message)).toContain("BORGCTL_SECRET_KEY");
+    // The same key passes again (a restart, or a second replica).
+    await verifySecretKey(first.deps.store, SecretBox.fromText(SECRET_KEY), Date.now());
+  });
+
+  test("PostgreSQL briefly down: requests fail, the replica stays up and recovers by itself", async () => {
+    const url = await cluster.createDatabase("outage");
+    const [a, b] = await Promise.all([replica("A", url), replica("B", url)]);
+    if (!a || !b) throw new Error("no replicas");
+    const agent = await addAgent(a);
+    const token = await login(b);
+    await cluster.pause();
+    const during = await b.request("GET", "/api/repositories", { token });
+    console.log(`while PostgreSQL is down: ${during.status} ${during.text}`);
+    expect(during.status).toBeGreaterThanOrEqual(500);
+    expect(during.text).not.toContain("postgres://");
+    await cluster.resume();
+    const resumedAt = performance.now();
+    let after = await b.request("GET", "/api/repositories", { token });
+    while (after.status !== 200 && performance.now() - resumedAt < 20_000) {
+      await Bun.sleep(100);
+      after = await b.request("GET", "/api/repositories", { token });
+    }
+    console.log(
+      `first 200 after PostgreSQL came back: ${(performance.now() - resumedAt).toFixed(0)} ms`,
+    );
+    expect(after.status).toBe(200);
+    // LISTEN reconnects by itself: a poll on A still wakes for a job queued on B.
+    const repo = await b.request("POST", "/api/repositories", {
+      token,
+      body: {
+        name: "after-outage",
+        agent_machine_id: agent.machineId,
+        location: "/srv/borg/after-outage",
+        passphrase: "a-passphrase-for-the-test",
+        source_paths: ["/etc"],
+      },
+    });
+    expect(repo.status).toBe(201);
+    const deadline = performance.now() + 20_000;
+    for (;;) {
+      const polling = a.request("GET", "/api/agents/jobs/poll?wait=5", { agentToken: agent.token });
+      await until(() => a.deps.notifier.waiting === 1, "the poll to wait on A");
+      const queuedAt = performance.now();
+      const queued = await b.request("POST", `/api/repositories/${repo.body.id}/check`, {
+        token,
+        body: {},
+      });
+      const poll = await polling;
+      const ms = performance.now() - queuedAt;
+      // A poll may also end early and empty: the re-subscribe wakes every waiter to re-check.
+      const woke = poll.body.jobs.some((j: { id: number }) => j.id === queued.body.job_id);
+      await b.deps.store.jobs.cancelQueued(queued.body.job_id, Date.now());
+      if (woke && ms < 4_000) {
+        console.log(`wake across replicas after the outage: ${ms.toFixed(1)} ms`);
+        break;
+      }
+      if (performance.now() > deadline) throw new Error("LISTEN did not come back");
+    }
+  }, 90_000);
+});
