@@ -93,9 +93,17 @@ export function ConfirmButton(props: {
 export function CopyCommand(props: { command: string; label: string }) {
   const [copied, setCopied] = useState<string | null>(null);
   return (
-    <div class="command">
+    <div class="command" data-command={props.command}>
       <pre title={props.label}>
-        <code>{props.command}</code>
+        {/* Each word unbreakable: a line ends only at a space, never inside a URL or token. */}
+        <code>
+          {props.command.split(" ").map((word, i) => (
+            <>
+              {i > 0 && " "}
+              <span class="word">{word}</span>
+            </>
+          ))}
+        </code>
       </pre>
       <button
         type="button"

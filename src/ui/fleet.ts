@@ -1,8 +1,10 @@
 /**
  * The dashboard's view of the fleet: machine counts, repositories ordered so the ones
- * that need attention come first, running jobs. Pure.
+ * that need attention come first (a repository whose newest finished job failed, of any
+ * kind, is failing: a failed init is not "never backed up"), running jobs. Pure.
  */
 import type { Job, Machine, Repository } from "../shared/protocol/api.ts";
+import { humanize, jobKindLabel } from "./format.ts";
 import { isTerminal } from "./job-view.ts";
 
 export interface MachineCounts {
@@ -26,23 +28,45 @@ export const OVERDUE_AFTER_MS = 24 * 60 * 60 * 1000;
 
 export type RepositoryHealth = "failing" | "never" | "overdue" | "ok";
 
-export function repositoryHealth(repo: Repository, nowMs: number): RepositoryHealth {
-  if (repo.last_result === "failed") return "failing";
+/** Each repository's newest finished job among `jobs` (any order). */
+export function lastFinishedJobs(jobs: readonly Job[]): Map<number, Job> {
+  const last = new Map<number, Job>();
+  for (const j of jobs) {
+    if (j.repository_id === null || !isTerminal(j.status)) continue;
+    const seen = last.get(j.repository_id);
+    if (!seen || seen.id < j.id) last.set(j.repository_id, j);
+  }
+  return last;
+}
+
+export function repositoryHealth(repo: Repository, nowMs: number, lastJob?: Job): RepositoryHealth {
+  if (repo.last_result === "failed" || lastJob?.status === "failed") return "failing";
   if (!repo.last_backup_at) return "never";
   if (nowMs - Date.parse(repo.last_backup_at) > OVERDUE_AFTER_MS) return "overdue";
   return "ok";
 }
 
+/** Why a failed job failed, in one line: "Initialize failed: repository already exists". */
+export function failureSummary(job: Job): string {
+  const reason =
+    job.error_message?.trim() ||
+    (job.ended_reason ? humanize(job.ended_reason) : "") ||
+    "no reason was recorded";
+  return `${jobKindLabel(job.type)} failed: ${reason}`;
+}
+
 const HEALTH_ORDER: Record<RepositoryHealth, number> = { failing: 0, never: 1, overdue: 2, ok: 3 };
 
 /** Failing first, then never backed up, then overdue, then the rest; oldest backup first. */
-export function repositoriesByAttention(repos: readonly Repository[], nowMs: number): Repository[] {
+export function repositoriesByAttention(
+  repos: readonly Repository[],
+  nowMs: number,
+  lastJobs: ReadonlyMap<number, Job> = new Map(),
+): Repository[] {
   const backupAt = (r: Repository) => (r.last_backup_at ? Date.parse(r.last_backup_at) : 0);
+  const health = (r: Repository) => HEALTH_ORDER[repositoryHealth(r, nowMs, lastJobs.get(r.id))];
   return [...repos].sort(
-    (a, b) =>
-      HEALTH_ORDER[repositoryHealth(a, nowMs)] - HEALTH_ORDER[repositoryHealth(b, nowMs)] ||
-      backupAt(a) - backupAt(b) ||
-      a.name.localeCompare(b.name),
+    (a, b) => health(a) - health(b) || backupAt(a) - backupAt(b) || a.name.localeCompare(b.name),
   );
 }
 

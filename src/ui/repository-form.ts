@@ -5,6 +5,7 @@
  * agent-held passphrase on the machine, and the edit form → the changed fields of an
  * UpdateRepositoryRequest. No DOM, so the unit tests pin all of it.
  */
+import { friendlyFieldMessage } from "./form-messages.ts";
 
 export const DEFAULT_ENCRYPTION = "repokey-blake2";
 export const DEFAULT_COMPRESSION = "lz4";
@@ -138,7 +139,7 @@ export function fieldErrors(failure: ApiFailure): FormErrors {
       const { path, message } = detail as { path?: unknown; message?: unknown };
       if (typeof path !== "string" || typeof message !== "string") continue;
       const field = fieldOf(path.split(".")[0] ?? "");
-      if (field && !fields[field]) fields[field] = message;
+      if (field && !fields[field]) fields[field] = friendlyFieldMessage(path, message);
     }
     if (Object.keys(fields).length > 0) return { fields, general: null };
   }

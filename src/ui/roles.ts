@@ -13,3 +13,13 @@ export function roleRank(role: Role): number {
 export function rolesUpTo(role: Role): Role[] {
   return ROLES.filter((r) => roleRank(r) <= roleRank(role));
 }
+
+/** Running jobs (back up, check, break lock, cancel) needs an operator; viewers only look. */
+export function canRunJobs(role: Role | undefined): boolean {
+  return role !== undefined && roleRank(role) >= roleRank("operator");
+}
+
+/** Creating, editing and deleting repositories and machines is for admins. */
+export function canAdminister(role: Role | undefined): boolean {
+  return role === "admin";
+}

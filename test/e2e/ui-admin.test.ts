@@ -162,17 +162,29 @@ describe("admin pages in chromium against the compiled hub", () => {
     await page.getByRole("link", { name: "Audit" }).click();
     await page.getByRole("heading", { name: "Audit" }).waitFor();
     for (const action of ["auth.login", "agent.register", "agent.update", "repository.update"]) {
-      await page.locator(`tr[data-audit="${action}"]`).first().waitFor();
+      await page.locator(`li[data-audit="${action}"]`).first().waitFor();
     }
-    const update = page.locator('tr[data-audit="repository.update"]').first();
-    expect(await update.textContent()).toContain('{"fields":["compression","source_paths"]}');
-    expect(await page.locator("table.audit").textContent()).not.toContain(PASSPHRASE);
+    // One readable line per event; the raw fields only when asked for.
+    const update = page.locator('li[data-audit="repository.update"]').first();
+    expect(await update.locator(".audit-line").textContent()).toBe(
+      "admin changed repository nas-data (compression, source paths)",
+    );
+    await page
+      .locator('li[data-audit="enrollment.create"] .audit-line', {
+        hasText: /^admin created enrollment token laptop$/,
+      })
+      .waitFor();
+    const raw = update.getByText('{"fields":["compression","source_paths"]}');
+    expect(await raw.isVisible()).toBe(false);
+    await update.locator("summary", { hasText: "Details" }).click();
+    await raw.waitFor({ state: "visible" });
+    expect(await page.locator("ol.audit").textContent()).not.toContain(PASSPHRASE);
     await screenshot(page, "audit");
     const events = AuditEvent.array().parse((await api("GET", "/api/audit?limit=1000")).body);
     // One page holds the whole (short) trail; what the page shows came from the hub.
     await page.getByText(/^That is all of them \(\d+\)\.$/).waitFor();
     const shownActions = await page
-      .locator("tr[data-audit]")
+      .locator("li[data-audit]")
       .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-audit")));
     expect(shownActions.length).toBeGreaterThan(5);
     const known = new Set<string | null>(events.map((e) => e.action));
@@ -181,9 +193,9 @@ describe("admin pages in chromium against the compiled hub", () => {
     await page.getByLabel("Action").fill("agent.register");
     await page.getByRole("button", { name: "Filter" }).click();
     await page.getByRole("button", { name: "Show all" }).waitFor();
-    await page.locator('tr[data-audit="auth.login"]').first().waitFor({ state: "detached" });
+    await page.locator('li[data-audit="auth.login"]').first().waitFor({ state: "detached" });
     const filtered = await page
-      .locator("tr[data-audit]")
+      .locator("li[data-audit]")
       .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-audit")));
     expect(filtered).toEqual(
       events.filter((e) => e.action === "agent.register").map(() => "agent.register"),
@@ -193,7 +205,7 @@ describe("admin pages in chromium against the compiled hub", () => {
     await page.getByRole("button", { name: "Filter" }).click();
     await page.getByText('No "no.such.action" events').waitFor();
     await page.getByRole("button", { name: "Show all" }).click();
-    await page.locator('tr[data-audit="auth.login"]').first().waitFor();
+    await page.locator('li[data-audit="auth.login"]').first().waitFor();
 
     // An operator has no Audit entry, and the hub refuses them the trail.
     expect(

@@ -154,7 +154,9 @@ describe("repositories in the web UI", () => {
     await page.getByRole("button", { name: "Create repository" }).click();
     const sourceError = page.locator('[data-field="source_paths"] .field-error');
     await sourceError.waitFor();
-    expect(await sourceError.textContent()).toBe("name at least one path to back up");
+    expect(await sourceError.textContent()).toBe(
+      "Give at least one folder to back up, one a line, e.g. /home",
+    );
     expect(await page.getByLabel("Source paths").getAttribute("aria-invalid")).toBe("true");
     await screenshot(page, "repository-new");
     // The 400 is the browser's own network log line, not the app's.

@@ -194,12 +194,14 @@ describe("settings, machine actions and job outcome in chromium against the comp
     expect(commands).toHaveLength(2);
     expect(commands[0]).toMatch(
       new RegExp(
-        `^curl -fsSL https://github\\.com/borgctl/borgctl/releases/latest/download/install\\.sh \\| sudo bash -s -- agent --server ${url.replaceAll(".", "\\.")} --token borgctl_enroll_\\S+$`,
+        `^curl -fsSL https://github\\.com/borgctl/borgctl/releases/latest/download/install\\.sh \\| sudo bash -s -- agent --server ${url.replaceAll(".", "\\.")} --token borgctl_enroll_\\S+ --name laptop$`,
       ),
     );
-    const enrollToken = (commands[1] ?? "").split(" ").at(-1) as string;
-    expect(commands[1]).toBe(`borgctl agent register --server ${url} --token ${enrollToken}`);
-    expect(commands[0]).toEndWith(enrollToken);
+    const enrollToken = /--token (\S+)/.exec(commands[1] ?? "")?.[1] as string;
+    expect(commands[1]).toBe(
+      `borgctl agent register --server ${url} --token ${enrollToken} --name laptop`,
+    );
+    expect(commands[0]).toEndWith(`--token ${enrollToken} --name laptop`);
     await screenshot(page, "machines-actions");
 
     // The real agent registers with that command and runs a real backup.

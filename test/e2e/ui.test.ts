@@ -105,8 +105,9 @@ describe("web UI in chromium against the compiled hub", () => {
     const command =
       (await page.locator(".command code", { hasText: "agent register" }).textContent()) ?? "";
     expect(command).toStartWith(`borgctl agent register --server ${url} --token borgctl_enroll_`);
+    expect(command).toEndWith(" --name laptop");
     await screenshot(page, "machines-add");
-    const token = command.split(" ").at(-1) as string;
+    const token = /--token (\S+)/.exec(command)?.[1] as string;
 
     // The command, run as the machine would run it, then the agent.
     const agentConfig = join(dir, "agent", "agent.toml");

@@ -36,15 +36,17 @@ export interface CompiledHubOptions {
   adminPassword: string;
   /** The started hub is added here, for stopProcesses() in afterAll. */
   processes: SpawnedProcess[];
+  /** More `borgctl server` flags, e.g. `["--public-url", "http://hub.example.com:8080"]`. */
+  args?: string[];
 }
 
 /** Starts `borgctl server` on a free port and resolves to its URL once it is listening. */
 export async function startCompiledHub(options: CompiledHubOptions): Promise<string> {
-  const { binary, dir, adminPassword, processes } = options;
+  const { binary, dir, adminPassword, processes, args = [] } = options;
   const lines: string[] = [];
   const listening = Promise.withResolvers<string>();
   const proc = spawnProcess({
-    argv: [binary, "server", "--addr", "127.0.0.1:0", "--data-dir", join(dir, "hub")],
+    argv: [binary, "server", "--addr", "127.0.0.1:0", "--data-dir", join(dir, "hub"), ...args],
     cwd: "/",
     env: { NO_COLOR: "1", HOME: dir, BORGCTL_ADMIN_PASSWORD: adminPassword },
     onStdoutLine: (line) => lines.push(line),

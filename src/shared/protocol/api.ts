@@ -41,6 +41,11 @@ export const Me = z.object({
   username: z.string(),
   role: Role,
   via: z.enum(["session", "api_token"]),
+  /**
+   * The hub's public URL (--public-url) as agents should reach it, or null when it is not
+   * set (the UI then uses the browser's address); absent in answers of older hubs.
+   */
+  public_url: z.string().nullable().optional(),
 });
 export type Me = z.infer<typeof Me>;
 
@@ -289,6 +294,13 @@ export const Job = z.object({
   progress: JobProgress,
   result: JobResult.nullable(),
   error_message: z.string().nullable(),
+  /**
+   * Why a finished job ended (completed, borg_failed, agent_lost, canceled, expired, …);
+   * null while it runs and for jobs that ended before the hub recorded it; absent in
+   * answers of hubs older than the field. A string, not an enum: a newer hub may add
+   * reasons an older client does not know.
+   */
+  ended_reason: z.string().nullable().optional(),
   return_code: z.number().int().nullable(),
   created_at: UncheckedTimestamp,
   claimed_at: UncheckedTimestamp.nullable(),

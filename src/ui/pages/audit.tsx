@@ -1,16 +1,46 @@
 /** @jsxImportSource hono/jsx/dom */
 /**
- * The audit trail (admins): who did what, to what, from where, newest first, 100 at a
- * time; "Older" pages back with `before=<last id>`, and the action filter asks the hub for
- * one action only. Older pages, once fetched, stay as they were.
+ * The audit trail (admins): one readable line per event ("admin created enrollment token
+ * laptop"), newest first, with the raw action, target, address and details on demand;
+ * 50 at a time, "Older" pages back with `before=<last id>`, and the action filter asks the
+ * hub for one action only. Older pages, once fetched, stay as they were.
  */
 import { useState } from "hono/jsx/dom";
 import { type AuditEntry, api } from "../api.ts";
-import { auditActions, auditDetails } from "../audit-view.ts";
-import { ErrorText } from "../components.tsx";
+import { type AuditNames, auditActions, auditDetails, auditSummary } from "../audit-view.ts";
+import { ErrorText, useLoad } from "../components.tsx";
 import { usePagedList } from "../paged-list.tsx";
 
-const PAGE_SIZE = 100;
+const PAGE_SIZE = 50;
+
+function AuditItem(props: { event: AuditEntry; names: AuditNames | undefined }) {
+  const e = props.event;
+  return (
+    <li data-audit={e.action}>
+      <time class="muted small" datetime={e.at}>
+        {new Date(e.at).toLocaleString()}
+      </time>
+      <span class="audit-line">{auditSummary(e, props.names)}</span>
+      <details>
+        <summary>Details</summary>
+        <dl class="facts">
+          <dt>Action</dt>
+          <dd>
+            <code>{e.action}</code>
+          </dd>
+          <dt>Actor</dt>
+          <dd>{e.actor}</dd>
+          <dt>Target</dt>
+          <dd>{e.target ?? "–"}</dd>
+          <dt>IP</dt>
+          <dd>{e.ip ?? "–"}</dd>
+          <dt>Details</dt>
+          <dd class="path">{auditDetails(e.details)}</dd>
+        </dl>
+      </details>
+    </li>
+  );
+}
 
 export function AuditPage() {
   const [action, setAction] = useState("");
@@ -20,6 +50,10 @@ export function AuditPage() {
     action,
   ]);
   const { newest, rows: events, busy, loadOlder, olderError } = paged;
+  const names = useLoad(async () => {
+    const [machines, repositories] = await Promise.all([api.machines(), api.repositories()]);
+    return { machines, repositories };
+  }, []);
   return (
     <section>
       <div class="title-row">
@@ -74,34 +108,11 @@ export function AuditPage() {
         </p>
       )}
       {events.length > 0 && (
-        <div class="table-wrap">
-          <table class="audit">
-            <thead>
-              <tr>
-                <th>Time</th>
-                <th>Actor</th>
-                <th>Action</th>
-                <th>Target</th>
-                <th>IP</th>
-                <th>Details</th>
-              </tr>
-            </thead>
-            <tbody>
-              {events.map((e) => (
-                <tr data-audit={e.action}>
-                  <td>{new Date(e.at).toLocaleString()}</td>
-                  <td>{e.actor}</td>
-                  <td>
-                    <code>{e.action}</code>
-                  </td>
-                  <td>{e.target ?? "–"}</td>
-                  <td>{e.ip ?? "–"}</td>
-                  <td class="path">{auditDetails(e.details)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <ol class="audit">
+          {events.map((e) => (
+            <AuditItem event={e} names={names.data} />
+          ))}
+        </ol>
       )}
       <div class="paging actions">
         {paged.hasOlder && events.length > 0 && (

@@ -1,10 +1,85 @@
 /** @jsxImportSource hono/jsx/dom */
-/** The fleet at a glance: machines online/offline, repositories by attention, active jobs. */
+/**
+ * The fleet at a glance: machines online/offline, repositories by attention (a failed
+ * job of any kind, a failed init too, shows as failing with its reason), active jobs.
+ * Colour marks only what is wrong: a count is red when it is a problem and not zero.
+ */
+import type { Job, Machine, Repository } from "../../shared/protocol/api.ts";
 import { api } from "../api.ts";
 import { ErrorText, Link, StatusBadge, useLoad, useNow } from "../components.tsx";
-import { activeJobs, countMachines, repositoriesByAttention, repositoryHealth } from "../fleet.ts";
-import { formatAge, jobKindLabel } from "../format.ts";
+import {
+  activeJobs,
+  countMachines,
+  failureSummary,
+  lastFinishedJobs,
+  repositoriesByAttention,
+  repositoryHealth,
+} from "../fleet.ts";
+import { formatAge } from "../format.ts";
+import { jobSummary, machineLabel } from "../job-names.ts";
 import { JobProgressBar } from "./job-detail.tsx";
+
+function RepositoryResult(props: { repo: Repository; lastJob: Job | undefined }) {
+  const { repo, lastJob } = props;
+  if (lastJob?.status === "failed") {
+    return (
+      <>
+        <Link href={`/jobs/${lastJob.id}`}>
+          <StatusBadge status="failed" />
+        </Link>
+        <div class="reason small">{failureSummary(lastJob)}</div>
+      </>
+    );
+  }
+  if (!repo.last_result) return <>–</>;
+  return repo.last_job_id ? (
+    <Link href={`/jobs/${repo.last_job_id}`}>
+      <StatusBadge status={repo.last_result} />
+    </Link>
+  ) : (
+    <StatusBadge status={repo.last_result} />
+  );
+}
+
+function RepositoryTable(props: {
+  repositories: Repository[];
+  machines: Machine[];
+  jobs: Job[];
+  now: number;
+}) {
+  const last = lastFinishedJobs(props.jobs);
+  return (
+    <div class="table-wrap">
+      <table class="responsive">
+        <thead>
+          <tr>
+            <th>Repository</th>
+            <th>Machine</th>
+            <th>Last backup</th>
+            <th>Result</th>
+          </tr>
+        </thead>
+        <tbody>
+          {repositoriesByAttention(props.repositories, props.now, last).map((r) => (
+            <tr
+              data-repository={r.name}
+              class={`health-${repositoryHealth(r, props.now, last.get(r.id))}`}
+            >
+              <td>
+                <Link href={`/repositories/${r.id}`}>{r.name}</Link>
+              </td>
+              <td data-label="Machine">{machineLabel(props, r.agent_machine_id)}</td>
+              <td data-label="Last backup">{formatAge(r.last_backup_at, props.now)}</td>
+              <td data-label="Result">
+                <RepositoryResult repo={r} lastJob={last.get(r.id)} />
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
 
 export function DashboardPage() {
   const now = useNow();
@@ -31,23 +106,30 @@ export function DashboardPage() {
   }
   const { machines, repositories, jobs } = fleet.data;
   const counts = countMachines(machines);
-  const machineName = (id: number) => machines.find((m) => m.id === id)?.name ?? `#${id}`;
   const active = activeJobs(jobs);
+  const last = lastFinishedJobs(jobs);
+  const failing = repositories.filter(
+    (r) => repositoryHealth(r, now, last.get(r.id)) === "failing",
+  ).length;
+  const problem = (n: number) => (n > 0 ? "stat tone-bad" : "stat");
   return (
     <section>
       <h1>Dashboard</h1>
       <ErrorText error={fleet.error} />
       <div class="stats">
-        <Link href="/machines" class="stat tone-ok">
+        <Link href="/machines" class="stat">
           <strong>{counts.online}</strong> online
         </Link>
-        <Link href="/machines" class="stat tone-bad">
+        <Link href="/machines" class={problem(counts.offline)}>
           <strong>{counts.offline}</strong> offline
         </Link>
         <Link href="/machines" class="stat">
           <strong>{counts.other}</strong> pending, disabled or revoked
         </Link>
-        <Link href="/jobs" class="stat tone-busy">
+        <Link href="/repositories" class={problem(failing)}>
+          <strong>{failing}</strong> repositories failing
+        </Link>
+        <Link href="/jobs" class="stat">
           <strong>{active.length}</strong> jobs running or queued
         </Link>
       </div>
@@ -55,32 +137,10 @@ export function DashboardPage() {
       <h2>Repositories</h2>
       {repositories.length === 0 ? (
         <p class="empty">
-          No repositories yet. Add a machine first, then create a repository for it through the API
-          (<code>POST /api/repositories</code>).
+          No repositories yet. Add a machine first, then create one on the Repositories page.
         </p>
       ) : (
-        <div class="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th>Repository</th>
-                <th>Machine</th>
-                <th>Last backup</th>
-                <th>Result</th>
-              </tr>
-            </thead>
-            <tbody>
-              {repositoriesByAttention(repositories, now).map((r) => (
-                <tr class={`health-${repositoryHealth(r, now)}`}>
-                  <td>{r.name}</td>
-                  <td>{machineName(r.agent_machine_id)}</td>
-                  <td>{formatAge(r.last_backup_at, now)}</td>
-                  <td>{r.last_result ? <StatusBadge status={r.last_result} /> : "–"}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <RepositoryTable repositories={repositories} machines={machines} jobs={jobs} now={now} />
       )}
 
       <h2>Running jobs</h2>
@@ -89,10 +149,8 @@ export function DashboardPage() {
       ) : (
         <ul class="job-cards">
           {active.map((j) => (
-            <li class="card">
-              <Link href={`/jobs/${j.id}`}>
-                {jobKindLabel(j.type)} #{j.id} on {machineName(j.agent_machine_id)}
-              </Link>{" "}
+            <li class="card" data-job={j.id}>
+              <Link href={`/jobs/${j.id}`}>{jobSummary(j, { repositories, machines })}</Link>{" "}
               <StatusBadge status={j.status} />
               <JobProgressBar job={j} />
             </li>

@@ -10,8 +10,9 @@ import { z } from "zod";
 import { JobStatus } from "../../shared/protocol/agent.ts";
 import { Job, JobLog, JobProgress } from "../../shared/protocol/api.ts";
 import { api } from "../api.ts";
-import { ConfirmButton, ErrorText, Link, StatusBadge, useNow } from "../components.tsx";
+import { ConfirmButton, ErrorText, Link, StatusBadge, useLoad, useNow } from "../components.tsx";
 import { elapsedSeconds, formatDuration, jobKindLabel } from "../format.ts";
+import { jobSummary, triggeredByLabel } from "../job-names.ts";
 import { backupStatsFacts, failureMessage } from "../job-result.ts";
 import {
   initialJobView,
@@ -20,6 +21,7 @@ import {
   jobViewReducer,
   progressBar,
 } from "../job-view.ts";
+import { canRunJobs } from "../roles.ts";
 
 export function JobProgressBar(props: { job: Job }) {
   const bar = progressBar(props.job);
@@ -117,6 +119,11 @@ function useJobStream(id: number) {
 export function JobDetailPage(props: { id: number }) {
   const now = useNow(1000);
   const state = useJobStream(props.id);
+  const me = useLoad(() => api.me(), []);
+  const names = useLoad(async () => {
+    const [repositories, machines] = await Promise.all([api.repositories(), api.machines()]);
+    return { repositories, machines };
+  }, []);
   const logRef = useRef<HTMLPreElement>(null);
   const follow = useRef(true);
   // Follow the log while the reader is at its bottom; stop when they scroll up.
@@ -146,18 +153,27 @@ export function JobDetailPage(props: { id: number }) {
           {jobKindLabel(job.type)} #{job.id}
         </h1>
         <StatusBadge status={job.status} />
-        {!isTerminal(job.status) && job.status !== "cancel_requested" && (
-          <ConfirmButton
-            label="Cancel job"
-            question="Cancel this job? borg is stopped; a partial backup is discarded."
-            confirmLabel="Yes, cancel it"
-            onConfirm={() => api.cancelJob(job.id)}
-          />
-        )}
+        {canRunJobs(me.data?.role) &&
+          !isTerminal(job.status) &&
+          job.status !== "cancel_requested" && (
+            <ConfirmButton
+              label="Cancel job"
+              question="Cancel this job? borg is stopped; a partial backup is discarded."
+              confirmLabel="Yes, cancel it"
+              onConfirm={() => api.cancelJob(job.id)}
+            />
+          )}
       </div>
+      <p class="job-summary">
+        {job.repository_id !== null ? (
+          <Link href={`/repositories/${job.repository_id}`}>{jobSummary(job, names.data)}</Link>
+        ) : (
+          jobSummary(job, names.data)
+        )}
+      </p>
       <dl class="facts">
-        <dt>Triggered by</dt>
-        <dd>{job.triggered_by}</dd>
+        <dt>Started by</dt>
+        <dd>{triggeredByLabel(job.triggered_by)}</dd>
         <dt>Created</dt>
         <dd>{new Date(job.created_at).toLocaleString()}</dd>
         <dt>Duration</dt>

@@ -10,6 +10,7 @@ import type { Job } from "../../shared/protocol/api.ts";
 import { api, type JobFilter } from "../api.ts";
 import { ErrorText, Link, StatusBadge, useLoad, useNow } from "../components.tsx";
 import { elapsedSeconds, formatAge, formatDuration, humanize, jobKindLabel } from "../format.ts";
+import { machineLabel, repositoryLabel, triggeredByLabel } from "../job-names.ts";
 import { usePagedList } from "../paged-list.tsx";
 
 const PAGE_SIZE = 50;
@@ -60,10 +61,6 @@ export function JobsPage() {
     5000,
   );
   const { newest, rows: jobs, busy, loadOlder, olderError } = paged;
-  const machineName = (id: number) =>
-    names.data?.machines.find((m) => m.id === id)?.name ?? `#${id}`;
-  const repositoryName = (id: number | null) =>
-    id === null ? "–" : (names.data?.repositories.find((r) => r.id === id)?.name ?? `#${id}`);
   const filtered = status !== "" || repository !== "" || machine !== "";
   return (
     <section>
@@ -106,13 +103,14 @@ export function JobsPage() {
       )}
       {jobs.length > 0 && (
         <div class="table-wrap">
-          <table>
+          <table class="responsive">
             <thead>
               <tr>
                 <th>Job</th>
                 <th>Status</th>
                 <th>Repository</th>
                 <th>Machine</th>
+                <th>Started by</th>
                 <th>Created</th>
                 <th>Duration</th>
               </tr>
@@ -125,13 +123,18 @@ export function JobsPage() {
                       {jobKindLabel(j.type)} #{j.id}
                     </Link>
                   </td>
-                  <td>
+                  <td data-label="Status">
                     <StatusBadge status={j.status} />
                   </td>
-                  <td>{repositoryName(j.repository_id)}</td>
-                  <td>{machineName(j.agent_machine_id)}</td>
-                  <td>{formatAge(j.created_at, now)}</td>
-                  <td>{formatDuration(elapsedSeconds(j.started_at, j.completed_at, now))}</td>
+                  <td data-label="Repository">
+                    {repositoryLabel(names.data, j.repository_id) ?? "–"}
+                  </td>
+                  <td data-label="Machine">{machineLabel(names.data, j.agent_machine_id)}</td>
+                  <td data-label="Started by">{triggeredByLabel(j.triggered_by)}</td>
+                  <td data-label="Created">{formatAge(j.created_at, now)}</td>
+                  <td data-label="Duration">
+                    {formatDuration(elapsedSeconds(j.started_at, j.completed_at, now))}
+                  </td>
                 </tr>
               ))}
             </tbody>

@@ -22,7 +22,7 @@ export function EditMachine(props: { machine: Machine; onDone: (saved: boolean) 
     error?.field === field ? error.message : undefined;
   return (
     <form
-      class="card"
+      class="modal-form"
       aria-label={`edit ${m.name}`}
       noValidate
       onSubmit={async (e: Event) => {

@@ -12,6 +12,7 @@ import type { Machine } from "../../shared/protocol/api.ts";
 import { api } from "../api.ts";
 import { ErrorText, StatusBadge, useLoad, useNow } from "../components.tsx";
 import { formatAge } from "../format.ts";
+import { Modal } from "../modal.tsx";
 import { EnrollmentTokens } from "./enrollment-tokens.tsx";
 import { AddMachine } from "./machine-add.tsx";
 import { EditMachine, MachineActions } from "./machine-edit.tsx";
@@ -62,14 +63,16 @@ export function MachinesPage() {
       </div>
       <ErrorText error={machines.error} />
       {edited && (
-        <EditMachine
-          machine={edited}
-          onDone={(didSave) => {
-            setEditing(null);
-            setSaved(didSave ? `Saved ${edited.name}.` : null);
-            if (didSave) machines.reload();
-          }}
-        />
+        <Modal label={`edit ${edited.name} dialog`} onClose={() => setEditing(null)}>
+          <EditMachine
+            machine={edited}
+            onDone={(didSave) => {
+              setEditing(null);
+              setSaved(didSave ? `Saved ${edited.name}.` : null);
+              if (didSave) machines.reload();
+            }}
+          />
+        </Modal>
       )}
       <p class="muted small" aria-live="polite">
         {saved}
@@ -82,7 +85,7 @@ export function MachinesPage() {
       )}
       {list.length > 0 && (
         <div class="table-wrap">
-          <table>
+          <table class="responsive">
             <thead>
               <tr>
                 <th>Name</th>
@@ -103,19 +106,19 @@ export function MachinesPage() {
               {list.map((m) => (
                 <tr data-machine={m.name}>
                   <td>{m.name}</td>
-                  <td>
+                  <td data-label="Status">
                     <StatusBadge status={m.status} />
                     {m.last_error && <div class="muted small">{m.last_error}</div>}
                   </td>
-                  <td>{formatAge(m.last_seen_at, now)}</td>
-                  <td>{m.hostname || "–"}</td>
-                  <td>{m.os ? `${m.os} / ${m.arch}` : "–"}</td>
-                  <td>{m.agent_version || "–"}</td>
-                  <td>{borgVersions(m)}</td>
-                  <td>
+                  <td data-label="Last seen">{formatAge(m.last_seen_at, now)}</td>
+                  <td data-label="Host">{m.hostname || "–"}</td>
+                  <td data-label="OS / arch">{m.os ? `${m.os} / ${m.arch}` : "–"}</td>
+                  <td data-label="Agent">{m.agent_version || "–"}</td>
+                  <td data-label="Borg">{borgVersions(m)}</td>
+                  <td data-label="Capabilities">
                     <Tags items={m.capabilities} empty="none reported" />
                   </td>
-                  <td>
+                  <td data-label="Labels">
                     <Tags
                       items={Object.entries(m.labels).map(([k, v]) => `${k}=${v}`)}
                       empty="none"

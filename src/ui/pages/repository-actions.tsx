@@ -4,9 +4,10 @@
  * queues one job, the check form and the prune form with its retention rules (a real prune
  * asks first). `Queue` is how they ask the page to queue a job; the page shows the result.
  */
+import type { Child } from "hono/jsx";
 import { useState } from "hono/jsx/dom";
 import type { RepositoryAction } from "../api.ts";
-import { ErrorText } from "../components.tsx";
+import { ConfirmButton, ErrorText } from "../components.tsx";
 import {
   KEEP_COUNTS,
   type KeepCount,
@@ -181,5 +182,35 @@ export function PruneForm(props: { queue: Queue }) {
         </div>
       )}
     </form>
+  );
+}
+
+/**
+ * Every job the page can queue (operators and admins only; the page decides); `children`
+ * (what was queued, or why not) goes between the buttons and the forms.
+ */
+export function RepositoryActions(props: { queue: Queue; queueQuietly: Queue; children?: Child }) {
+  const { queue, queueQuietly } = props;
+  return (
+    <>
+      <h2>Actions</h2>
+      <div class="actions">
+        <ActionButton label="Back up now" action="backup" queue={queueQuietly} />
+        <ActionButton label="Init" action="init" queue={queueQuietly} />
+        <ActionButton label="Compact" action="compact" queue={queueQuietly} />
+        <ActionButton label="Refresh archives" action="list" queue={queueQuietly} />
+        <ConfirmButton
+          label="Break lock"
+          question="Break the lock? Only when no borg is running on it, or the repository can be damaged."
+          confirmLabel="Yes, break the lock"
+          onConfirm={() => queue("break-lock")}
+        />
+      </div>
+      {props.children}
+      <div class="action-forms">
+        <CheckForm queue={queueQuietly} />
+        <PruneForm queue={queueQuietly} />
+      </div>
+    </>
   );
 }

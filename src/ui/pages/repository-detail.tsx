@@ -12,14 +12,9 @@ import type { Job } from "../../shared/protocol/api.ts";
 import { api, errorMessage } from "../api.ts";
 import { ConfirmButton, ErrorText, Link, StatusBadge, useLoad, useNow } from "../components.tsx";
 import { elapsedSeconds, formatAge, formatDuration, jobKindLabel } from "../format.ts";
+import { canAdminister, canRunJobs } from "../roles.ts";
 import { navigate } from "../routes.ts";
-import {
-  ACTION_LABELS,
-  ActionButton,
-  CheckForm,
-  PruneForm,
-  type Queue,
-} from "./repository-actions.tsx";
+import { ACTION_LABELS, type Queue, RepositoryActions } from "./repository-actions.tsx";
 import { ArchiveList } from "./repository-archives.tsx";
 import { EditRepository, Settings } from "./repository-edit.tsx";
 
@@ -69,7 +64,9 @@ export function RepositoryDetailPage(props: { id: number }) {
   const archives = useLoad(() => api.archives(props.id), [props.id], 5000);
   const me = useLoad(() => api.me(), []);
   // Settings decide what the machine's root-run agent reads and where it goes: admins only.
-  const isAdmin = me.data?.role === "admin";
+  const isAdmin = canAdminister(me.data?.role);
+  // Jobs (backup, check, break lock, …) need an operator; viewers see no buttons for them.
+  const canRun = canRunJobs(me.data?.role);
   const jobs = useLoad(() => api.jobs({ repository_id: props.id, limit: 20 }), [props.id], 3000);
   const [queued, setQueued] = useState<{ label: string; jobId: number } | null>(null);
   const [actionError, setActionError] = useState<{ label: string; message: string } | null>(null);
@@ -146,32 +143,23 @@ export function RepositoryDetailPage(props: { id: number }) {
         )}
       </div>
 
-      <h2>Actions</h2>
-      <div class="actions">
-        <ActionButton label="Back up now" action="backup" queue={queueQuietly} />
-        <ActionButton label="Init" action="init" queue={queueQuietly} />
-        <ActionButton label="Compact" action="compact" queue={queueQuietly} />
-        <ActionButton label="Refresh archives" action="list" queue={queueQuietly} />
-        <ConfirmButton
-          label="Break lock"
-          question="Break the lock? Only when no borg is running on it, or the repository can be damaged."
-          confirmLabel="Yes, break the lock"
-          onConfirm={() => queue("break-lock")}
-        />
-      </div>
-      <div aria-live="polite" class="queued">
-        {queued && (
-          <p>
-            {queued.label} queued as <Link href={`/jobs/${queued.jobId}`}>job #{queued.jobId}</Link>
-            .
-          </p>
-        )}
-        {actionError && <ErrorText error={`${actionError.label}: ${actionError.message}`} />}
-      </div>
-      <div class="action-forms">
-        <CheckForm queue={queueQuietly} />
-        <PruneForm queue={queueQuietly} />
-      </div>
+      {canRun ? (
+        <RepositoryActions queue={queue} queueQuietly={queueQuietly}>
+          <div aria-live="polite" class="queued">
+            {queued && (
+              <p>
+                {queued.label} queued as{" "}
+                <Link href={`/jobs/${queued.jobId}`}>job #{queued.jobId}</Link>.
+              </p>
+            )}
+            {actionError && <ErrorText error={`${actionError.label}: ${actionError.message}`} />}
+          </div>
+        </RepositoryActions>
+      ) : (
+        <p class="muted small">
+          You can look at this repository; an operator or admin runs its jobs.
+        </p>
+      )}
 
       <div class="title-row">
         <h2>Settings</h2>

@@ -1,8 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import type { Machine, Repository } from "../../../src/shared/protocol/api.ts";
+import type { Job, Machine, Repository } from "../../../src/shared/protocol/api.ts";
 import {
   activeJobs,
   countMachines,
+  failureSummary,
+  lastFinishedJobs,
   repositoriesByAttention,
   repositoryHealth,
 } from "../../../src/ui/fleet.ts";
@@ -53,5 +55,29 @@ describe("fleet", () => {
       "running",
       "cancel_requested",
     ]);
+  });
+
+  test("a failed init (any failed job) makes a never-backed-up repository failing, with its reason", () => {
+    const fresh = { ...repo("new", null, null), id: 5 } as Repository;
+    const jobs = [
+      {
+        id: 9,
+        repository_id: 5,
+        type: "repo.init",
+        status: "failed",
+        error_message: "repository already exists",
+      },
+      { id: 8, repository_id: 5, type: "repo.init", status: "completed", error_message: null },
+      { id: 10, repository_id: 5, type: "backup.create", status: "queued", error_message: null },
+    ] as Job[];
+    const last = lastFinishedJobs(jobs);
+    expect(last.get(5)?.id).toBe(9);
+    expect(repositoryHealth(fresh, NOW, last.get(5))).toBe("failing");
+    expect(failureSummary(last.get(5) as Job)).toBe("Initialize failed: repository already exists");
+    const ordered = repositoriesByAttention([repo("never", null, null), fresh], NOW, last);
+    expect(ordered.map((r) => r.name)).toEqual(["new", "never"]);
+    // A later success clears it.
+    const fixed = lastFinishedJobs([...jobs, { ...jobs[1], id: 11 } as Job]);
+    expect(repositoryHealth(fresh, NOW, fixed.get(5))).toBe("never");
   });
 });

@@ -112,9 +112,24 @@ describe("fieldErrors", () => {
   test("the hub's schema details land on their fields (item paths on their list)", () => {
     const errors = fromSchema(repositoryRequestBody({ ...filled, source_paths: "" }));
     expect(errors.general).toBeNull();
-    expect(errors.fields.source_paths).toBe("name at least one path to back up");
+    expect(errors.fields.source_paths).toBe(
+      "Give at least one folder to back up, one a line, e.g. /home",
+    );
     const items = fromSchema({ ...repositoryRequestBody(filled), exclude_patterns: [""] });
     expect(Object.keys(items.fields)).toEqual(["exclude_patterns"]);
+  });
+
+  test("generic schema complaints become what to type; the hub's specific hints stay", () => {
+    const errors = fromSchema({ ...repositoryRequestBody(filled), name: "", compression: "BAD!" });
+    expect(errors.fields.name).toBe("Give the repository a name, e.g. laptop-home");
+    expect(errors.fields.compression).not.toMatch(/^Invalid|too small/i);
+    expect(errors.fields.compression).toBe(
+      fromSchema({ ...repositoryRequestBody(filled), compression: "BAD!" }).fields.compression,
+    );
+    const noMachine = fromSchema({ ...repositoryRequestBody(filled), agent_machine_id: 0 });
+    expect(noMachine.fields.agent_machine_id).toBe(
+      "Pick the machine whose data this repository backs up",
+    );
   });
 
   test("the hub's own checks name the field at the start of the message", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { roleRank, rolesUpTo } from "../../../src/ui/roles.ts";
+import { canAdminister, canRunJobs, roleRank, rolesUpTo } from "../../../src/ui/roles.ts";
 
 describe("roles offered for a token", () => {
   test("admin outranks operator outranks viewer", () => {
@@ -11,5 +11,20 @@ describe("roles offered for a token", () => {
     expect(rolesUpTo("admin")).toEqual(["admin", "operator", "viewer"]);
     expect(rolesUpTo("operator")).toEqual(["operator", "viewer"]);
     expect(rolesUpTo("viewer")).toEqual(["viewer"]);
+  });
+});
+
+describe("what a role sees", () => {
+  test("operators and admins run jobs; viewers and the not-yet-loaded do not", () => {
+    expect(canRunJobs("admin")).toBe(true);
+    expect(canRunJobs("operator")).toBe(true);
+    expect(canRunJobs("viewer")).toBe(false);
+    expect(canRunJobs(undefined)).toBe(false);
+  });
+
+  test("only admins create, edit and delete", () => {
+    expect(canAdminister("admin")).toBe(true);
+    expect(canAdminister("operator")).toBe(false);
+    expect(canAdminister("viewer")).toBe(false);
   });
 });

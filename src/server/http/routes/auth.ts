@@ -46,6 +46,13 @@ export function authRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
 
   app.get("/api/auth/me", requireUser(deps), (c) => {
     const p = c.get("principal");
-    return c.json({ id: p.userId, username: p.username, role: p.role, via: p.via });
+    return c.json({
+      id: p.userId,
+      username: p.username,
+      role: p.role,
+      via: p.via,
+      // What "Add machine" puts in its commands, so agents reach the hub by its public name.
+      public_url: deps.settings.publicOrigin ?? null,
+    });
   });
 }
