@@ -1,5 +1,8 @@
 /**
- * The one table from how a borg process ended to what it means for a job.
+ * The one table from how a borg process ended to what it means for a job. There is no
+ * other: the agent reports the outcome classified here (ok → complete, warning →
+ * complete with borg's warnings, error → fail), and the hub records that report without
+ * a table of its own (server/services/job-payload.ts completedStatus).
  *
  *   exit code        legacy (1.2, 1.4 default)   modern (BORG_EXIT_CODES=modern, 2.0.0b9+ default)
  *   0                ok                          ok

@@ -7,9 +7,11 @@
  * optional: 2.x has no compressed sizes, 2.0.0b5's archive.command_line is a string
  * where 1.2.4 has a list. A line that fits no schema is kept as text, never dropped
  * and never thrown: stderr also carries plain lines (ssh's "Connection closed by
- * remote host", Python tracebacks) that belong in the job log.
+ * remote host", Python tracebacks) that belong in the job log. A --json result, on the
+ * other hand, is read with readJsonResult, which says why it can't be read.
  */
 import { z } from "zod";
+import { describeIssues } from "../shared/zod-issues.ts";
 
 // --- --log-json lines (stderr) ------------------------------------------------------
 
@@ -238,6 +240,25 @@ export type BorgCreateResult = z.infer<typeof BorgCreateResult>;
 export type BorgArchiveJson = z.infer<typeof BorgArchiveJson>;
 export type BorgListResult = z.infer<typeof BorgListResult>;
 export type BorgInfoResult = z.infer<typeof BorgInfoResult>;
+
+/** The --json result of a run, read with its schema: the data, or why it can't be read. */
+export type JsonResultRead<T> = { ok: true; data: T } | { ok: false; error: string };
+
+/**
+ * Reads a finished run's stdout (runBorg's `json`, or its `jsonError`) with one of the
+ * schemas above. Never throws: a document that is missing, not JSON or not the expected
+ * shape is an error saying which, for the job's failure message — a result is never
+ * quietly taken as empty.
+ */
+export function readJsonResult<T>(
+  schema: z.ZodType<T>,
+  run: { json?: unknown; jsonError?: string },
+): JsonResultRead<T> {
+  if (run.json === undefined) return { ok: false, error: run.jsonError ?? "stdout is empty" };
+  const parsed = schema.safeParse(run.json);
+  if (parsed.success) return { ok: true, data: parsed.data };
+  return { ok: false, error: `unexpected JSON: ${describeIssues(parsed.error.issues)}` };
+}
 
 /**
  * A borg timestamp as RFC 3339 UTC. 1.x prints naive local time, which is UTC because

@@ -11,7 +11,10 @@
  *   3. Abort of `signal` starts spawnProcess's SIGINT → SIGTERM → SIGKILL ladder. SIGINT
  *      first: borg stops cleanly, leaves a checkpoint and releases its lock.
  *   4. When the process is gone and its output read: exit classification (exit.ts),
- *      stdout parsed as JSON when captureJson, and the best error message.
+ *      stdout parsed as JSON when captureJson — or, when it is not one JSON document
+ *      (empty, cut at the cap, not JSON), `jsonError` saying why — and the best error
+ *      message. Whether a jsonError fails the job is the caller's to say: after a borg
+ *      error stdout is often empty, after a success it must not be.
  * runBorg resolves for every borg failure, including "cannot start the program"
  * (outcome "error"); it rejects only when onEvent throws.
  */
@@ -49,6 +52,8 @@ export interface BorgRunResult {
   signal: string | null;
   /** Parsed stdout when captureJson and it was JSON; validate it with an output.ts schema. */
   json?: unknown;
+  /** When captureJson and stdout was not one JSON document: why (never set with `json`). */
+  jsonError?: string;
   /**
    * Unless ok, the best human message: for a warning borg's WARNING lines, else the last
    * ERROR/CRITICAL log_message (with ssh's reason when the connection closed), else the
@@ -131,9 +136,12 @@ export async function runBorg(options: RunBorgOptions): Promise<BorgRunResult> {
     stderrTail: result.stderrTail.map((line) => redactor.redact(line)),
     durationMs: result.durationMs,
   };
-  if (options.captureJson && !result.stdoutTruncated) {
-    const json = parseJson(result.stdout);
-    if (json !== undefined) runResult.json = json;
+  if (options.captureJson) {
+    const parsed = result.stdoutTruncated
+      ? { error: `stdout is over ${MAX_JSON_BYTES / 1024 / 1024} MiB` }
+      : parseJson(result.stdout);
+    if ("json" in parsed) runResult.json = parsed.json;
+    else runResult.jsonError = parsed.error;
   }
   if (outcome !== "ok") {
     runResult.errorMessage = bestMessage({
@@ -183,13 +191,14 @@ function errorText(error: LogMessageEvent, remote: string[]): string {
   return [message, ...remote].join("\n");
 }
 
-function parseJson(stdout: string): unknown {
+/** stdout as one JSON document, or why it is not one (the parser's own words). */
+function parseJson(stdout: string): { json: unknown } | { error: string } {
   const text = stdout.trim();
-  if (text === "") return undefined;
+  if (text === "") return { error: "stdout is empty" };
   try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
+    return { json: JSON.parse(text) };
+  } catch (error) {
+    return { error: `stdout is not JSON (${(error as Error).message})` };
   }
 }
 

@@ -13,8 +13,11 @@
  * - get(name): always a fresh read (it backs `GET /repos/{name}`), stored in the cache.
  * - invalidate(name): forget one entry (after create/delete/maintenance); a read that
  *   was already in flight for it will not put the old facts back.
+ * A repo that can't be read (an I/O error, not "gone") keeps its last good facts and is
+ * logged at warn with its name; a refresh pass that fails as a whole is logged too.
  */
 import { isAppError } from "../shared/errors.ts";
+import type { Logger } from "../shared/log.ts";
 import { listRepoDirs, type RepoFacts, readRepoFacts } from "./repos.ts";
 
 export interface RepoFactsCacheOptions {
@@ -25,6 +28,8 @@ export interface RepoFactsCacheOptions {
   concurrency?: number;
   /** Clock in ms, injectable for tests. */
   now?: () => number;
+  /** Where unreadable repos and failed refreshes are reported (warn). */
+  logger?: Logger;
 }
 
 interface Entry {
@@ -64,6 +69,7 @@ export class RepoFactsCache {
   private readonly refreshIntervalMs: number;
   private readonly now: () => number;
   private readonly limiter: Limiter;
+  private readonly logger: Logger | undefined;
   private readonly entries = new Map<string, Entry>();
   /** One in-flight read per name, shared by everyone who asks meanwhile. */
   private readonly inflight = new Map<string, Promise<RepoFacts | null>>();
@@ -77,6 +83,7 @@ export class RepoFactsCache {
     this.refreshIntervalMs = opts.refreshIntervalMs ?? DEFAULT_REFRESH_INTERVAL_MS;
     this.now = opts.now ?? Date.now;
     this.limiter = new Limiter(Math.max(1, opts.concurrency ?? DEFAULT_CONCURRENCY));
+    this.logger = opts.logger;
   }
 
   async list(): Promise<RepoFacts[]> {
@@ -132,11 +139,17 @@ export class RepoFactsCache {
   /** Warms the cache now, then refreshes every interval. */
   start(): void {
     if (this.timer) return;
-    this.refreshNow().catch(() => {});
-    this.timer = setInterval(() => {
-      // Errors of one pass (e.g. root briefly unreadable) must not kill the timer.
-      this.refreshNow().catch(() => {});
-    }, this.refreshIntervalMs);
+    const refresh = () =>
+      // Errors of one pass (e.g. root briefly unreadable) must not kill the timer; they
+      // are said, and the cache keeps serving what it has.
+      this.refreshNow().catch((e: unknown) => {
+        this.logger?.warn("repo facts refresh failed; serving the facts read before", {
+          root: this.root,
+          error: errorText(e),
+        });
+      });
+    void refresh();
+    this.timer = setInterval(refresh, this.refreshIntervalMs);
     this.timer.unref?.();
   }
 
@@ -167,8 +180,9 @@ export class RepoFactsCache {
 
   /**
    * Reads one repo through the limiter, deduplicated. Resolves null (and drops the entry)
-   * when the repo is gone or refused; other errors also resolve null so that one broken
-   * repo never fails a whole listing — its old entry, if any, is kept.
+   * when the repo is gone or refused. Any other error is logged at warn with the repo's
+   * name and resolves to the last good facts (null when there are none), so that one
+   * broken repo never fails a whole listing nor silently vanishes from it.
    */
   private read(name: string): Promise<RepoFacts | null> {
     const pending = this.inflight.get(name);
@@ -183,8 +197,20 @@ export class RepoFactsCache {
           return facts;
         },
         (e: unknown) => {
-          if (isAppError(e) && this.generations.get(name) === generation) {
-            this.entries.delete(name);
+          if (isAppError(e)) {
+            if (this.generations.get(name) === generation) this.entries.delete(name);
+          } else {
+            const kept = this.entries.get(name);
+            this.logger?.warn(
+              kept
+                ? "cannot read repo facts; keeping the last good ones"
+                : "cannot read repo facts; leaving the repo out of the listing",
+              {
+                repo: name,
+                error: errorText(e),
+                ...(kept ? { facts_read_at: new Date(kept.readAt).toISOString() } : {}),
+              },
+            );
           }
           return this.entries.get(name)?.facts ?? null;
         },
@@ -196,3 +222,5 @@ export class RepoFactsCache {
     return promise;
   }
 }
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));

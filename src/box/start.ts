@@ -48,7 +48,7 @@ export async function startBox(config: BoxConfig, deps: { logger: Logger }): Pro
         exit_code: job.exit_code,
       }),
   });
-  const facts = new RepoFactsCache({ root });
+  const facts = new RepoFactsCache({ root, logger: logger.child("facts") });
   const sessionOptions = { root };
   const user = currentUserName();
   const repos = new RepoService({

@@ -30,6 +30,7 @@ export const jobJson = (row: JobRow): Job => ({
   progress: progressJson(row),
   result: row.result,
   error_message: row.errorMessage,
+  ended_reason: row.endedReason,
   return_code: row.returnCode,
   created_at: toIso(row.createdAt),
   claimed_at: toIsoOrNull(row.claimedAt),

@@ -1,20 +1,25 @@
 /**
- * Pure job rules, no I/O: which repository action queues which job kind, the versioned
- * payload a job carries (explicit and immutable: the agent never fetches hub state), how
- * an agent's borg exit code becomes a job status, and redaction of a job's secrets.
+ * Pure job rules, no I/O, the same for every kind: which repository action queues which
+ * job kind, the versioned payload a job carries (explicit and immutable: the agent never
+ * fetches hub state) — common fields here, the kind's own blocks from its module in
+ * server/jobs —, which status an agent's complete report means, and redaction of a
+ * job's secrets.
  *
  * The stored payload never holds a secret: `secrets` only says where the passphrase
  * lives. The claim answer adds the passphrase, decrypted, for the owning agent only.
  */
-import { AppError } from "../../shared/errors.ts";
 import { REDACTED } from "../../shared/log.ts";
 import {
   JOB_PAYLOAD_SCHEMA_VERSION,
   type JobKind,
-  type JobPayload,
-  type PruneBlock,
+  JobPayload,
+  type JobPayloadUnion,
 } from "../../shared/protocol/agent.ts";
 import type { RepositoryRow } from "../db/records.ts";
+import { hubJobKind } from "../jobs/index.ts";
+import type { JobOptions } from "../jobs/kind.ts";
+
+export type { JobOptions } from "../jobs/kind.ts";
 
 /** The action in `POST /api/repositories/{id}/<action>` → the job it queues. */
 export const REPOSITORY_ACTIONS = {
@@ -28,48 +33,18 @@ export const REPOSITORY_ACTIONS = {
 } as const satisfies Record<string, JobKind>;
 export type RepositoryAction = keyof typeof REPOSITORY_ACTIONS;
 
-/** Kinds of which a repository may have only one active job at a time. */
-export const EXCLUSIVE_JOB_KINDS: ReadonlySet<JobKind> = new Set(["backup.create"]);
-
-export interface JobOptions {
-  prune?: Omit<PruneBlock, "dry_run"> & { dry_run?: boolean };
-  check?: { repository_only: boolean; verify_data: boolean };
-}
-
-const KEEP_RULES = [
-  "keep_hourly",
-  "keep_daily",
-  "keep_weekly",
-  "keep_monthly",
-  "keep_yearly",
-  "keep_within",
-] as const;
-
-function pruneBlock(options: JobOptions["prune"]): PruneBlock {
-  const prune = options ?? {};
-  // borg prune without any keep rule would delete every archive: refuse before queueing.
-  if (!KEEP_RULES.some((rule) => prune[rule] !== undefined)) {
-    throw new AppError(
-      "validation_failed",
-      `prune needs at least one of ${KEEP_RULES.join(", ")}; without one it would delete every archive`,
-    );
-  }
-  const block: PruneBlock = { dry_run: prune.dry_run ?? false };
-  for (const rule of KEEP_RULES) {
-    const value = prune[rule];
-    if (value !== undefined) Object.assign(block, { [rule]: value });
-  }
-  return block;
-}
-
-/** The payload stored with a job (secrets: location only). Throws 400 for a bad prune. */
+/**
+ * The payload stored with a job (secrets: location only). Throws 400 for a request the
+ * kind refuses (a prune without keep rules). Parsed with the protocol's own schema, so
+ * the hub never stores a payload its agents would refuse.
+ */
 export function buildJobPayload(
   jobId: number,
   kind: JobKind,
   repository: RepositoryRow,
   options: JobOptions = {},
-): JobPayload {
-  const payload: JobPayload = {
+): JobPayloadUnion {
+  return JobPayload.parse({
     schema_version: JOB_PAYLOAD_SCHEMA_VERSION,
     job_id: jobId,
     job_kind: kind,
@@ -82,55 +57,22 @@ export function buildJobPayload(
       append_only: repository.appendOnly,
       ssh_host_key: repository.sshHostKey,
     },
+    ...hubJobKind(kind).blocks(repository, options),
     secrets: { passphrase_location: repository.passphraseLocation },
-  };
-  switch (kind) {
-    case "backup.create":
-      payload.backup = {
-        // A template: borg expands {hostname}, {now}, … itself.
-        archive_name: repository.archiveName,
-        source_paths: [...repository.sourcePaths],
-        exclude_patterns: [...repository.excludePatterns],
-        compression: repository.compression,
-      };
-      break;
-    case "repo.prune":
-      payload.prune = pruneBlock(options.prune);
-      break;
-    case "repo.check":
-      payload.check = options.check ?? { repository_only: false, verify_data: false };
-      break;
-    case "repo.init":
-      payload.init = { encryption: repository.encryption };
-      break;
-    default:
-      break;
-  }
-  return payload;
-}
-
-/** Validates a prune request before anything is queued (same rule as buildJobPayload). */
-export const checkPruneRequest = (prune: JobOptions["prune"]): void => {
-  pruneBlock(prune);
-};
-
-export interface JobOutcome {
-  status: "completed" | "completed_with_warnings" | "failed";
-  errorMessage: string | null;
+  });
 }
 
 /**
- * borg's exit code → job status: 0 ok; 1 (legacy warning) and 100–127 (modern specific
- * warnings) completed with warnings; anything else (2, 3–99 errors, 128+ signals,
- * negative) failed.
+ * The status of a job its agent reported complete. The agent classified borg's exit
+ * (src/borg/exit.ts, the one exit-code table) and reports only runs that did the work as
+ * complete, with borg's warnings when there were any; the hub does not classify codes
+ * again. Exit 0 is a clean run; any other code in a complete report is a warning (1, or
+ * 100–127 with modern exit codes) and keeps it visible as completed_with_warnings.
  */
-export function jobOutcome(returnCode: number): JobOutcome {
-  if (returnCode === 0) return { status: "completed", errorMessage: null };
-  if (returnCode === 1 || (returnCode >= 100 && returnCode <= 127)) {
-    return { status: "completed_with_warnings", errorMessage: null };
-  }
-  return { status: "failed", errorMessage: `borg exited with code ${returnCode}` };
-}
+export const completedStatus = (result: {
+  return_code: number;
+}): "completed" | "completed_with_warnings" =>
+  result.return_code === 0 ? "completed" : "completed_with_warnings";
 
 /**
  * Replaces every known secret of a job in `text` with "[redacted]" (defence in depth: the

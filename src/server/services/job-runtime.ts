@@ -4,21 +4,28 @@
  * agent: another agent's job id answers 404 exactly like an unknown one. Each state
  * change is one guarded UPDATE; when it matches no row, `refusal` explains why
  * (404 / 409 conflict / 409 lease_lost). Start, progress and logs renew the job's lease.
+ * Every terminal report sets the job's ended_reason; a complete report is read with its
+ * kind's result schema and recorded by the kind's module (server/jobs).
  */
 import { AppError } from "../../shared/errors.ts";
 import {
   type CompleteRequest,
+  JOB_RESULTS,
   JobPayload,
+  type JobPayloadUnion,
   type LogEntry,
   type ProgressRequest,
   TERMINAL_JOB_STATUSES,
+  UNREADABLE_OUTPUT,
 } from "../../shared/protocol/agent.ts";
+import { describeIssues } from "../../shared/zod-issues.ts";
 import type { JobFinish, JobLogRow, JobRow, StoredJobResult } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
+import { hubJobKind } from "../jobs/index.ts";
 import type { AgentActor } from "./actor.ts";
-import { isAgentLost, recordJobTransition } from "./job-finish.ts";
+import { endedByLeaseSweep, recordJobTransition } from "./job-finish.ts";
 import { jobLogJson, progressJson } from "./job-json.ts";
-import { jobOutcome, redactSecrets } from "./job-payload.ts";
+import { completedStatus, redactSecrets } from "./job-payload.ts";
 
 const HELD = new Set(["claimed", "running", "cancel_requested"]);
 
@@ -57,7 +64,7 @@ async function refusal(deps: HubDeps, agent: AgentActor, id: number): Promise<Ap
   if (!job || job.agentMachineId !== agent.machineId) {
     return new AppError("not_found", `no job ${id}`);
   }
-  if (isAgentLost(job)) {
+  if (endedByLeaseSweep(job)) {
     return new AppError(
       "lease_lost",
       `job ${id} was failed because its lease expired (${job.errorMessage}); stop working on it`,
@@ -90,7 +97,11 @@ async function jobSecrets(deps: HubDeps, job: JobRow): Promise<string[]> {
  * queued → claimed for the owner, answering the payload with the passphrase: the only
  * place one leaves the hub. A repeated claim by the owner answers the same payload.
  */
-export async function claimJob(deps: HubDeps, agent: AgentActor, id: number): Promise<JobPayload> {
+export async function claimJob(
+  deps: HubDeps,
+  agent: AgentActor,
+  id: number,
+): Promise<JobPayloadUnion> {
   const now = deps.clock();
   let job = await deps.store.jobs.claim(id, agent.machineId, now, leaseUntil(deps, now));
   if (job) {
@@ -199,8 +210,11 @@ async function finishJob(
 }
 
 /**
- * The agent's result: the exit code decides the status (jobOutcome). An archive list is
- * stored on the repository; the job keeps only its count.
+ * The agent's result. Read with the job kind's own result schema first: a result that
+ * lacks what its kind must report (an archive list without the list) fails the job
+ * instead of being recorded as empty. Otherwise the agent's report decides the status
+ * (completedStatus: the hub keeps no exit-code table), and the kind's module says what
+ * the job keeps and records elsewhere (an archive list goes onto the repository).
  */
 export async function completeJob(
   deps: HubDeps,
@@ -209,37 +223,47 @@ export async function completeJob(
   request: CompleteRequest,
 ): Promise<JobRow> {
   const current = await deps.store.jobs.byId(id);
-  const secrets =
-    current?.agentMachineId === agent.machineId ? await jobSecrets(deps, current) : [];
+  // Another agent's job, or none: the guarded finish refuses it below, exactly as before.
+  const mine = current?.agentMachineId === agent.machineId ? current : undefined;
+  const secrets = mine ? await jobSecrets(deps, mine) : [];
   const { result } = request;
-  const outcome = jobOutcome(result.return_code);
-  const stored: StoredJobResult = {};
-  if (result.archive_name !== undefined) stored.archive_name = result.archive_name;
-  if (result.stats !== undefined) stored.stats = result.stats;
+  const read = mine ? JOB_RESULTS[mine.jobKind].safeParse(result) : undefined;
+  if (read && !read.success) {
+    return finishJob(
+      deps,
+      agent,
+      id,
+      {
+        status: "failed",
+        errorMessage: redactSecrets(
+          `${UNREADABLE_OUTPUT}: the agent's ${mine?.jobKind} result is incomplete (${describeIssues(read.error.issues)})`,
+          secrets,
+        ),
+        returnCode: result.return_code,
+        endedReason: "borg_failed",
+      },
+      "job.fail",
+    );
+  }
+  const kind = mine ? hubJobKind(mine.jobKind) : undefined;
+  const stored: StoredJobResult = read?.success && kind ? kind.stored(read.data) : {};
   if (result.warnings !== undefined) {
     stored.warnings = result.warnings.map((w) => redactSecrets(w, secrets));
   }
-  const isList = current?.jobKind === "archive.list";
-  if (isList) stored.archive_count = result.archives?.length ?? 0;
   const job = await finishJob(
     deps,
     agent,
     id,
     {
-      status: outcome.status,
+      status: completedStatus(result),
       result: stored,
-      errorMessage: outcome.errorMessage,
+      errorMessage: null,
       returnCode: result.return_code,
+      endedReason: "completed",
     },
-    outcome.status === "failed" ? "job.fail" : "job.complete",
+    "job.complete",
   );
-  if (isList && job.repositoryId !== null && outcome.status !== "failed") {
-    await deps.store.repositories.setArchives(
-      job.repositoryId,
-      result.archives ?? [],
-      job.completedAt ?? deps.clock(),
-    );
-  }
+  if (read?.success && kind) await kind.completed?.(deps, job, read.data);
   return job;
 }
 
@@ -260,6 +284,8 @@ export async function failJob(
       status: "failed",
       errorMessage: redactSecrets(request.error_message, secrets),
       returnCode: request.return_code ?? null,
+      // The agent's failures are its borg run's (or what kept borg from running).
+      endedReason: "borg_failed",
     },
     "job.fail",
   );
@@ -280,7 +306,7 @@ export async function reportJobCanceled(
     deps,
     agent,
     id,
-    { status: "canceled", returnCode: request.return_code ?? null },
+    { status: "canceled", returnCode: request.return_code ?? null, endedReason: "canceled" },
     "job.canceled",
   );
 }

@@ -3,7 +3,9 @@
  * progress and log uploads) has expired belongs to an agent that is gone.
  *   - claimed, never started      → requeued for the same agent (nothing ran yet)
  *   - cancel requested, never started → canceled (nothing ran, and the user wanted it gone)
- *   - anything else held          → failed, "agent lost: …"
+ *   - anything else held          → failed, "agent lost: …", ended_reason agent_lost
+ * The store sets each one's ended_reason; later uploads of the agent are answered
+ * lease_lost from that state (job-finish.ts endedByLeaseSweep), never from the message.
  * Each is one guarded bulk UPDATE, so a sweep racing an upload has one winner: the
  * upload then answers 409 lease_lost. The composition root runs this periodically;
  * tests call it after hub.tick().

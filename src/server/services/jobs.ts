@@ -7,13 +7,12 @@ import { AppError } from "../../shared/errors.ts";
 import { TERMINAL_JOB_STATUSES } from "../../shared/protocol/agent.ts";
 import type { JobListFilter, JobRow } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
+import { hubJobKind } from "../jobs/index.ts";
 import { type Actor, actorName, type UserActor } from "./actor.ts";
 import { audit } from "./audit.ts";
 import { recordJobTransition } from "./job-finish.ts";
 import {
   buildJobPayload,
-  checkPruneRequest,
-  EXCLUSIVE_JOB_KINDS,
   type JobOptions,
   REPOSITORY_ACTIONS,
   type RepositoryAction,
@@ -34,7 +33,7 @@ export async function queueRepositoryJob(
   options: JobOptions = {},
 ): Promise<JobRow> {
   const kind = REPOSITORY_ACTIONS[action];
-  if (kind === "repo.prune") checkPruneRequest(options.prune);
+  hubJobKind(kind).checkRequest?.(options);
   const repository = await getRepository(deps, repositoryId);
   const machine = await deps.store.machines.byId(repository.agentMachineId);
   if (!machine || machine.status === "disabled" || machine.status === "revoked") {
@@ -49,7 +48,7 @@ export async function queueRepositoryJob(
       repositoryId: repository.id,
       jobKind: kind,
       triggeredBy: triggeredBy(actor),
-      exclusive: EXCLUSIVE_JOB_KINDS.has(kind),
+      exclusive: hubJobKind(kind).exclusive,
       payloadFor: (jobId) => buildJobPayload(jobId, kind, repository, options),
     },
     deps.clock(),
@@ -102,7 +101,7 @@ export async function cancelJob(deps: HubDeps, actor: UserActor, id: number) {
     const now = deps.clock();
     const changed =
       job.status === "queued"
-        ? await deps.store.jobs.cancelQueued(id, now)
+        ? await deps.store.jobs.cancelQueued(id, now, "canceled")
         : await deps.store.jobs.requestCancel(id, now);
     if (!changed) continue;
     await recordJobTransition(deps, changed, {

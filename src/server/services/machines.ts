@@ -192,7 +192,12 @@ export async function cancelQueuedJobs(
   machineId: number,
   message: string,
 ): Promise<number[]> {
-  const ids = await deps.store.machines.cancelQueuedJobs(machineId, message, deps.clock());
+  const ids = await deps.store.machines.cancelQueuedJobs(
+    machineId,
+    message,
+    deps.clock(),
+    "canceled",
+  );
   for (const jobId of ids)
     deps.events.publish(jobId, { type: "status", data: { status: "canceled" } });
   return ids;

@@ -26,23 +26,53 @@
  * SIGINT (then SIGTERM, SIGKILL), and reports /canceled.
  */
 import { z } from "zod";
-import { KEEP_WITHIN } from "./borg-values.ts";
 import { OneLine, Text, Timestamp } from "./common.ts";
+import { Size } from "./jobs/common.ts";
+import { JOB_KIND_PROTOCOLS } from "./jobs/index.ts";
+
+export { ArchiveInfo } from "./jobs/archive-list.ts";
+export { BackupBlock, BackupStats } from "./jobs/backup-create.ts";
+export {
+  JOB_PAYLOAD_SCHEMA_VERSION,
+  JobSecrets,
+  MAX_ARCHIVE_NAME_CHARS,
+  MAX_ARCHIVES,
+  MAX_WARNING_CHARS,
+  MAX_WARNINGS,
+  RepositoryRef,
+  UNREADABLE_OUTPUT,
+} from "./jobs/common.ts";
+export { CheckBlock } from "./jobs/repo-check.ts";
+export { InitBlock } from "./jobs/repo-init.ts";
+export { PruneBlock } from "./jobs/repo-prune.ts";
+
+// The registry's tuple, seen as the kinds, payload schemas and result schemas it holds.
+type KindProtocols = typeof JOB_KIND_PROTOCOLS;
+type KindProtocol = KindProtocols[number];
+type KindsOf<T extends readonly KindProtocol[]> = {
+  readonly [I in keyof T]: T[I] extends { kind: infer K } ? K : never;
+};
+type PayloadsOf<T extends readonly KindProtocol[]> = {
+  [I in keyof T]: T[I] extends { payload: infer P } ? P : never;
+};
+type ResultsByKind<T extends readonly KindProtocol[]> = {
+  [P in T[number] as P["kind"]]: P["result"];
+};
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (
+  i: infer I,
+) => void
+  ? I
+  : never;
+type MergedResultShape<T extends readonly KindProtocol[]> = UnionToIntersection<
+  T[number]["result"]["shape"]
+>;
 
 export const AGENT_API_PREFIX = "/api/agents";
 export const AGENT_AUTH_HEADER = "X-Borg-Agent-Authorization";
 export const AGENT_PROTOCOL_HEADER = "X-Borg-Agent-Protocol";
 
-export const JOB_KINDS = [
-  "repo.init",
-  "backup.create",
-  "repo.prune",
-  "repo.compact",
-  "repo.check",
-  "repo.break_lock",
-  "archive.list",
-  "repo.info",
-] as const;
+/** Every job kind, in the order they were added (from protocol/jobs/index.ts). */
+export const JOB_KINDS = JOB_KIND_PROTOCOLS.map((p) => p.kind) as unknown as KindsOf<KindProtocols>;
 export const JobKind = z.enum(JOB_KINDS);
 export type JobKind = z.infer<typeof JobKind>;
 
@@ -68,13 +98,10 @@ export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = [
 /**
  * Caps on the text the agent uploads. zod's `.max` on a string counts Unicode code
  * points; src/agent/upload-limits.ts fits every upload to these same numbers before it
- * is queued or sent, so a long borg message is cut, never refused.
+ * is queued or sent, so a long borg message is cut, never refused. The result caps
+ * (warnings, archive names, archive count) live with the kinds, in jobs/common.ts.
  */
 export const MAX_ERROR_MESSAGE_CHARS = 8 * 1024;
-export const MAX_WARNING_CHARS = 4096;
-export const MAX_WARNINGS = 100;
-export const MAX_ARCHIVE_NAME_CHARS = 512;
-export const MAX_ARCHIVES = 100_000;
 export const MAX_LOG_MESSAGE_CHARS = 16 * 1024;
 export const MAX_LOG_ENTRIES_PER_UPLOAD = 500;
 export const MAX_PATH_CHARS = 4096;
@@ -82,8 +109,6 @@ export const MAX_PHASE_CHARS = 128;
 export const MAX_LAST_ERROR_CHARS = 4096;
 export const MAX_HOSTNAME_CHARS = 255;
 export const MAX_VERSION_CHARS = 64;
-
-const Size = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
 export const BorgBinary = z.strictObject({
   major: z.number().int().min(1).max(9),
@@ -155,68 +180,48 @@ export type JobSummary = z.infer<typeof JobSummary>;
 export const PollResponse = z.object({ jobs: z.array(JobSummary) });
 
 // --- The claimed job's payload: explicit, versioned, everything the agent needs. -----
+//
+// One schema per kind (protocol/jobs/<kind>.ts), discriminated by `job_kind`: a payload
+// that lacks its kind's block is refused when it is read, never found missing while the
+// job runs. The JSON is what it always was: the common fields, job_kind, and the block
+// named after the kind (backup, prune, check, init) where the kind has one.
 
-export const JOB_PAYLOAD_SCHEMA_VERSION = 1;
+const KindPayloads = z.discriminatedUnion(
+  "job_kind",
+  JOB_KIND_PROTOCOLS.map((p) => p.payload) as unknown as PayloadsOf<KindProtocols>,
+);
+type KindPayload = z.infer<typeof KindPayloads>;
+type CommonPayloadKey = "schema_version" | "job_id" | "repository" | "secrets";
+type BlocksOf<P> = P extends unknown ? Omit<P, CommonPayloadKey | "job_kind"> : never;
+type AllBlocks = UnionToIntersection<BlocksOf<KindPayload>>;
+/** A kind's payload that also names the other kinds' blocks, as absent. */
+type ExclusiveBlocks<P> = P extends unknown
+  ? P & { [B in Exclude<keyof AllBlocks, keyof P>]?: undefined }
+  : never;
 
-export const RepositoryRef = z.object({
-  id: z.number().int(),
-  name: z.string(),
-  /** Any borg repo URL or path, as seen from the agent. */
-  location: z.string(),
-  borg_version: z.union([z.literal(1), z.literal(2)]),
-  encryption: z.string(),
-  append_only: z.boolean(),
-  /** Pinned host key line for ssh:// locations (known_hosts format), if the hub knows it. */
-  ssh_host_key: z.string().nullable(),
-});
-export type RepositoryRef = z.infer<typeof RepositoryRef>;
+/**
+ * A payload of one kind, narrowed by job_kind. Reading another kind's block is allowed
+ * and gives undefined, so kind-agnostic code (the policy, tests) can look at `.backup`.
+ */
+export type JobPayloadUnion = ExclusiveBlocks<KindPayload>;
+export const JobPayload: z.ZodType<JobPayloadUnion> = KindPayloads;
+/** The payload of one kind. */
+export type JobPayloadOf<K extends JobKind> = Extract<JobPayloadUnion, { job_kind: K }>;
+/**
+ * Any kind's payload seen as plain fields: job_kind any kind, every kind's block
+ * optional. Kind-agnostic code takes this (the store's NewJob, the agent's policy, test
+ * fixtures); every JobPayloadUnion is one. Code that runs a kind takes JobPayloadOf<K>.
+ */
+export type JobPayload = Pick<KindPayload, CommonPayloadKey> & {
+  job_kind: JobKind;
+} & Partial<AllBlocks>;
 
-export const BackupBlock = z.object({
-  archive_name: z.string(),
-  source_paths: z.array(z.string()).min(1),
-  exclude_patterns: z.array(z.string()),
-  compression: z.string(),
-});
-
-export const PruneBlock = z.object({
-  keep_hourly: z.number().int().min(0).optional(),
-  keep_daily: z.number().int().min(0).optional(),
-  keep_weekly: z.number().int().min(0).optional(),
-  keep_monthly: z.number().int().min(0).optional(),
-  keep_yearly: z.number().int().min(0).optional(),
-  keep_within: z
-    .string()
-    .regex(KEEP_WITHIN, "must look like 7d: a number and one of H d w m y")
-    .optional(),
-  dry_run: z.boolean(),
-});
-export type PruneBlock = z.infer<typeof PruneBlock>;
-
-export const CheckBlock = z.object({
-  repository_only: z.boolean(),
-  verify_data: z.boolean(),
-});
-
-export const InitBlock = z.object({ encryption: z.string() });
-
-export const JobSecrets = z.object({
-  /** "agent": the agent holds the passphrase itself (borgctl agent secret set). */
-  passphrase_location: z.enum(["hub", "agent"]),
-  passphrase: z.string().optional(),
-});
-
-export const JobPayload = z.object({
-  schema_version: z.literal(JOB_PAYLOAD_SCHEMA_VERSION),
-  job_id: z.number().int(),
-  job_kind: JobKind,
-  repository: RepositoryRef,
-  backup: BackupBlock.optional(),
-  prune: PruneBlock.optional(),
-  check: CheckBlock.optional(),
-  init: InitBlock.optional(),
-  secrets: JobSecrets,
-});
-export type JobPayload = z.infer<typeof JobPayload>;
+/** Each kind's own result schema (protocol/jobs/<kind>.ts), by kind: the hub reads a result with it. */
+export const JOB_RESULTS = Object.fromEntries(
+  JOB_KIND_PROTOCOLS.map((p) => [p.kind, p.result]),
+) as ResultsByKind<KindProtocols>;
+/** What a complete report of one kind carries. */
+export type JobResultOf<K extends JobKind> = z.infer<ResultsByKind<KindProtocols>[K]>;
 
 export const ClaimResponse = z.object({ status: z.literal("claimed"), job: JobPayload });
 
@@ -262,33 +267,25 @@ export const LogsResponse = UploadResponse.extend({
   duplicates: z.number().int(),
 });
 
-export const BackupStats = z.object({
-  original_size: Size,
-  compressed_size: Size,
-  deduplicated_size: Size,
-  nfiles: Size,
-});
-
-export const ArchiveInfo = z.object({
-  id: z.string(),
-  name: z.string(),
-  start: z.string().optional(),
-  time: z.string().optional(),
-  hostname: z.string().optional(),
-  username: z.string().optional(),
-  comment: z.string().optional(),
-});
-export type ArchiveInfo = z.infer<typeof ArchiveInfo>;
+/**
+ * The result of any kind, as one strict object of every kind's result fields: which of
+ * them a job must carry is its kind's result schema's to say (JOB_RESULTS, checked by
+ * the hub once it knows the job). Built from the kinds, so a kind's new field is accepted
+ * from the version that adds it; return_code is always required.
+ */
+const AnyJobResult = z
+  .strictObject(
+    Object.assign(
+      {},
+      ...JOB_KIND_PROTOCOLS.map((p) => p.result.shape),
+    ) as MergedResultShape<KindProtocols>,
+  )
+  .partial()
+  .required({ return_code: true });
 
 export const CompleteRequest = z.strictObject({
   completed_at: Timestamp.optional(),
-  result: z.strictObject({
-    return_code: z.number().int(),
-    archive_name: OneLine(MAX_ARCHIVE_NAME_CHARS).optional(),
-    stats: BackupStats.optional(),
-    archives: z.array(ArchiveInfo).max(MAX_ARCHIVES).optional(),
-    warnings: z.array(Text(MAX_WARNING_CHARS)).max(MAX_WARNINGS).optional(),
-  }),
+  result: AnyJobResult,
 });
 export type CompleteRequest = z.infer<typeof CompleteRequest>;
 

@@ -264,6 +264,7 @@ describe("upgrading a database of an older hub", () => {
           stats: { original_size: 10, compressed_size: 5, deduplicated_size: 2, nfiles: 42 },
         },
         error_message: null,
+        ended_reason: null,
         return_code: 0,
         created_at: new Date(T0 + 1).toISOString(),
         claimed_at: new Date(T0 + 1).toISOString(),

@@ -10,6 +10,7 @@ import {
   isErrorLogMessage,
   leadWithException,
   parseLogJsonLine,
+  readJsonResult,
 } from "../../../src/borg/output.ts";
 
 const FIXTURES = `${import.meta.dir}/../../fixtures/borg`;
@@ -270,6 +271,36 @@ describe("--json results", () => {
   test("schemas reject what is not the result", () => {
     expect(BorgCreateResult.safeParse({ archive: { name: "x" } }).success).toBe(false);
     expect(BorgListResult.safeParse({ archives: "no" }).success).toBe(false);
+  });
+});
+
+describe("readJsonResult", () => {
+  test("captured --json output reads as its schema", async () => {
+    for (const version of VERSIONS) {
+      const read = readJsonResult(BorgCreateResult, { json: await json(version, "create") });
+      expect(read.ok).toBe(true);
+      if (read.ok) expect(read.data.archive.stats.nfiles).toBeGreaterThan(0);
+    }
+  });
+
+  test("missing, unparsable and wrongly shaped output each say why", async () => {
+    expect(readJsonResult(BorgListResult, { jsonError: "stdout is not JSON (x)" })).toEqual({
+      ok: false,
+      error: "stdout is not JSON (x)",
+    });
+    expect(readJsonResult(BorgListResult, {})).toEqual({ ok: false, error: "stdout is empty" });
+    // Another command's output: create's JSON has no archive list.
+    const wrong = readJsonResult(BorgListResult, { json: await json("1.2.4", "create") });
+    expect(wrong.ok).toBe(false);
+    if (!wrong.ok) expect(wrong.error).toStartWith("unexpected JSON: archives: ");
+    const stats = readJsonResult(BorgCreateResult, {
+      json: { archive: { stats: {} }, repository: { id: "r", location: "/r" } },
+    });
+    expect(stats.ok).toBe(false);
+    if (!stats.ok) {
+      expect(stats.error).toStartWith("unexpected JSON: archive.name: ");
+      expect(stats.error).toEndWith(" (+2 more)");
+    }
   });
 });
 

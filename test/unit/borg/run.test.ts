@@ -79,7 +79,44 @@ describe("runBorg", () => {
       expect.objectContaining({ type: "log_message", msgid: "Repository.DoesNotExist" }),
     );
     expect(result.json).toBeUndefined();
+    // Said, not swallowed: after an error the caller ignores it, after a success it can't.
+    expect(result.jsonError).toBe("stdout is empty");
     expect(result.stderrTail.join("\n")).toContain("DoesNotExist");
+  });
+
+  describe("--json output that is not one JSON document", () => {
+    // A real borg prints valid JSON on success; this path is only reachable with a
+    // program that exits 0 with something else on stdout, here sh.
+    const shell = (script: string) =>
+      runBorg({ borgPath: "/bin/sh", command: { argv: ["-c", script] }, env, captureJson: true });
+
+    test("is reported as jsonError, with the parser's reason", async () => {
+      const result = await shell("echo 'Archive fingerprint: 1234'");
+      expect(result.outcome).toBe("ok");
+      expect(result.json).toBeUndefined();
+      expect(result.jsonError).toStartWith("stdout is not JSON (");
+    });
+
+    test("empty stdout on success is reported too", async () => {
+      const result = await shell("exit 0");
+      expect(result).toMatchObject({ outcome: "ok", jsonError: "stdout is empty" });
+    });
+
+    test("valid JSON is parsed, with no jsonError", async () => {
+      const result = await shell(`echo '{"archives": []}'`);
+      expect(result.json).toEqual({ archives: [] });
+      expect(result.jsonError).toBeUndefined();
+    });
+
+    test("without captureJson nothing is read or reported", async () => {
+      const result = await runBorg({
+        borgPath: "/bin/sh",
+        command: { argv: ["-c", "echo garbage"] },
+        env,
+      });
+      expect(result.json).toBeUndefined();
+      expect(result.jsonError).toBeUndefined();
+    });
   });
 
   test("the passphrase is cut out of every line, should borg ever print it", async () => {

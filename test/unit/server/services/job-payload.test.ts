@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { RepositoryRow } from "../../../../src/server/db/records.ts";
 import {
   buildJobPayload,
-  jobOutcome,
+  completedStatus,
   REPOSITORY_ACTIONS,
   redactSecrets,
 } from "../../../../src/server/services/job-payload.ts";
@@ -111,23 +111,30 @@ describe("buildJobPayload", () => {
   test("every repository action maps to a protocol job kind", () => {
     for (const kind of Object.values(REPOSITORY_ACTIONS)) expect(JOB_KINDS).toContain(kind);
   });
+
+  test("every kind's payload is one its agents accept (the protocol's own union)", () => {
+    for (const kind of JOB_KINDS) {
+      const options = { prune: { keep_daily: 1 } };
+      const payload = buildJobPayload(3, kind, repository, options);
+      expect(JobPayload.parse(payload)).toEqual(payload);
+      expect(payload.job_kind).toBe(kind);
+    }
+  });
 });
 
-describe("jobOutcome", () => {
+describe("completedStatus", () => {
+  // The agent classified the exit (src/borg/exit.ts) and sends /complete only for a run
+  // that did the work; the hub keeps no table of its own: 0 is clean, anything else in a
+  // complete report is a warning. (Before, the hub re-mapped codes and could turn an
+  // agent's complete into a failure.)
   test.each([
-    [0, "completed", null],
-    [1, "completed_with_warnings", null],
-    [100, "completed_with_warnings", null],
-    [105, "completed_with_warnings", null],
-    [127, "completed_with_warnings", null],
-    [2, "failed", "borg exited with code 2"],
-    [3, "failed", "borg exited with code 3"],
-    [99, "failed", "borg exited with code 99"],
-    [128, "failed", "borg exited with code 128"],
-    [143, "failed", "borg exited with code 143"],
-    [-1, "failed", "borg exited with code -1"],
-  ] as const)("exit %d → %s", (code, status, message) => {
-    expect(jobOutcome(code)).toEqual({ status, errorMessage: message });
+    [0, "completed"],
+    [1, "completed_with_warnings"],
+    [100, "completed_with_warnings"],
+    [127, "completed_with_warnings"],
+    [2, "completed_with_warnings"],
+  ] as const)("a complete report with return code %d → %s", (code, status) => {
+    expect(completedStatus({ return_code: code })).toBe(status);
   });
 });
 

@@ -1,0 +1,66 @@
+/**
+ * backup.create on the agent: `borg create --json` of the payload's sources, progress
+ * from borg's archive_progress events (a percent and ETA when the prescan found a total),
+ * and the new archive's name and stats from borg's --json output. A run whose output
+ * can't be read fails: a backup is never reported done without its archive.
+ */
+import { buildCreateCommand } from "../../borg/commands/create.ts";
+import { BorgCreateResult, readJsonResult } from "../../borg/output.ts";
+import { estimateSourceBytes } from "../prescan.ts";
+import { ProgressTracker } from "../progress.ts";
+import type { AgentJobKind } from "./kind.ts";
+
+export const backupCreate: AgentJobKind<"backup.create"> = {
+  readsJson: true,
+
+  command: (features, { repository, backup }) =>
+    buildCreateCommand(features, {
+      repo: repository.location,
+      archive: backup.archive_name,
+      paths: backup.source_paths,
+      excludes: backup.exclude_patterns,
+      compression: backup.compression,
+    }),
+
+  async watch({ backup }, io, now) {
+    const expectedBytes = await estimateSourceBytes(backup.source_paths);
+    const tracker = new ProgressTracker({ expectedBytes, now });
+    io.progress({ progress_percent: expectedBytes ? 0 : null, phase: "starting" });
+    return {
+      onEvent(event) {
+        if (event.type !== "archive_progress") return false;
+        const report = tracker.update(event);
+        if (report) io.progress(report);
+        return true;
+      },
+      finished() {
+        io.progress({
+          ...tracker.current(),
+          progress_percent: 100,
+          estimated_time_remaining: 0,
+          current_file: null,
+          phase: "done",
+        });
+      },
+    };
+  },
+
+  result(run) {
+    const read = readJsonResult(BorgCreateResult, run);
+    if (!read.ok) return read;
+    const { archive } = read.data;
+    return {
+      ok: true,
+      fields: {
+        archive_name: archive.name,
+        stats: {
+          original_size: archive.stats.original_size,
+          // borg 2 reports no compressed size.
+          compressed_size: archive.stats.compressed_size ?? 0,
+          deduplicated_size: archive.stats.deduplicated_size,
+          nfiles: archive.stats.nfiles,
+        },
+      },
+    };
+  },
+};

@@ -1,0 +1,56 @@
+/**
+ * What the agent knows of one job kind: the borg command its payload becomes (built by
+ * src/borg/commands) and how a finished run becomes the kind's result. One module per
+ * kind in this folder implements AgentJobKind; index.ts is the registry the executor
+ * picks from. Everything else a job needs (policy, borg binary, passphrase, known_hosts,
+ * the run itself, exit classification, cancel) is the executor's, the same for every kind.
+ */
+import type { BorgCommand } from "../../borg/commands/common.ts";
+import type { BorgFeatures } from "../../borg/features.ts";
+import type { BorgLogEvent } from "../../borg/output.ts";
+import type { BorgRunResult } from "../../borg/run.ts";
+import type {
+  JobKind,
+  JobPayloadOf,
+  JobResultOf,
+  LogEntry,
+  ProgressRequest,
+} from "../../shared/protocol/agent.ts";
+
+/** Where a running job's log lines and progress go (the loop batches and uploads them). */
+export interface JobIo {
+  log(stream: LogEntry["stream"], message: string): void;
+  progress(report: ProgressRequest): void;
+}
+
+/** A kind's own result fields (per kind, when K is several); return_code and warnings are the executor's. */
+export type KindResultFields<K extends JobKind> = K extends unknown
+  ? Omit<JobResultOf<K>, "return_code" | "warnings">
+  : never;
+
+/** What a finished run gave: the kind's result fields, or why borg's output can't be read. */
+export type KindResultRead<K extends JobKind> =
+  | { ok: true; fields: KindResultFields<K> }
+  | { ok: false; error: string };
+
+/** Hooks of one run, set up before borg starts (see AgentJobKind.watch). */
+export interface JobWatch {
+  /** Sees every borg event first; true when it took the event (no generic handling then). */
+  onEvent?(event: BorgLogEvent): boolean;
+  /** After the result was read, just before it is reported. */
+  finished?(): void;
+}
+
+export interface AgentJobKind<K extends JobKind> {
+  /** The borg command for this payload; throws AppError for a value borg must not see. */
+  command(features: BorgFeatures, payload: JobPayloadOf<K>): BorgCommand;
+  /** Whether the command prints a --json document on stdout that `result` reads. */
+  readsJson: boolean;
+  /**
+   * Optional, for kinds with their own progress (backup.create: a prescan for the total,
+   * then borg's archive_progress events). Runs after the policy check, before borg.
+   */
+  watch?(payload: JobPayloadOf<K>, io: JobIo, now?: () => number): Promise<JobWatch>;
+  /** The result of a run that finished (exit ok or warning). Never throws. */
+  result(run: BorgRunResult, payload: JobPayloadOf<K>): KindResultRead<K>;
+}

@@ -1,0 +1,51 @@
+/**
+ * backup.create on the hub: the payload carries the repository's sources, excludes,
+ * compression and archive-name template; one backup per repository at a time; the job
+ * keeps the archive's name and stats; and every finished backup that ran is recorded on
+ * its repository (last result, last job, last_backup_at when it produced an archive).
+ */
+import { TERMINAL_JOB_STATUSES } from "../../shared/protocol/agent.ts";
+import type { StoredJobResult } from "../db/records.ts";
+import type { HubJobKind } from "./kind.ts";
+
+export const backupCreate: HubJobKind<"backup.create"> = {
+  exclusive: true,
+
+  blocks: (repository) => ({
+    backup: {
+      // A template: borg expands {hostname}, {now}, … itself.
+      archive_name: repository.archiveName,
+      source_paths: [...repository.sourcePaths],
+      exclude_patterns: [...repository.excludePatterns],
+      compression: repository.compression,
+    },
+  }),
+
+  stored(result) {
+    const stored: StoredJobResult = {};
+    if (result.archive_name !== undefined) stored.archive_name = result.archive_name;
+    if (result.stats !== undefined) stored.stats = result.stats;
+    return stored;
+  },
+
+  async transitioned(deps, job) {
+    // A backup canceled while still queued never ran: it is no outcome of the repository.
+    if (
+      job.repositoryId === null ||
+      job.claimedAt === null ||
+      !TERMINAL_JOB_STATUSES.includes(job.status)
+    ) {
+      return;
+    }
+    const produced = job.status === "completed" || job.status === "completed_with_warnings";
+    await deps.store.repositories.recordOutcome(
+      job.repositoryId,
+      {
+        lastResult: job.status,
+        lastJobId: job.id,
+        ...(produced && job.completedAt !== null ? { lastBackupAt: job.completedAt } : {}),
+      },
+      deps.clock(),
+    );
+  },
+};

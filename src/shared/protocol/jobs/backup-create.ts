@@ -1,0 +1,36 @@
+/**
+ * backup.create: `borg create` of the repository's source paths into a new archive. The
+ * result carries the archive's name and its stats, read from borg's `--json` output.
+ */
+import { z } from "zod";
+import { OneLine } from "../common.ts";
+import { defineJobKind, MAX_ARCHIVE_NAME_CHARS, Size } from "./common.ts";
+
+export const BackupBlock = z.object({
+  /** A template: borg expands {hostname}, {now}, … itself. */
+  archive_name: z.string(),
+  source_paths: z.array(z.string()).min(1),
+  exclude_patterns: z.array(z.string()),
+  compression: z.string(),
+});
+export type BackupBlock = z.infer<typeof BackupBlock>;
+
+export const BackupStats = z.object({
+  original_size: Size,
+  compressed_size: Size,
+  deduplicated_size: Size,
+  nfiles: Size,
+});
+export type BackupStats = z.infer<typeof BackupStats>;
+
+export const backupCreate = defineJobKind(
+  "backup.create",
+  { backup: BackupBlock },
+  {
+    // Optional on the wire only for agents older than this schema, which reported a
+    // backup without them when borg's --json output did not parse; this agent fails
+    // such a run instead (src/agent/jobs/backup-create.ts).
+    archive_name: OneLine(MAX_ARCHIVE_NAME_CHARS).optional(),
+    stats: BackupStats.optional(),
+  },
+);
