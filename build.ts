@@ -2,7 +2,9 @@
  * Builds the single-file borgctl executables into dist/:
  *   bun run build                      all four targets + SHA256SUMS + dist/borgctl (host copy)
  *   bun run build --target linux-x64   one target (repeatable; "host" means this machine)
- *   bun build.ts --ui-only             only the web UI bundle (dist/ui-assets), for `bun run start`
+ *   bun build.ts --ui-only             only the web UI bundle (dist/ui-assets)
+ *   bun build.ts --target host --if-stale   the host binary, unless dist/borgctl is newer than
+ *                                      every source file (what `bun run start` and the e2e tests use)
  *
  * Version and commit are baked in with --define. Anything the binary reads at run time
  * (migrations, UI assets) is imported into the bundle, so the binary runs from any directory:
@@ -11,7 +13,9 @@
  * line fails the build.
  */
 import { createHash } from "node:crypto";
-import { copyFile, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { existsSync, statSync } from "node:fs";
+import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import pkg from "./package.json" with { type: "json" };
 import { buildUi } from "./src/ui/build.ts";
@@ -70,6 +74,27 @@ async function buildOne(target: Target, commit: string): Promise<string> {
   return outfile;
 }
 
+async function newestMtime(dir: string): Promise<number> {
+  let newest = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, await newestMtime(path));
+    else newest = Math.max(newest, (await stat(path)).mtimeMs);
+  }
+  return newest;
+}
+
+/** dist/borgctl exists and is newer than every file it is built from. */
+async function hostBinaryIsFresh(): Promise<boolean> {
+  const binary = `${DIST}/borgctl`;
+  if (!existsSync(binary)) return false;
+  const inputs = Math.max(
+    await newestMtime("src"),
+    ...["package.json", "bun.lock", "build.ts"].map((f) => statSync(f).mtimeMs),
+  );
+  return statSync(binary).mtimeMs >= inputs;
+}
+
 async function sha256(path: string): Promise<string> {
   return createHash("sha256")
     .update(await readFile(path))
@@ -79,9 +104,21 @@ async function sha256(path: string): Promise<string> {
 async function main() {
   const { values } = parseArgs({
     args: Bun.argv.slice(2),
-    options: { target: { type: "string", multiple: true }, "ui-only": { type: "boolean" } },
+    options: {
+      target: { type: "string", multiple: true },
+      "ui-only": { type: "boolean" },
+      "if-stale": { type: "boolean" },
+    },
     strict: true,
   });
+  if (values["if-stale"]) {
+    if ((values.target ?? []).join() !== "host")
+      throw new Error("--if-stale goes with --target host");
+    if (await hostBinaryIsFresh()) {
+      console.log(`${DIST}/borgctl is up to date`);
+      return;
+    }
+  }
   // The UI first: the compile step inlines dist/ui-assets (stale hashed files removed).
   const uiStarted = performance.now();
   await rm(UI_ASSETS, { recursive: true, force: true });

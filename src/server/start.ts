@@ -155,12 +155,6 @@ export async function startHub(
   });
 
   const boot = await bootstrapAdmin(deps, config.admin_password);
-  if (boot.generatedPassword) {
-    options.announce(
-      `First start: created user "admin" with password ${boot.generatedPassword}\n` +
-        "It is shown only this once: sign in and change it (or set BORGCTL_ADMIN_PASSWORD before the first start).",
-    );
-  }
 
   const app = createApp(deps);
   const isTrustedProxy = trustedProxyMatcher(config.trusted_proxies);
@@ -190,6 +184,14 @@ export async function startHub(
     database: database.description,
     version: deps.version,
   });
+  if (boot.generatedPassword) {
+    // Once the address is known, so the newcomer is told where to go and what to do there.
+    options.announce(
+      `First start: created user "admin" with password ${boot.generatedPassword}\n` +
+        "It is shown only this once: sign in and change it (or set BORGCTL_ADMIN_PASSWORD before the first start).\n" +
+        `Next: open ${config.public_url ?? url} in a browser, sign in as admin, then Machines → Add machine.`,
+    );
+  }
 
   const sweep = () =>
     runSweeps(deps).catch((error: Error) => logger.error("sweep failed", { error: error.message }));
