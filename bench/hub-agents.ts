@@ -19,11 +19,27 @@
  * Alongside: CPU used by the server, this client and everything else on the machine, and
  * how long each JS thread waited for a CPU, since other load on a small machine shows
  * up directly in the tail. Not a test: prints tables.
+ *
+ * Stores and replicas, same run and same schedule: the hub on SQLite (the baseline of the
+ * comparison), and on PostgreSQL with 1 and with 2 replicas (`--store`, `--replicas`).
+ * PostgreSQL is a throwaway cluster on 127.0.0.1 (test/helpers/postgres.ts) with its
+ * durable defaults (fsync, synchronous_commit on), each run on a fresh database. With N
+ * replicas agent i talks to replica i mod N, as a load balancer would spread them, and
+ * hub CPU is the sum over the replicas; PostgreSQL's own processes are in "others".
+ * Dispatch latency: PROBES extra agents (not in the schedule) each hold a long poll
+ * (wait=25) on the LAST replica, and once a second a backup is queued for one of them
+ * through the FIRST replica's user API; the time from sending the queue request to the
+ * poll's answer carrying the job is the sample (with one replica: the same hub). The job
+ * is then canceled so the probe's next poll waits again.
+ *
  * Env: BENCH_AGENTS (default 5000), BENCH_SECONDS (default 30).
+ * Flags: --store sqlite,postgres (default both; postgres is skipped, saying so, when
+ * PostgreSQL is not installed), --replicas 1,2 (PostgreSQL replica counts; default 1,2).
  */
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import { type SpawnedProcess, spawnProcess } from "../src/shared/process/spawn.ts";
 import {
   AGENT_AUTH_HEADER,
@@ -32,6 +48,7 @@ import {
   type RegisterRequest,
 } from "../src/shared/protocol/agent.ts";
 import { hostBinary } from "../test/helpers/binary.ts";
+import { type PostgresCluster, postgresBinDir, startPostgres } from "../test/helpers/postgres.ts";
 import { printTable, summarize } from "./stats.ts";
 
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 5000);
@@ -43,6 +60,21 @@ const REQUEST_TIMEOUT_MS = 10_000;
 const ADMIN_PASSWORD = "bench-admin-password-0123";
 const POLL_PATH = "/api/agents/jobs/poll?limit=1&wait=0";
 const HEARTBEAT_PATH = "/api/agents/heartbeat";
+const PROBES = 5;
+const PROBE_EVERY_MS = 1_000;
+const PROBE_WAIT_SECONDS = 25;
+/** One secret key for every replica: they must share it. */
+const SECRET_KEY = Buffer.alloc(32, 3).toString("base64");
+
+const { values: flags } = parseArgs({
+  options: { store: { type: "string" }, replicas: { type: "string" } },
+});
+const STORES = (flags.store ?? "sqlite,postgres").split(",").map((s) => s.trim());
+const REPLICAS = (flags.replicas ?? "1,2").split(",").map(Number);
+for (const store of STORES) {
+  if (store !== "sqlite" && store !== "postgres") throw new Error(`--store: unknown "${store}"`);
+}
+if (REPLICAS.some((n) => !Number.isInteger(n) || n < 1)) throw new Error("--replicas: 1,2,…");
 
 interface Agent {
   headers: Record<string, string>;
@@ -100,14 +132,14 @@ async function postJson<T>(url: string, body: unknown, headers: Record<string, s
   return JSON.parse(text) as T;
 }
 
-async function registerAgents(base: string, adminToken: string) {
+async function registerAgents(base: string, adminToken: string, count = AGENTS, prefix = "bench") {
   const admin = { authorization: `Bearer ${adminToken}` };
   const tokens: string[] = [];
   const tokensStarted = performance.now();
-  await inPool(AGENTS, SETUP_CONCURRENCY, async (i) => {
+  await inPool(count, SETUP_CONCURRENCY, async (i) => {
     const created = await postJson<{ token: string }>(
       `${base}/api/managed-machines/enrollment-tokens`,
-      { name: `bench-${i}`, expires_in_minutes: 60 },
+      { name: `${prefix}-${i}`, expires_in_minutes: 60 },
       admin,
     );
     tokens[i] = created.token;
@@ -116,8 +148,8 @@ async function registerAgents(base: string, adminToken: string) {
 
   const agents: Agent[] = [];
   const registerStarted = performance.now();
-  await inPool(AGENTS, SETUP_CONCURRENCY, async (i) => {
-    const hostname = `bench-agent-${String(i).padStart(5, "0")}`;
+  await inPool(count, SETUP_CONCURRENCY, async (i) => {
+    const hostname = `${prefix}-agent-${String(i).padStart(5, "0")}`;
     const request: RegisterRequest = {
       enrollment_token: tokens[i] ?? "",
       protocol_version: 1,
@@ -152,7 +184,7 @@ async function registerAgents(base: string, adminToken: string) {
   // The first heartbeat moves pending → online (an audited change); the steady state
   // is agents that are already online.
   const onlineStarted = performance.now();
-  await inPool(AGENTS, SETUP_CONCURRENCY, async (i) => {
+  await inPool(count, SETUP_CONCURRENCY, async (i) => {
     const agent = agents[i] as Agent;
     const response = await fetch(`${base}${HEARTBEAT_PATH}`, {
       method: "POST",
@@ -186,7 +218,7 @@ function schedule(agents: number, durationMs: number): Call[] {
  * Sends the calls on time from one loop: it sleeps until the next call is due, fires
  * every due call without awaiting it, and finally waits for the stragglers.
  */
-async function runSchedule(base: string, agents: Agent[], calls: Call[]): Promise<RunResult> {
+async function runSchedule(bases: string[], agents: Agent[], calls: Call[]): Promise<RunResult> {
   const result: RunResult = {
     heartbeat: { samples: [], errors: 0, skipped: 0 },
     poll: { samples: [], errors: 0, skipped: 0 },
@@ -203,6 +235,7 @@ async function runSchedule(base: string, agents: Agent[], calls: Call[]): Promis
 
   const send = async (call: Call) => {
     const agent = agents[call.agent] as Agent;
+    const base = bases[call.agent % bases.length] as string;
     const into = result[call.kind];
     const init: RequestInit =
       call.kind === "heartbeat"
@@ -288,18 +321,131 @@ async function machineBusyMs(): Promise<number> {
   return (ticks.reduce((a, b) => a + b, 0) - idle) * 10;
 }
 
-/** One steady-state run against the server `pid` at `base`, with the CPU it took. */
-async function measure(pid: number, base: string, agents: Agent[], calls: Call[]) {
-  const serverBefore = await cpuMs(pid);
+/** The sum of `read` over several processes (the replicas of one run). */
+async function sumOver(pids: number[], read: (pid: number) => Promise<number>) {
+  let total = 0;
+  for (const pid of pids) total += await read(pid);
+  return total;
+}
+
+/**
+ * One steady-state run against the servers `pids` at `bases` (agent i → base i mod N),
+ * with the CPU they took; `during` runs alongside (the dispatch probes) and is stopped
+ * when the schedule is done.
+ */
+async function measure(
+  pids: number[],
+  bases: string[],
+  agents: Agent[],
+  calls: Call[],
+  during?: (stop: AbortSignal) => Promise<void>,
+) {
+  const serverBefore = await sumOver(pids, cpuMs);
   const machineBefore = await machineBusyMs();
-  const serverWaitBefore = await runQueueWaitMs(pid);
+  const serverWaitBefore = await sumOver(pids, runQueueWaitMs);
   const clientWaitBefore = await runQueueWaitMs(process.pid);
-  const run = await runSchedule(base, agents, calls);
-  const serverCpuMs = (await cpuMs(pid)) - serverBefore;
+  const stop = new AbortController();
+  const alongside = during?.(stop.signal);
+  const run = await runSchedule(bases, agents, calls);
+  stop.abort();
+  await alongside;
+  const serverCpuMs = (await sumOver(pids, cpuMs)) - serverBefore;
   const otherCpuMs = (await machineBusyMs()) - machineBefore - serverCpuMs - run.clientCpuMs;
-  const serverWaitMs = (await runQueueWaitMs(pid)) - serverWaitBefore;
+  const serverWaitMs = (await sumOver(pids, runQueueWaitMs)) - serverWaitBefore;
   const clientWaitMs = (await runQueueWaitMs(process.pid)) - clientWaitBefore;
   return { run, serverCpuMs, otherCpuMs, serverWaitMs, clientWaitMs };
+}
+
+interface Probe {
+  agent: Agent;
+  repositoryId: number;
+}
+
+/** PROBES agents outside the schedule, each with a repository to queue backups on. */
+async function setUpProbes(base: string, adminToken: string): Promise<Probe[]> {
+  const admin = { authorization: `Bearer ${adminToken}` };
+  const { agents } = await registerAgents(base, adminToken, PROBES, "probe");
+  const machines = (await (
+    await fetch(`${base}/api/managed-machines`, { headers: admin })
+  ).json()) as {
+    id: number;
+    name: string;
+  }[];
+  const probes: Probe[] = [];
+  for (let i = 0; i < PROBES; i++) {
+    // A registration without a name is named after its hostname (registerAgents).
+    const hostname = `probe-agent-${String(i).padStart(5, "0")}`;
+    const machine = machines.find((m) => m.name === hostname);
+    if (!machine) throw new Error(`${hostname} is not on the hub`);
+    const repository = await postJson<{ id: number }>(
+      `${base}/api/repositories`,
+      {
+        name: `probe-${i}`,
+        agent_machine_id: machine.id,
+        location: `/srv/borg/probe-${i}`,
+        passphrase: "bench-probe-passphrase",
+        source_paths: ["/etc"],
+      },
+      admin,
+    );
+    probes.push({ agent: agents[i] as Agent, repositoryId: repository.id });
+  }
+  return probes;
+}
+
+/**
+ * Once a second, one probe (in turn) holds a long poll on `pollBase`; when it is held, a
+ * backup is queued for it through `queueBase`; the sample is queue request sent → poll
+ * answered with that job. Then the job is canceled. Errors are counted, not thrown.
+ */
+async function probeDispatch(
+  probes: Probe[],
+  queueBase: string,
+  pollBase: string,
+  adminToken: string,
+  stop: AbortSignal,
+  into: { samples: number[]; errors: number; examples: Set<string> },
+) {
+  const admin = { authorization: `Bearer ${adminToken}`, "content-type": "application/json" };
+  for (let round = 0; !stop.aborted; round++) {
+    const next = Bun.sleep(PROBE_EVERY_MS);
+    const probe = probes[round % probes.length] as Probe;
+    try {
+      // The probes are outside the schedule: keep them online (offline after 2 min).
+      await fetch(`${pollBase}${HEARTBEAT_PATH}`, {
+        method: "POST",
+        headers: probe.agent.headers,
+        body: probe.agent.heartbeatBody,
+      }).then((r) => r.arrayBuffer());
+      const polling = fetch(`${pollBase}/api/agents/jobs/poll?limit=1&wait=${PROBE_WAIT_SECONDS}`, {
+        headers: probe.agent.headers,
+        signal: AbortSignal.timeout((PROBE_WAIT_SECONDS + 5) * 1000),
+      }).then(async (r) => ({
+        at: performance.now(),
+        body: (await r.json()) as { jobs?: { id: number }[] },
+      }));
+      // Give the poll time to reach the hub and start waiting (not part of the sample).
+      await Bun.sleep(100);
+      const sent = performance.now();
+      const queued = await postJson<{ job_id: number }>(
+        `${queueBase}/api/repositories/${probe.repositoryId}/backup`,
+        {},
+        admin,
+      );
+      const answered = await polling;
+      if (answered.body.jobs?.some((j) => j.id === queued.job_id)) {
+        into.samples.push(answered.at - sent);
+      } else {
+        into.errors++;
+        into.examples.add("dispatch: a poll answered without the queued job");
+      }
+      await postJson(`${queueBase}/api/jobs/${queued.job_id}/cancel`, {}, admin);
+    } catch (error) {
+      into.errors++;
+      into.examples.add(`dispatch: ${(error as Error).message}`);
+    }
+    await next;
+  }
 }
 
 /** Starts a process and resolves with the first match of `pattern` in its output. */
@@ -334,53 +480,141 @@ const server = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => Response
 console.log("baseline on http://127.0.0.1:" + server.port);
 `;
 
-const dir = await mkdtemp(join(tmpdir(), "borgctl-bench-hub-"));
-let hub: SpawnedProcess | undefined;
-let bare: SpawnedProcess | undefined;
-try {
-  const binary = await hostBinary();
-  const started = await startServer(
-    [binary, "server", "--addr", "127.0.0.1:0", "--data-dir", join(dir, "data")],
-    { BORGCTL_ADMIN_PASSWORD: ADMIN_PASSWORD, NO_COLOR: "1", BORGCTL_LOG_LEVEL: "info" },
-    /listening on (http:\/\/\S+)/,
-  );
-  hub = started.proc;
-  const base = started.base;
-  const idleRss = await rssKiB(hub.pid);
+interface Target {
+  label: string;
+  store: "sqlite" | "postgres";
+  replicas: number;
+}
 
-  const login = await postJson<{ token: string }>(`${base}/api/auth/login`, {
+interface TargetResult {
+  target: Target;
+  setup: { tokensMs: number; registerMs: number; onlineMs: number };
+  measured: Awaited<ReturnType<typeof measure>>;
+  dispatch: { samples: number[]; errors: number; examples: Set<string> };
+  rssMiB: { idle: number; setup: number; run: number };
+  agents: Agent[];
+}
+
+const targets: Target[] = [];
+if (STORES.includes("sqlite"))
+  targets.push({ label: "SQLite, 1 hub", store: "sqlite", replicas: 1 });
+const postgresMissing = STORES.includes("postgres") && !(await postgresBinDir());
+if (postgresMissing) console.log("PostgreSQL is not installed: its runs are skipped");
+if (STORES.includes("postgres") && !postgresMissing) {
+  for (const n of REPLICAS) {
+    targets.push({
+      label: `PostgreSQL, ${n} replica${n === 1 ? "" : "s"}`,
+      store: "postgres",
+      replicas: n,
+    });
+  }
+}
+
+const dir = await mkdtemp(join(tmpdir(), "borgctl-bench-hub-"));
+const running: SpawnedProcess[] = [];
+let cluster: PostgresCluster | undefined;
+const stopAll = async () => {
+  for (const proc of running.splice(0)) {
+    proc.cancel();
+    await proc.done;
+  }
+};
+
+/** Starts the target's hubs (all at once, as replicas would), loads them, and stops them. */
+async function runTarget(binary: string, target: Target, calls: Call[]): Promise<TargetResult> {
+  const env: Record<string, string> = {
+    BORGCTL_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    NO_COLOR: "1",
+    BORGCTL_LOG_LEVEL: "info",
+    BORGCTL_SECRET_KEY: SECRET_KEY,
+  };
+  if (target.store === "postgres") {
+    cluster ??= await startPostgres({ durable: true });
+    env.BORGCTL_DATABASE_URL = await cluster.createDatabase("bench");
+  }
+  const hubs = await Promise.all(
+    Array.from({ length: target.replicas }, (_, i) =>
+      startServer(
+        [
+          binary,
+          "server",
+          "--addr",
+          "127.0.0.1:0",
+          "--data-dir",
+          join(dir, `${targets.indexOf(target)}-${i}`),
+        ],
+        env,
+        /listening on (http:\/\/\S+)/,
+      ),
+    ),
+  );
+  running.push(...hubs.map((h) => h.proc));
+  const pids = hubs.map((h) => h.proc.pid);
+  const bases = hubs.map((h) => h.base);
+  const first = bases[0] as string;
+  const rss = async () => (await sumOver(pids, rssKiB)) / 1024;
+  const idle = await rss();
+  const login = await postJson<{ token: string }>(`${first}/api/auth/login`, {
     username: "admin",
     password: ADMIN_PASSWORD,
   });
-  const { agents, tokensMs, registerMs, onlineMs } = await registerAgents(base, login.token);
-  const setupRss = await rssKiB(hub.pid);
+  const { agents, tokensMs, registerMs, onlineMs } = await registerAgents(first, login.token);
+  const probes = await setUpProbes(first, login.token);
+  const setupRss = await rss();
+  const dispatch = { samples: [] as number[], errors: 0, examples: new Set<string>() };
+  const measured = await measure(pids, bases, agents, calls, (stop) =>
+    probeDispatch(probes, first, bases.at(-1) as string, login.token, stop, dispatch),
+  );
+  const runRss = await rss();
+  await stopAll();
+  return {
+    target,
+    setup: { tokensMs, registerMs, onlineMs },
+    measured,
+    dispatch,
+    rssMiB: { idle, setup: setupRss, run: runRss },
+    agents,
+  };
+}
 
+const p99 = (samples: number[]) => {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(0.99 * sorted.length))] ?? 0;
+};
+
+try {
+  const binary = await hostBinary();
   const calls = schedule(AGENTS, SECONDS * 1000);
-  const hubRun = await measure(hub.pid, base, agents, calls);
-  const runRss = await rssKiB(hub.pid);
-  hub.cancel();
-  await hub.done;
-  hub = undefined;
+  const results: TargetResult[] = [];
+  for (const target of targets) {
+    console.log(`running: ${target.label} …`);
+    results.push(await runTarget(binary, target, calls));
+  }
 
   const bareStarted = await startServer(
     [process.execPath, "-e", BASELINE_SERVER],
     {},
     /baseline on (http:\/\/\S+)/,
   );
-  bare = bareStarted.proc;
-  const bareRun = await measure(bare.pid, bareStarted.base, agents, calls);
-
-  const setupRow = (step: string, ms: number) => [step, AGENTS, ms / 1000, AGENTS / (ms / 1000)];
-  printTable(
-    `hub with ${AGENTS} agents: setup, ${SETUP_CONCURRENCY} requests in flight`,
-    ["step", "n", "seconds", "per second"],
-    [
-      setupRow("enrollment tokens created", tokensMs),
-      setupRow("agents registered", registerMs),
-      setupRow("first heartbeats (pending → online)", onlineMs),
-    ],
+  running.push(bareStarted.proc);
+  const bareRun = await measure(
+    [bareStarted.proc.pid],
+    [bareStarted.base],
+    results[0]?.agents ?? registerlessAgents(calls),
+    calls,
   );
-  const { run: hubR } = hubRun;
+  await stopAll();
+
+  printTable(
+    `hub with ${AGENTS} agents: setup through the first hub, ${SETUP_CONCURRENCY} requests in flight (per second)`,
+    ["target", "enrollment tokens", "registrations", "first heartbeats"],
+    results.map((r) => [
+      r.target.label,
+      AGENTS / (r.setup.tokensMs / 1000),
+      AGENTS / (r.setup.registerMs / 1000),
+      AGENTS / (r.setup.onlineMs / 1000),
+    ]),
+  );
   const { run: bareR } = bareRun;
   printTable(
     `steady state, ${SECONDS} s: heartbeat every ${HEARTBEAT_MS / 1000} s, poll (wait=0) every ${POLL_MS / 1000} s per agent (latency ms)`,
@@ -388,12 +622,14 @@ try {
     [
       kindRow("bare Bun.serve heartbeat (baseline)", bareR.heartbeat, bareR.seconds),
       kindRow("bare Bun.serve poll (baseline)", bareR.poll, bareR.seconds),
-      kindRow("hub POST /api/agents/heartbeat", hubR.heartbeat, hubR.seconds),
-      kindRow("hub GET /api/agents/jobs/poll", hubR.poll, hubR.seconds),
+      ...results.flatMap((r) => [
+        kindRow(`${r.target.label}: heartbeat`, r.measured.run.heartbeat, r.measured.run.seconds),
+        kindRow(`${r.target.label}: poll`, r.measured.run.poll, r.measured.run.seconds),
+      ]),
     ],
   );
   const pct = (ms: number, seconds: number) => `${((ms / (seconds * 1000)) * 100).toFixed(0)} %`;
-  const processRow = (label: string, m: typeof hubRun) => {
+  const processRow = (label: string, m: typeof bareRun) => {
     const late = summarize(m.run.lateMs);
     const over50 = m.run.slowestPerSecond.filter((ms) => ms > 50).length;
     return [
@@ -409,7 +645,7 @@ try {
     ];
   };
   printTable(
-    "during the steady state: CPU used (% of one core), JS thread waiting for a CPU (ms, total), calls sent late (ms)",
+    "during the steady state: CPU used (% of one core; server = all replicas; others includes PostgreSQL), JS threads waiting for a CPU (ms, total), calls sent late (ms)",
     [
       "run",
       "server",
@@ -421,23 +657,75 @@ try {
       "late max",
       "seconds with a call > 50 ms",
     ],
-    [processRow("bare Bun.serve (baseline)", bareRun), processRow("hub", hubRun)],
-  );
-  printTable(
-    "hub process memory (RSS, MiB)",
-    ["when", "RSS"],
     [
-      ["after start", idleRss / 1024],
-      [`after registering ${AGENTS} agents`, setupRss / 1024],
-      [`after the ${SECONDS} s steady state`, runRss / 1024],
+      processRow("bare Bun.serve (baseline)", bareRun),
+      ...results.map((r) => processRow(r.target.label, r.measured)),
     ],
   );
-  const examples = [...hubR.errorExamples, ...bareR.errorExamples];
+
+  // The comparison: SQLite is the baseline (×1.00); the others are relative to it.
+  const base = results.find((r) => r.target.store === "sqlite");
+  const ratio = (value: number, of: number | undefined) =>
+    of === undefined || of === 0 ? "" : ` (×${(value / of).toFixed(2)})`;
+  const cell = (value: number, of: number | undefined) => `${value.toFixed(1)}${ratio(value, of)}`;
+  printTable(
+    `SQLite vs PostgreSQL, ${AGENTS} agents, ${SECONDS} s (ms; dispatch = queued through the first hub → long poll on the last answered; hub CPU in % of one core)`,
+    [
+      "target",
+      "heartbeat p50",
+      "heartbeat p99",
+      "poll p50",
+      "poll p99",
+      "dispatch p50",
+      "dispatch p99",
+      "dispatch n",
+      "hub CPU",
+      "errors",
+    ],
+    results.map((r) => {
+      const m = r.measured;
+      const b = base?.measured;
+      const s = (samples: number[]) => summarize(samples).median;
+      return [
+        `${r.target.label}${r === base ? " (baseline)" : ""}`,
+        cell(s(m.run.heartbeat.samples), b && s(b.run.heartbeat.samples)),
+        cell(p99(m.run.heartbeat.samples), b && p99(b.run.heartbeat.samples)),
+        cell(s(m.run.poll.samples), b && s(b.run.poll.samples)),
+        cell(p99(m.run.poll.samples), b && p99(b.run.poll.samples)),
+        cell(s(r.dispatch.samples), base && s(base.dispatch.samples)),
+        cell(p99(r.dispatch.samples), base && p99(base.dispatch.samples)),
+        r.dispatch.samples.length,
+        `${((m.serverCpuMs / (m.run.seconds * 1000)) * 100).toFixed(0)} %${ratio(m.serverCpuMs, b?.serverCpuMs)}`,
+        m.run.heartbeat.errors + m.run.poll.errors + r.dispatch.errors,
+      ];
+    }),
+  );
+  printTable(
+    "hub process memory (RSS, MiB; all replicas)",
+    [
+      "target",
+      "after start",
+      `after registering ${AGENTS} agents`,
+      `after the ${SECONDS} s steady state`,
+    ],
+    results.map((r) => [r.target.label, r.rssMiB.idle, r.rssMiB.setup, r.rssMiB.run]),
+  );
+  const examples = [
+    ...results.flatMap((r) => [...r.measured.run.errorExamples, ...r.dispatch.examples]),
+    ...bareR.errorExamples,
+  ];
   if (examples.length > 0) console.log(`\nerrors seen: ${examples.slice(0, 10).join("; ")}`);
 } finally {
-  for (const proc of [hub, bare]) {
-    proc?.cancel();
-    await proc?.done;
-  }
+  await stopAll();
+  await cluster?.stop();
   await rm(dir, { recursive: true, force: true });
+}
+
+/** Only when no hub ran: the bare server ignores headers and bodies anyway. */
+function registerlessAgents(calls: Call[]): Agent[] {
+  const count = calls.reduce((max, c) => Math.max(max, c.agent + 1), 0);
+  return Array.from({ length: count }, () => ({
+    headers: { "content-type": "application/json" },
+    heartbeatBody: "{}",
+  }));
 }

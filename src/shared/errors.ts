@@ -15,6 +15,8 @@ export const HTTP_STATUS: Record<ErrorCode, number> = {
   payload_too_large: 413,
   rate_limited: 429,
   borg_failed: 502,
+  // A dependency (the hub's PostgreSQL) is unreachable for now: retry later, unlike 500.
+  unavailable: 503,
   internal: 500,
 };
 

@@ -3,6 +3,10 @@
  * fixed port and data dir (so it can be killed and started again where agents expect it)
  * and agents enrolled through its API, each `borgctl agent run` as its own process.
  *
+ * With `databaseUrl` the hub keeps its state in PostgreSQL, and `replicas: N` starts N hub
+ * processes on that database at the same moment (each its own port and data dir, one
+ * shared secret key), as several replicas behind a load balancer would run.
+ *
  * Everything started here is tracked and ended by `cleanup()`, failure or not: the
  * processes themselves, any borg they left behind (an agent killed with SIGKILL orphans
  * its borg, which leads its own process group), tmpfs mounts, and the temp dir.
@@ -103,6 +107,29 @@ export interface FleetHub {
   lines: string[];
 }
 
+/** One more hub process on the fleet's PostgreSQL database (createFleet's `replicas`). */
+export interface FleetReplica {
+  /** "B", "C", … (the first hub, `fleet.url`, is A). */
+  name: string;
+  port: number;
+  url: string;
+  dataDir: string;
+  hub?: FleetHub;
+  start(): Promise<FleetHub>;
+  /** Sends `signal` to this replica and waits for it to end. */
+  stop(signal: NodeJS.Signals): Promise<ProcessResult>;
+}
+
+export interface FleetOptions {
+  /** Keep the hub's state in PostgreSQL at this URL (else SQLite in its data dir). */
+  databaseUrl?: string;
+  /** Hub processes to start at once on `databaseUrl` (default 1). */
+  replicas?: number;
+}
+
+/** One secret key for every replica of a fleet: they must share it (README). */
+const FLEET_SECRET_KEY = Buffer.alloc(32, 5).toString("base64");
+
 export interface FleetAgent {
   name: string;
   configPath: string;
@@ -112,7 +139,8 @@ export interface FleetAgent {
   proc?: SpawnedProcess;
   /** Output of every run of this agent, in order. */
   lines: string[];
-  start(): SpawnedProcess;
+  /** Starts `agent run`; `env` adds variables (e.g. BORGCTL_SERVER_URL: another hub). */
+  start(env?: Record<string, string>): SpawnedProcess;
   /** Sends `signal` to the agent process (not its group) and waits for it to end. */
   kill(signal: NodeJS.Signals): Promise<ProcessResult>;
   /** borg processes under the running agent. */
@@ -129,18 +157,33 @@ export interface Fleet {
   /** Every line every hub printed, across restarts. */
   hubLines: string[];
   admin: string;
+  /** The hubs after the first (createFleet's `replicas`); empty with one hub. */
+  replicas: FleetReplica[];
   startHub(): Promise<FleetHub>;
   /** Sends `signal` to the hub and waits for it to end. */
   stopHub(signal: NodeJS.Signals): Promise<ProcessResult>;
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: unknown }>;
+  /** `api` against another hub (a replica's URL). */
+  apiAt(
+    base: string,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: unknown }>;
   addAgent(name: string): Promise<FleetAgent>;
   createRepository(agent: FleetAgent, body: Record<string, unknown>): Promise<number>;
   /** Queues `action` on a repository; returns the job id. */
   queue(repositoryId: number, action: string, body?: unknown): Promise<number>;
   /** Polls the job (riding out hub outages) until `until` holds or it is terminal. */
-  waitForJob(jobId: number, timeoutMs: number, until?: (job: Job) => boolean): Promise<Job>;
-  /** Every stored log line of a job, in sequence order. */
-  jobLogs(jobId: number): Promise<JobLogLine[]>;
+  /** `base`: ask that hub instead of the first. */
+  waitForJob(
+    jobId: number,
+    timeoutMs: number,
+    until?: (job: Job) => boolean,
+    base?: string,
+  ): Promise<Job>;
+  /** Every stored log line of a job, in sequence order (`base`: from that hub). */
+  jobLogs(jobId: number, base?: string): Promise<JobLogLine[]>;
   /** Runs the real borg directly (not through borgctl), with the repository's passphrase. */
   borg(args: string[], passphrase: string): Promise<ProcessResult & { stdout: string }>;
   /** Registers a pid (e.g. an orphaned borg) to be SIGKILLed by cleanup if still alive. */
@@ -152,7 +195,7 @@ export interface Fleet {
   cleanup(): Promise<void>;
 }
 
-export async function createFleet(prefix: string): Promise<Fleet> {
+export async function createFleet(prefix: string, options: FleetOptions = {}): Promise<Fleet> {
   const binary = await hostBinary();
   const dir = await mkdtemp(join(tmpdir(), `borgctl-${prefix}-`));
   const port = await freePort();
@@ -176,6 +219,63 @@ export async function createFleet(prefix: string): Promise<Fleet> {
   let cleaned = false;
   const mounts: string[] = [];
   const agents: FleetAgent[] = [];
+  const databaseEnv: Record<string, string> = options.databaseUrl
+    ? { BORGCTL_DATABASE_URL: options.databaseUrl, BORGCTL_SECRET_KEY: FLEET_SECRET_KEY }
+    : {};
+
+  /** Starts one hub process on `port` and `dataDir`; resolves once it listens. */
+  const launchHub = async (port: number, dataDir: string, label: string): Promise<FleetHub> => {
+    // The port was just released by a killed hub: retry a busy bind for a little while.
+    for (let attempt = 0; ; attempt++) {
+      const lines: string[] = [];
+      const listening = Promise.withResolvers<void>();
+      const record = (line: string) => {
+        lines.push(line);
+        fleet.hubLines.push(label ? `[${label}] ${line}` : line);
+        if (/listening on http/.test(line)) listening.resolve();
+      };
+      const proc = spawnProcess({
+        argv: [binary, "server", "--addr", `127.0.0.1:${port}`, "--data-dir", dataDir],
+        cwd: dir,
+        env: { ...baseEnv(dir), BORGCTL_ADMIN_PASSWORD: ADMIN_PASSWORD, ...databaseEnv },
+        onStdoutLine: record,
+        onStderrLine: record,
+      });
+      track(proc);
+      const started = await Promise.race([
+        listening.promise.then(() => true),
+        proc.done.then(() => false),
+      ]);
+      if (started) return { proc, lines };
+      const busy = lines.some((l) => /EADDRINUSE|in use/i.test(l));
+      if (!busy || attempt >= 20) throw new Error(`hub did not start:\n${lines.join("\n")}`);
+      await Bun.sleep(250);
+    }
+  };
+
+  const newReplica = async (index: number): Promise<FleetReplica> => {
+    const name = String.fromCharCode(65 + index);
+    const replicaPort = await freePort();
+    const replica: FleetReplica = {
+      name,
+      port: replicaPort,
+      url: `http://127.0.0.1:${replicaPort}`,
+      dataDir: join(dir, `hub-${name}`),
+      async start() {
+        replica.hub = await launchHub(replicaPort, replica.dataDir, name);
+        return replica.hub;
+      },
+      async stop(how) {
+        const hub = replica.hub;
+        if (!hub) throw new Error(`replica ${name} is not running`);
+        signal(hub.proc, how);
+        const result = await hub.proc.done;
+        replica.hub = undefined;
+        return result;
+      },
+    };
+    return replica;
+  };
 
   const fleet: Fleet = {
     dir,
@@ -185,37 +285,11 @@ export async function createFleet(prefix: string): Promise<Fleet> {
     hubDataDir: join(dir, "hub"),
     hubLines: [],
     admin: "",
+    replicas: [],
 
     async startHub() {
-      // The port was just released by a killed hub: retry a busy bind for a little while.
-      for (let attempt = 0; ; attempt++) {
-        const lines: string[] = [];
-        const listening = Promise.withResolvers<void>();
-        const record = (line: string) => {
-          lines.push(line);
-          fleet.hubLines.push(line);
-          if (/listening on http/.test(line)) listening.resolve();
-        };
-        const proc = spawnProcess({
-          argv: [binary, "server", "--addr", `127.0.0.1:${port}`, "--data-dir", fleet.hubDataDir],
-          cwd: dir,
-          env: { ...baseEnv(dir), BORGCTL_ADMIN_PASSWORD: ADMIN_PASSWORD },
-          onStdoutLine: record,
-          onStderrLine: record,
-        });
-        track(proc);
-        const started = await Promise.race([
-          listening.promise.then(() => true),
-          proc.done.then(() => false),
-        ]);
-        if (started) {
-          fleet.hub = { proc, lines };
-          return fleet.hub;
-        }
-        const busy = lines.some((l) => /EADDRINUSE|in use/i.test(l));
-        if (!busy || attempt >= 20) throw new Error(`hub did not start:\n${lines.join("\n")}`);
-        await Bun.sleep(250);
-      }
+      fleet.hub = await launchHub(port, fleet.hubDataDir, fleet.replicas.length > 0 ? "A" : "");
+      return fleet.hub;
     },
 
     async stopHub(name) {
@@ -227,8 +301,12 @@ export async function createFleet(prefix: string): Promise<Fleet> {
       return result;
     },
 
-    async api(method, path, body) {
-      const response = await fetch(`${fleet.url}${path}`, {
+    api(method, path, body) {
+      return fleet.apiAt(fleet.url, method, path, body);
+    },
+
+    async apiAt(base, method, path, body) {
+      const response = await fetch(`${base}${path}`, {
         method,
         headers: {
           "content-type": "application/json",
@@ -284,11 +362,11 @@ export async function createFleet(prefix: string): Promise<Fleet> {
         stateDir,
         machineId: machine.id,
         lines: [],
-        start() {
+        start(env = {}) {
           const proc = spawnProcess({
             argv: [binary, "agent", "run", "--config", configPath],
             cwd: dir,
-            env: baseEnv(dir),
+            env: { ...baseEnv(dir), ...env },
             onStdoutLine: (line) => agent.lines.push(line),
             onStderrLine: (line) => agent.lines.push(line),
           });
@@ -333,12 +411,12 @@ export async function createFleet(prefix: string): Promise<Fleet> {
       return (queued.body as { job_id: number }).job_id;
     },
 
-    async waitForJob(jobId, timeoutMs, until = () => false) {
+    async waitForJob(jobId, timeoutMs, until = () => false, base = fleet.url) {
       const deadline = Date.now() + timeoutMs;
       let last: Job | undefined;
       for (;;) {
         try {
-          const { status, body } = await fleet.api("GET", `/api/jobs/${jobId}`);
+          const { status, body } = await fleet.apiAt(base, "GET", `/api/jobs/${jobId}`);
           if (status === 200) {
             last = body as Job;
             if (until(last) || TERMINAL.includes(last.status)) return last;
@@ -355,11 +433,12 @@ export async function createFleet(prefix: string): Promise<Fleet> {
       }
     },
 
-    async jobLogs(jobId) {
+    async jobLogs(jobId, base = fleet.url) {
       const logs: JobLogLine[] = [];
       let after = -1;
       for (;;) {
-        const { status, body } = await fleet.api(
+        const { status, body } = await fleet.apiAt(
+          base,
           "GET",
           `/api/jobs/${jobId}/logs?after_sequence=${after}&limit=5000`,
         );
@@ -443,7 +522,9 @@ export async function createFleet(prefix: string): Promise<Fleet> {
   };
 
   try {
-    await fleet.startHub();
+    for (let i = 1; i < (options.replicas ?? 1); i++) fleet.replicas.push(await newReplica(i));
+    // All at once: replicas starting together on an empty database is a case to cover.
+    await Promise.all([fleet.startHub(), ...fleet.replicas.map((r) => r.start())]);
     const login = await fleet.api("POST", "/api/auth/login", {
       username: "admin",
       password: ADMIN_PASSWORD,

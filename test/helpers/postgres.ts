@@ -3,7 +3,8 @@
  * 127.0.0.1 port with its socket in that dir, no system service. PostgreSQL refuses to
  * run as root, so when the tests run as root both programs run as the `postgres` user
  * (runuser, no shell); otherwise as the current user. Durability is switched off
- * (fsync, synchronous_commit): the cluster lives for one test file.
+ * (fsync, synchronous_commit): the cluster lives for one test file. Benchmarks pass
+ * `durable: true` to measure PostgreSQL with its production defaults instead.
  *
  * Lifecycle: startPostgres() → createDatabase() per test as needed → stop() (fast
  * shutdown, then the directory is removed). A cluster that fails to start says why,
@@ -69,7 +70,12 @@ function postgresUid(): { uid: number; gid: number } {
 
 let databaseCounter = 0;
 
-export async function startPostgres(): Promise<PostgresCluster> {
+export interface PostgresOptions {
+  /** Keep PostgreSQL's durable defaults (fsync, synchronous_commit, full_page_writes). */
+  durable?: boolean;
+}
+
+export async function startPostgres(options: PostgresOptions = {}): Promise<PostgresCluster> {
   const bin = await postgresBinDir();
   if (!bin) throw new Error("PostgreSQL is not installed (.ci/run installs `postgresql`)");
   const asRoot = process.getuid?.() === 0;
@@ -108,12 +114,9 @@ export async function startPostgres(): Promise<PostgresCluster> {
         dir,
         "-c",
         `listen_addresses=${host}`,
-        "-c",
-        "fsync=off",
-        "-c",
-        "synchronous_commit=off",
-        "-c",
-        "full_page_writes=off",
+        ...(options.durable
+          ? []
+          : ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]),
         "-c",
         "max_connections=200",
       ]),

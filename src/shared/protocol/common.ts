@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   "borg_failed",
   "payload_too_large",
   "rate_limited",
+  "unavailable",
   "internal",
 ] as const;
 

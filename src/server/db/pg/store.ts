@@ -14,8 +14,9 @@
  *
  * Lifecycle: openPgStore(url) connects, applies migrations under the advisory lock
  * (migrate.ts) and returns the store; close() ends the pool (waiting for running queries
- * up to a few seconds). While PostgreSQL is unreachable every call rejects with the
- * driver's connection error; the pool reconnects on the next call once it is back.
+ * up to a few seconds). While PostgreSQL is unreachable every call rejects with
+ * AppError("unavailable") (unavailable.ts: a 503 to the client, the driver's error kept as
+ * its cause); the pool reconnects on the next call once it is back.
  */
 import type { OpenedStore, Store } from "../store.ts";
 import { type Db, drizzleOn, openPool, type PgPoolOptions } from "./client.ts";
@@ -29,6 +30,7 @@ import { planQueries } from "./queries/plans.ts";
 import { repositoryQueries } from "./queries/repositories.ts";
 import { settingsQueries } from "./queries/settings.ts";
 import { apiTokenQueries, sessionQueries, userQueries } from "./queries/users.ts";
+import { guardStore } from "./unavailable.ts";
 
 /** An opened PostgreSQL store; `pool` is the connection pool (LISTEN/NOTIFY, tests). */
 export interface PgStore extends OpenedStore {
@@ -63,7 +65,7 @@ export async function openPgStore(url: string, options: PgPoolOptions = {}): Pro
 }
 
 export function createPgStore(db: Db): Store {
-  return {
+  return guardStore({
     users: userQueries(db),
     sessions: sessionQueries(db),
     apiTokens: apiTokenQueries(db),
@@ -75,5 +77,5 @@ export function createPgStore(db: Db): Store {
     plans: planQueries(db),
     settings: settingsQueries(db),
     transaction: (work) => db.transaction((tx) => work(createPgStore(tx))),
-  };
+  });
 }
