@@ -77,7 +77,7 @@ export function RepositoriesPage() {
             : "No repositories yet. An admin creates them."}
         </p>
       )}
-      {repositories.length > 0 && (
+      {repositories.length > 0 && !(me.loading && me.data === undefined) && (
         <div class="table-wrap">
           <table class="responsive">
             <thead>

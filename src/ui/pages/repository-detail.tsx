@@ -90,7 +90,9 @@ export function RepositoryDetailPage(props: { id: number }) {
   const queueQuietly: Queue = (action, body) => queue(action, body).catch(() => {});
 
   const data = detail.data;
-  if (!data) {
+  // Which buttons show depends on the role: render once it is known, so a page never
+  // shows buttons a moment later (or a viewer's page flickers into an operator's).
+  if (!data || (me.loading && me.data === undefined)) {
     return (
       <section>
         <p>
