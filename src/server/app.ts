@@ -22,6 +22,7 @@ import { auditRoutes } from "./http/routes/audit.ts";
 import { authRoutes } from "./http/routes/auth.ts";
 import { jobRoutes } from "./http/routes/jobs.ts";
 import { machineRoutes } from "./http/routes/machines.ts";
+import { planRoutes } from "./http/routes/plans.ts";
 import { repositoryRoutes } from "./http/routes/repositories.ts";
 import { uiRoutes } from "./http/routes/ui.ts";
 import { userRoutes } from "./http/routes/users.ts";
@@ -62,6 +63,7 @@ export function createApp(deps: HubDeps): Hono<HubEnv> {
   agentJobRoutes(app, deps);
   repositoryRoutes(app, deps);
   jobRoutes(app, deps);
+  planRoutes(app, deps);
   uiRoutes(app, loadUiAssets());
 
   app.notFound(notFound);

@@ -2,7 +2,8 @@
  * Composition root of `borgctl server`: opens the database (SQLite in the data dir, or
  * PostgreSQL when database_url is set; migrations applied), loads or creates the secret
  * key and checks it against the database's check value, creates the first admin, serves
- * the app, runs the periodic sweeps (offline agents, expired job leases), and on
+ * the app, runs the periodic sweeps (offline agents, expired job leases) and the plan
+ * scheduler (services/scheduler.ts), and on
  * SIGTERM/SIGINT releases long polls, stops the server and closes the database.
  *
  * With PostgreSQL several of these processes serve one fleet: wake-ups and job events
@@ -29,12 +30,15 @@ import type { JobEventBus } from "./services/job-events.ts";
 import { jobLogJson } from "./services/job-json.ts";
 import type { JobNotifier } from "./services/job-notifier.ts";
 import { renewLeasesAfterOutage } from "./services/job-sweeper.ts";
+import { runScheduler } from "./services/scheduler.ts";
 import { SecretBox } from "./services/secret-box.ts";
 import { runSweeps } from "./services/sweeps.ts";
 
 export const DATABASE_FILE = "borgctl.sqlite";
 export const SECRET_KEY_FILE = "secret.key";
 const SWEEP_INTERVAL_MS = 15_000;
+/** How often due plans are looked for (well inside the scheduler's ON_TIME_MS). */
+const SCHEDULER_INTERVAL_MS = 15_000;
 
 export interface RunningHub {
   url: string;
@@ -199,9 +203,25 @@ export async function startHub(
   await renewLeasesAfterOutage(deps);
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
   void sweep();
+  // Due plans: each due time is claimed with a guarded UPDATE, so every replica may run this.
+  let scheduling = false;
+  const schedule = async () => {
+    if (scheduling) return; // a slow pass is not overlapped by the next tick
+    scheduling = true;
+    try {
+      await runScheduler(deps);
+    } catch (error) {
+      logger.error("scheduler pass failed", { error: (error as Error).message });
+    } finally {
+      scheduling = false;
+    }
+  };
+  const schedulerTimer = setInterval(schedule, SCHEDULER_INTERVAL_MS);
+  void schedule();
 
   const { stop, stopped } = stopOnSignals(logger, async () => {
     clearInterval(timer);
+    clearInterval(schedulerTimer);
     const closing = server.stop();
     deps.notifier.notifyAll(); // long polls answer now instead of holding shutdown
     await Promise.race([closing, Bun.sleep(5_000)]);

@@ -462,6 +462,33 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         },
       );
 
+      test("plans: concurrent claims of one due time (across connections where there are any): one wins", async () => {
+        const stores = await connections(3);
+        const [store] = stores;
+        if (!store) throw new Error("no store");
+        const machine = await addMachine(store, "m1");
+        const repo = await addRepository(store, machine, "r1");
+        const plan = await store.plans.insert(newPlan(repo), T0);
+        const due = T0 + 60_000;
+        for (const at of [due, due + 60_000]) {
+          const results = await Promise.all(
+            Array.from({ length: 12 }, (_, i) =>
+              (stores[i % stores.length] ?? store).plans.claimDueRun(plan.id, at, at + i),
+            ),
+          );
+          const winners = results.filter((r) => r !== undefined);
+          expect(winners).toHaveLength(1);
+          expect(winners[0]).toMatchObject({ id: plan.id, lastRunAt: at });
+        }
+        // A due time already acted on, or an earlier one, is not claimed again.
+        expect(await store.plans.claimDueRun(plan.id, due + 60_000, T0)).toBeUndefined();
+        expect(await store.plans.claimDueRun(plan.id, due, T0)).toBeUndefined();
+        // A disabled plan claims nothing.
+        await store.plans.update(plan.id, { enabled: false }, T0);
+        expect(await store.plans.claimDueRun(plan.id, due + 120_000, T0)).toBeUndefined();
+        expect((await store.plans.byId(plan.id))?.lastRunAt).toBe(due + 60_000);
+      });
+
       test("queuedFor lists the agent's queued jobs oldest first, up to the limit", async () => {
         const store = await fresh();
         const machine = await addMachine(store, "m1");

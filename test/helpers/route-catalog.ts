@@ -66,6 +66,10 @@ export interface World {
   /** A fresh credential of `role`, for routes that use up the caller's (logout). */
   freshCredential(role: Role, via: "session" | "api_token"): Promise<string>;
   freshRepository(): Promise<number>;
+  /** A plan that reads and PATCH use; never deleted. */
+  planId: number;
+  /** A new plan, on a repository of its own (its run queues that repository's one backup). */
+  freshPlan(): Promise<number>;
   freshUser(): Promise<number>;
   freshMachine(status?: "online" | "disabled"): Promise<number>;
   freshEnrollmentToken(): Promise<{ id: number; token: string }>;
@@ -125,6 +129,20 @@ export async function createWorld(hub: TestHub = createTestHub()): Promise<World
     (await createRepository(hub, admin, machineId, { name: unique("catalog-repo") })).id;
   const repositoryId = await freshRepository();
   repositoryFor.set(agent.machineId, repositoryId);
+
+  const freshPlan = async (repository?: number) => {
+    const created = await hub.request("POST", "/api/plans", {
+      token: admin,
+      body: {
+        repository_id: repository ?? (await freshRepository()),
+        schedule: "0 2 * * *",
+        timezone: "Europe/Berlin",
+      },
+    });
+    expectStatus(created, 201, "create plan");
+    return (created.body as { id: number }).id;
+  };
+  const planId = await freshPlan(repositoryId);
 
   const freshUser = async () => {
     const created = await hub.request("POST", "/api/users", {
@@ -193,6 +211,8 @@ export async function createWorld(hub: TestHub = createTestHub()): Promise<World
       return token;
     },
     freshRepository: () => freshRepository(),
+    planId,
+    freshPlan: () => freshPlan(),
     freshUser,
     async freshMachine(status = "online") {
       return (await addAgentMachine(hub, { status })).machineId;
@@ -357,6 +377,11 @@ export const ROUTE_CALLS: Record<string, CallFor> = {
     path: `/api/agents/jobs/${await w.job("cancel_requested")}/canceled`,
     body: { return_code: null },
   }),
+  // The spec's name for the same report (and the same handler).
+  "POST /api/agents/jobs/:id/cancel": async (w) => ({
+    path: `/api/agents/jobs/${await w.job("cancel_requested")}/cancel`,
+    body: { return_code: null },
+  }),
 
   "GET /api/repositories": fixed("/api/repositories"),
   "POST /api/repositories": async (w) => ({
@@ -396,6 +421,33 @@ export const ROUTE_CALLS: Record<string, CallFor> = {
       }),
     ]),
   ),
+
+  "GET /api/plans": async (w) => ({ path: `/api/plans?repository_id=${w.repositoryId}` }),
+  "POST /api/plans": async (w) => ({
+    path: "/api/plans",
+    body: {
+      repository_id: w.repositoryId,
+      name: unique("plan"),
+      schedule: "30 2 * * *",
+      timezone: "Europe/Berlin",
+      enabled: true,
+      retention: { keep_daily: 7, keep_weekly: 4 },
+      prune_after_backup: true,
+      compact_every_days: 7,
+      check_every_days: 30,
+      check_verify_data: false,
+      missed_run: "run_once",
+      random_delay_seconds: 60,
+    },
+  }),
+  "GET /api/plans/:id": async (w) => ({ path: `/api/plans/${w.planId}` }),
+  "PATCH /api/plans/:id": async (w) => ({
+    path: `/api/plans/${w.planId}`,
+    body: { schedule: "0 3 * * *", missed_run: "skip" },
+  }),
+  "DELETE /api/plans/:id": async (w) => ({ path: `/api/plans/${await w.freshPlan()}` }),
+  // A fresh plan on a fresh repository each: a second backup of one repository is a 409.
+  "POST /api/plans/:id/run": async (w) => ({ path: `/api/plans/${await w.freshPlan()}/run` }),
 
   "GET /api/jobs": fixed("/api/jobs?limit=5"),
   "GET /api/jobs/:id": async (w) => ({ path: `/api/jobs/${await w.job("queued")}` }),

@@ -275,6 +275,13 @@ export interface PlanStore {
   byId(id: number): Promise<PlanRow | undefined>;
   update(id: number, patch: PlanPatch, now: number): Promise<PlanRow | undefined>;
   remove(id: number): Promise<boolean>;
+  /**
+   * The scheduler's claim of one due time, in one guarded UPDATE: last_run_at → `due`
+   * only while the plan is enabled and its last_run_at is null or earlier than `due`.
+   * Of racing claimers of one due time (hub replicas) exactly one gets the row back;
+   * the others, and a claim of a time already acted on, get undefined.
+   */
+  claimDueRun(id: number, due: number, now: number): Promise<PlanRow | undefined>;
 }
 
 /**

@@ -17,7 +17,7 @@ import type { HubDeps } from "../deps.ts";
 import type { AgentActor } from "./actor.ts";
 import { audit } from "./audit.ts";
 import { enrollmentRefusalReason } from "./enrollment.ts";
-import { cancelQueuedJobs } from "./machines.ts";
+import { cancelQueuedJobs, recordAgentLabels } from "./machines.ts";
 import { hashToken, newPublicId, newToken, tokenKind } from "./tokens.ts";
 
 /** One answer for every refused enrollment token, so a caller learns nothing about it. */
@@ -113,8 +113,9 @@ export async function registerAgent(
     if (delay > 0) await deps.sleep(delay);
     throw new AppError("unauthorized", ENROLLMENT_REFUSED);
   }
-  const machine = await deps.store.machines.byId(redeemed.machineId);
-  if (!machine) throw new Error(`machine ${redeemed.machineId} vanished after registration`);
+  const created = await deps.store.machines.byId(redeemed.machineId);
+  if (!created) throw new Error(`machine ${redeemed.machineId} vanished after registration`);
+  const machine = await recordAgentLabels(deps, created, request.labels);
   const actor: AgentActor = { kind: "agent", machineId: machine.id, agentId: machine.agentId, ip };
   await audit(deps, {
     actor,
@@ -177,6 +178,7 @@ export async function recordHeartbeat(
   if (!recorded) {
     throw new AppError("unauthorized", "agent credential missing, unknown, disabled or revoked");
   }
+  await recordAgentLabels(deps, recorded.machine, request.labels);
   if (recorded.previousStatus !== "online") {
     await audit(deps, {
       actor: agent,

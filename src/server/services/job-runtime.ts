@@ -13,7 +13,9 @@ import {
   JOB_RESULTS,
   JobPayload,
   type JobPayloadUnion,
+  type JobSummary,
   type LogEntry,
+  PASSPHRASE_SECRET_REF,
   type ProgressRequest,
   TERMINAL_JOB_STATUSES,
   UNREADABLE_OUTPUT,
@@ -24,7 +26,7 @@ import type { HubDeps } from "../deps.ts";
 import { hubJobKind } from "../jobs/index.ts";
 import type { AgentActor } from "./actor.ts";
 import { endedByLeaseSweep, recordJobTransition } from "./job-finish.ts";
-import { jobLogJson, progressJson } from "./job-json.ts";
+import { jobLogJson, jobSummaryJson, progressJson } from "./job-json.ts";
 import { completedStatus, redactSecrets } from "./job-payload.ts";
 
 const HELD = new Set(["claimed", "running", "cancel_requested"]);
@@ -55,6 +57,28 @@ export async function pollJobs(
   } finally {
     done.abort(); // releases the waiter when we answered without waiting
   }
+}
+
+/**
+ * One job of a poll answer, as the spec shows it: id, type, created_at and the payload
+ * with its secrets replaced by references, plus job_kind and repository_id for borgctl
+ * agents that read only those. The passphrase is never in it: the secrets block is built
+ * here from the passphrase's location alone (whatever the stored payload holds), and the
+ * value only comes with the claim.
+ */
+export function polledJobJson(row: JobRow): JobSummary {
+  const { secrets, ...payload } = JobPayload.parse(row.payload);
+  return {
+    ...jobSummaryJson(row),
+    type: row.jobKind,
+    payload: {
+      ...payload,
+      secrets:
+        secrets.passphrase_location === "hub"
+          ? { passphrase_location: "hub", passphrase: { secret_ref: PASSPHRASE_SECRET_REF } }
+          : { passphrase_location: secrets.passphrase_location },
+    },
+  };
 }
 
 /** Why a guarded update of job `id` by this agent matched no row. */
@@ -183,7 +207,8 @@ export async function appendJobLogs(
     sequence: e.sequence,
     stream: e.stream,
     message: redactSecrets(e.message, secrets),
-    createdAt: Date.parse(e.created_at),
+    // The spec's entries may come without a time: then it is when the hub got them.
+    createdAt: e.created_at === undefined ? now : Date.parse(e.created_at),
   }));
   const stored = await deps.store.jobs.insertLogs(id, rows);
   for (const log of [...stored].sort((a, b) => a.sequence - b.sequence)) {

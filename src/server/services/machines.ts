@@ -49,6 +49,26 @@ export async function updateMachine(
   return updated;
 }
 
+/**
+ * Labels an agent reports at register or heartbeat, stored on the machine's one set of
+ * labels. Kept simple on purpose: a reported key the machine does not have yet is added;
+ * a key it already has keeps its value, so a label an admin set (PATCH) always wins over
+ * the agent, and the agent never removes or rewrites one. An admin may change or remove
+ * any label; one the agent keeps reporting comes back like its other facts (hostname).
+ * Written only when a key is new, so the steady heartbeat writes nothing.
+ */
+export async function recordAgentLabels(
+  deps: HubDeps,
+  machine: MachineRow,
+  reported: Record<string, string> | undefined,
+): Promise<MachineRow> {
+  if (reported === undefined) return machine;
+  const added = Object.entries(reported).filter(([key]) => !Object.hasOwn(machine.labels, key));
+  if (added.length === 0) return machine;
+  const labels = { ...Object.fromEntries(added), ...machine.labels };
+  return (await deps.store.machines.update(machine.id, { labels }, deps.clock())) ?? machine;
+}
+
 interface StatusChange {
   from: readonly MachineStatus[];
   to: MachineStatus;

@@ -23,7 +23,14 @@
  * idempotent for the owning agent; a repeated terminal call answers 409 (see 7).
  * Cancel: the user's cancel turns a running job into cancel_requested; the agent learns it
  * from the heartbeat answer, the progress answer or GET /jobs/{id}, stops borg with
- * SIGINT (then SIGTERM, SIGKILL), and reports /canceled.
+ * SIGINT (then SIGTERM, SIGKILL), and reports /canceled (or /cancel, the same route).
+ *
+ * Version tolerance: every schema here is a plain (non-strict) object in both directions,
+ * so a field one side does not know is dropped, never refused — agents and hubs are
+ * upgraded separately, and spec-following agents that are not borgctl's (the Managed
+ * Agent Spec's examples) send what they send. Each field is still checked for what its
+ * reader needs (types, caps, no control characters). `protocol_version` absent = 1.
+ * The user API (api.ts) stays strict: there an unknown field is a typo worth a 400.
  */
 import { z } from "zod";
 import { OneLine, Text, Timestamp } from "./common.ts";
@@ -110,7 +117,7 @@ export const MAX_LAST_ERROR_CHARS = 4096;
 export const MAX_HOSTNAME_CHARS = 255;
 export const MAX_VERSION_CHARS = 64;
 
-export const BorgBinary = z.strictObject({
+export const BorgBinary = z.object({
   major: z.number().int().min(1).max(9),
   version: OneLine(MAX_VERSION_CHARS),
   path: Text(MAX_PATH_CHARS),
@@ -119,9 +126,28 @@ export type BorgBinary = z.infer<typeof BorgBinary>;
 
 const Capabilities = z.array(OneLine(64)).max(64);
 
-export const RegisterRequest = z.strictObject({
+/** An agent's own protocol version; absent (spec-following agents send none) = 1. */
+const ProtocolVersion = z.number().int().min(1).default(1);
+
+/**
+ * Labels an agent reports (register, heartbeat): the same keys and values an admin may
+ * set with PATCH /api/managed-machines/{id}, so every stored label is one an admin can
+ * also edit. How they combine with the admin's: services/machines.ts recordAgentLabels.
+ */
+export const LABEL_KEY = /^[a-z0-9][a-z0-9._/-]{0,62}$/;
+export const MAX_AGENT_LABELS = 64;
+export const AgentLabels = z
+  .record(
+    z.string().regex(LABEL_KEY, "must be lowercase letters, digits and . _ / -"),
+    OneLine(256),
+  )
+  .refine((labels) => Object.keys(labels).length <= MAX_AGENT_LABELS, {
+    message: `at most ${MAX_AGENT_LABELS} labels`,
+  });
+
+export const RegisterRequest = z.object({
   enrollment_token: OneLine(256),
-  protocol_version: z.number().int().min(1),
+  protocol_version: ProtocolVersion,
   name: OneLine(128).min(1).optional(),
   hostname: OneLine(MAX_HOSTNAME_CHARS).min(1),
   os: OneLine(32).min(1),
@@ -129,6 +155,7 @@ export const RegisterRequest = z.strictObject({
   agent_version: OneLine(MAX_VERSION_CHARS).min(1),
   borg_versions: z.array(BorgBinary).max(16),
   capabilities: Capabilities,
+  labels: AgentLabels.optional(),
   ssh_public_key: Text(16 * 1024).optional(),
 });
 export type RegisterRequest = z.infer<typeof RegisterRequest>;
@@ -142,15 +169,17 @@ export const RegisterResponse = z.object({
 });
 export type RegisterResponse = z.infer<typeof RegisterResponse>;
 
-export const HeartbeatRequest = z.strictObject({
+export const HeartbeatRequest = z.object({
   agent_id: OneLine(64),
-  protocol_version: z.number().int().min(1),
+  protocol_version: ProtocolVersion,
   hostname: OneLine(MAX_HOSTNAME_CHARS).min(1).optional(),
   agent_version: OneLine(MAX_VERSION_CHARS).min(1).optional(),
   borg_versions: z.array(BorgBinary).max(16).optional(),
   capabilities: Capabilities.optional(),
+  labels: AgentLabels.optional(),
   ssh_public_key: Text(16 * 1024).optional(),
-  running_job_ids: z.array(z.number().int().positive()).max(64),
+  /** Absent: nothing running (no lease to renew). */
+  running_job_ids: z.array(z.number().int().positive()).max(64).default([]),
   last_error: Text(MAX_LAST_ERROR_CHARS).nullable().optional(),
 });
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
@@ -163,17 +192,45 @@ export const HeartbeatResponse = z.object({
 });
 export type HeartbeatResponse = z.infer<typeof HeartbeatResponse>;
 
-export const PollQuery = z.strictObject({
+export const PollQuery = z.object({
   limit: z.coerce.number().int().min(1).max(10).default(1),
   wait: z.coerce.number().int().min(0).max(30).default(0),
 });
 
-/** What a poll shows of a job: enough to decide to claim it, no secrets. */
+/** What stands in a polled payload where the claim's carries a secret. */
+export const SecretRef = z.object({ secret_ref: z.string() });
+export type SecretRef = z.infer<typeof SecretRef>;
+/** The reference to the repository's passphrase (the claim carries the value). */
+export const PASSPHRASE_SECRET_REF = "repository-passphrase";
+
+/**
+ * A payload as a poll shows it (the spec's poll answer): the claim's payload, versioned
+ * (schema_version, job_kind, repository, the kind's block), with every secret replaced by
+ * a SecretRef. Read loosely: the agent decides from the summary and claims for the real
+ * payload, so it needs nothing here and must not trip over a newer hub's shape.
+ */
+export const PolledPayload = z.looseObject({
+  schema_version: z.number().int(),
+  job_kind: z.string(),
+  secrets: z
+    .looseObject({ passphrase_location: z.string(), passphrase: SecretRef.optional() })
+    .optional(),
+});
+export type PolledPayload = z.infer<typeof PolledPayload>;
+
+/**
+ * What a poll shows of a job: enough to decide to claim it, no secrets. `type` and
+ * `payload` are the spec's; `job_kind` and `repository_id` are what borgctl agents older
+ * than them read (type is the same value as job_kind). Optional when decoding, since an
+ * older hub sends none of the spec's.
+ */
 export const JobSummary = z.object({
   id: z.number().int(),
+  type: z.string().optional(),
   job_kind: JobKind,
   repository_id: z.number().int().nullable(),
   created_at: Timestamp,
+  payload: PolledPayload.optional(),
 });
 export type JobSummary = z.infer<typeof JobSummary>;
 
@@ -225,10 +282,10 @@ export type JobResultOf<K extends JobKind> = z.infer<ResultsByKind<KindProtocols
 
 export const ClaimResponse = z.object({ status: z.literal("claimed"), job: JobPayload });
 
-export const StartRequest = z.strictObject({ started_at: Timestamp.optional() });
+export const StartRequest = z.object({ started_at: Timestamp.optional() });
 export type StartRequest = z.infer<typeof StartRequest>;
 
-export const ProgressRequest = z.strictObject({
+export const ProgressRequest = z.object({
   /** null: the total is unknown, show an indeterminate bar. */
   progress_percent: z.number().min(0).max(100).nullable().optional(),
   current_file: Text(MAX_PATH_CHARS).nullable().optional(),
@@ -249,17 +306,20 @@ export const UploadResponse = z.object({
   cancel_requested: z.boolean(),
 });
 
-export const LogEntry = z.strictObject({
+export const LogEntry = z.object({
   sequence: z.number().int().min(0),
   stream: z.enum(["stdout", "stderr", "agent"]),
   message: Text(MAX_LOG_MESSAGE_CHARS),
-  created_at: Timestamp,
+  /** Absent: the hub's time when it arrives (borgctl's agent always sends its own). */
+  created_at: Timestamp.optional(),
 });
 export type LogEntry = z.infer<typeof LogEntry>;
 
+// The batch first: with non-strict objects a batch must not be read as one entry whose
+// extra fields are dropped (a body that has `entries` is a batch).
 export const LogsRequest = z.union([
+  z.object({ entries: z.array(LogEntry).min(1).max(MAX_LOG_ENTRIES_PER_UPLOAD) }),
   LogEntry,
-  z.strictObject({ entries: z.array(LogEntry).min(1).max(MAX_LOG_ENTRIES_PER_UPLOAD) }),
 ]);
 
 export const LogsResponse = UploadResponse.extend({
@@ -268,13 +328,13 @@ export const LogsResponse = UploadResponse.extend({
 });
 
 /**
- * The result of any kind, as one strict object of every kind's result fields: which of
- * them a job must carry is its kind's result schema's to say (JOB_RESULTS, checked by
- * the hub once it knows the job). Built from the kinds, so a kind's new field is accepted
- * from the version that adds it; return_code is always required.
+ * The result of any kind, as one object of every kind's result fields: which of them a
+ * job must carry is its kind's result schema's to say (JOB_RESULTS, checked by the hub
+ * once it knows the job). Built from the kinds; a field no kind knows (a newer agent's)
+ * is dropped; return_code is always required.
  */
 const AnyJobResult = z
-  .strictObject(
+  .object(
     Object.assign(
       {},
       ...JOB_KIND_PROTOCOLS.map((p) => p.result.shape),
@@ -283,20 +343,20 @@ const AnyJobResult = z
   .partial()
   .required({ return_code: true });
 
-export const CompleteRequest = z.strictObject({
+export const CompleteRequest = z.object({
   completed_at: Timestamp.optional(),
   result: AnyJobResult,
 });
 export type CompleteRequest = z.infer<typeof CompleteRequest>;
 
-export const FailRequest = z.strictObject({
+export const FailRequest = z.object({
   completed_at: Timestamp.optional(),
   error_message: Text(MAX_ERROR_MESSAGE_CHARS),
   return_code: z.number().int().nullable().optional(),
 });
 export type FailRequest = z.infer<typeof FailRequest>;
 
-export const CanceledRequest = z.strictObject({
+export const CanceledRequest = z.object({
   completed_at: Timestamp.optional(),
   return_code: z.number().int().nullable().optional(),
 });

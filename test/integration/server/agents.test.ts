@@ -279,8 +279,7 @@ describe("unregister and credentials", () => {
     const extra = await agent.request("POST", "/api/agents/heartbeat", {
       agent_id: agent.agentId,
       protocol_version: PROTOCOL_VERSION,
-      running_job_ids: [],
-      debug: true,
+      running_job_ids: "all of them",
     });
     expect(extra.status).toBe(400);
     expect(ErrorBody.parse(extra.body).code).toBe("validation_failed");

@@ -73,6 +73,7 @@ const MIN_ROLE: Record<string, Role | "agent"> = {
   "POST /api/agents/jobs/:id/complete": "agent",
   "POST /api/agents/jobs/:id/fail": "agent",
   "POST /api/agents/jobs/:id/canceled": "agent",
+  "POST /api/agents/jobs/:id/cancel": "agent",
 
   // A repository decides what the machine's root-run agent reads and where it goes:
   // admins create and delete them; operators run jobs and change harmless fields (the
@@ -90,6 +91,14 @@ const MIN_ROLE: Record<string, Role | "agent"> = {
   "POST /api/repositories/:id/compact": "operator",
   "POST /api/repositories/:id/break-lock": "operator",
   "POST /api/repositories/:id/list": "operator",
+
+  // A plan only times jobs an operator may queue by hand (routes/plans.ts says why).
+  "GET /api/plans": "viewer",
+  "POST /api/plans": "operator",
+  "GET /api/plans/:id": "viewer",
+  "PATCH /api/plans/:id": "operator",
+  "DELETE /api/plans/:id": "operator",
+  "POST /api/plans/:id/run": "operator",
 
   "GET /api/jobs": "viewer",
   "GET /api/jobs/:id": "viewer",

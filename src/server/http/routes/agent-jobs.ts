@@ -1,6 +1,6 @@
 /**
  * The agent runtime's job routes, /api/agents/jobs… (lifecycle in protocol/agent.ts):
- * long poll, claim, start, progress, logs, complete/fail/canceled, and the agent-scoped
+ * long poll, claim, start, progress, logs, complete/fail/canceled (alias /cancel), and the agent-scoped
  * status read. Every route needs the agent credential and acts only on the caller's own
  * jobs; another agent's job id answers 404. After a terminal report, every further
  * upload for the job answers 409 (lease_lost when the hub gave up on the agent).
@@ -17,13 +17,13 @@ import {
 } from "../../../shared/protocol/agent.ts";
 import type { JobRow } from "../../db/records.ts";
 import type { HubDeps } from "../../deps.ts";
-import { jobSummaryJson } from "../../services/job-json.ts";
 import {
   agentJob,
   appendJobLogs,
   claimJob,
   completeJob,
   failJob,
+  polledJobJson,
   pollJobs,
   recordJobProgress,
   reportJobCanceled,
@@ -58,7 +58,7 @@ export function agentJobRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
       { limit, waitMs: wait * 1000 },
       c.req.raw.signal,
     );
-    return c.json({ jobs: jobs.map(jobSummaryJson) });
+    return c.json({ jobs: jobs.map(polledJobJson) });
   });
 
   app.get(`${BASE}/:id`, agent, async (c) =>
@@ -115,16 +115,19 @@ export function agentJobRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     ),
   );
 
-  app.post(`${BASE}/:id/canceled`, agent, validate("json", CanceledRequest), async (c) =>
-    c.json(
-      uploadJson(
-        await reportJobCanceled(
-          deps,
-          agentActorOf(c),
-          jobId(c.req.param("id")),
-          c.req.valid("json"),
+  // /canceled is borgctl's name, /cancel the one spec-following agents use: one handler.
+  for (const path of [`${BASE}/:id/canceled`, `${BASE}/:id/cancel`]) {
+    app.post(path, agent, validate("json", CanceledRequest), async (c) =>
+      c.json(
+        uploadJson(
+          await reportJobCanceled(
+            deps,
+            agentActorOf(c),
+            jobId(c.req.param("id")),
+            c.req.valid("json"),
+          ),
         ),
       ),
-    ),
-  );
+    );
+  }
 }

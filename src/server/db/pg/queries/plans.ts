@@ -1,5 +1,5 @@
-/** Backup plans on PostgreSQL (PlanStore): plain records. */
-import { eq } from "drizzle-orm";
+/** Backup plans on PostgreSQL (PlanStore): records, and the scheduler's guarded claim of a due time. */
+import { and, eq, isNull, lt, or } from "drizzle-orm";
 import { parseMaybe, parseRow, parseRows } from "../../parse.ts";
 import { PlanRecord, type PlanRow } from "../../records.ts";
 import type { PlanStore } from "../../store.ts";
@@ -48,6 +48,21 @@ export function planQueries(db: Db): PlanStore {
     async remove(id) {
       const rows = await db.delete(plans).where(eq(plans.id, id)).returning({ id: plans.id });
       return rows.length > 0;
+    },
+    async claimDueRun(id, due, now) {
+      // READ COMMITTED re-checks the WHERE after the row lock: one replica wins a due time.
+      const [row] = await db
+        .update(plans)
+        .set({ lastRunAt: due, updatedAt: now })
+        .where(
+          and(
+            eq(plans.id, id),
+            eq(plans.enabled, true),
+            or(isNull(plans.lastRunAt), lt(plans.lastRunAt, due)),
+          ),
+        )
+        .returning();
+      return maybeRow(row);
     },
   };
 }

@@ -1,5 +1,5 @@
-/** Backup plans on SQLite (PlanStore): plain records; the scheduler that runs them is later. */
-import { eq } from "drizzle-orm";
+/** Backup plans on SQLite (PlanStore): records, and the scheduler's guarded claim of a due time. */
+import { and, eq, isNull, lt, or } from "drizzle-orm";
 import { parseMaybe, parseRow, parseRows } from "../../parse.ts";
 import { PlanRecord, type PlanRow } from "../../records.ts";
 import type { PlanStore } from "../../store.ts";
@@ -53,6 +53,22 @@ export function planQueries(db: Db): PlanStore {
     },
     async remove(id) {
       return db.delete(plans).where(eq(plans.id, id)).returning({ id: plans.id }).all().length > 0;
+    },
+    async claimDueRun(id, due, now) {
+      return maybeRow(
+        db
+          .update(plans)
+          .set({ lastRunAt: due, updatedAt: now })
+          .where(
+            and(
+              eq(plans.id, id),
+              eq(plans.enabled, true),
+              or(isNull(plans.lastRunAt), lt(plans.lastRunAt, due)),
+            ),
+          )
+          .returning()
+          .get(),
+      );
     },
   };
 }
