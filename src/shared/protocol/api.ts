@@ -160,6 +160,13 @@ export const ENCRYPTION_MODES = [
   "repokey-chacha20-poly1305",
 ] as const;
 
+/**
+ * A new repository passphrase: at least 10 characters. A short one is weak, and the
+ * agent redacts every occurrence of the passphrase from its logs, so a one-letter
+ * passphrase would blank out that letter everywhere.
+ */
+const NewPassphrase = Text(4096).min(10, "use at least 10 characters");
+
 const COMPRESSION_HINT = "must be a borg compression spec such as lz4, zstd,3 or auto,zstd,10";
 
 const RelPathList = z
@@ -179,7 +186,7 @@ export const CreateRepositoryRequest = z.strictObject({
   box_id: Id.optional(),
   borg_version: z.union([z.literal(1), z.literal(2)]).default(1),
   encryption: z.enum(ENCRYPTION_MODES).default("repokey-blake2"),
-  passphrase: Text(4096).min(1).optional(),
+  passphrase: NewPassphrase.optional(),
   passphrase_location: z.enum(["hub", "agent"]).default("hub"),
   source_paths: RelPathList.min(1, "name at least one path to back up"),
   exclude_patterns: RelPathList.default([]),
@@ -198,7 +205,7 @@ export type CreateRepositoryRequest = z.infer<typeof CreateRepositoryRequest>;
 
 export const UpdateRepositoryRequest = z.strictObject({
   name: OneLine(128).min(1).optional(),
-  passphrase: Text(4096).min(1).optional(),
+  passphrase: NewPassphrase.optional(),
   source_paths: RelPathList.min(1).optional(),
   exclude_patterns: RelPathList.optional(),
   compression: z

@@ -86,7 +86,7 @@ describe("repositories: create and validate", () => {
 
     const agentWithSecret = await hub.request("POST", "/api/repositories", {
       token: admin,
-      body: { ...base(), name: "p2", passphrase_location: "agent", passphrase: "nope-nope" },
+      body: { ...base(), name: "p2", passphrase_location: "agent", passphrase: "nope-nope-nope" },
     });
     expect(agentWithSecret.status).toBe(400);
 
@@ -108,7 +108,7 @@ describe("repositories: create and validate", () => {
     expect(Repository.parse(plain.body).has_passphrase).toBe(false);
     const plainWithSecret = await hub.request("POST", "/api/repositories", {
       token: admin,
-      body: { ...base(), name: "p5", encryption: "none", passphrase: "pointless" },
+      body: { ...base(), name: "p5", encryption: "none", passphrase: "pointless-1" },
     });
     expect(plainWithSecret.status).toBe(400);
   });
@@ -130,7 +130,12 @@ describe("repositories: create and validate", () => {
     const revoked = await addAgentMachine(hub, { status: "revoked" });
     const onRevoked = await hub.request("POST", "/api/repositories", {
       token: admin,
-      body: { ...base(), name: "u2", agent_machine_id: revoked.machineId, passphrase: "w-1234" },
+      body: {
+        ...base(),
+        name: "u2",
+        agent_machine_id: revoked.machineId,
+        passphrase: "w-12345678",
+      },
     });
     expect(onRevoked.status).toBe(409);
 
@@ -141,7 +146,7 @@ describe("repositories: create and validate", () => {
         agent_machine_id: agent.machineId,
         box_id: 1,
         source_paths: ["/x"],
-        passphrase: "w-1234",
+        passphrase: "w-12345678",
       },
     });
     expect(box.status).toBe(400);
@@ -149,7 +154,7 @@ describe("repositories: create and validate", () => {
 
     const extra = await hub.request("POST", "/api/repositories", {
       token: admin,
-      body: { ...base(), name: "u4", passphrase: "w-1234", owner: "me" },
+      body: { ...base(), name: "u4", passphrase: "w-12345678", owner: "me" },
     });
     expect(extra.status).toBe(400);
     expect(errorOf(extra.body).code).toBe("validation_failed");
@@ -165,13 +170,13 @@ describe("repositories: create and validate", () => {
     for (const location of ["-repo", "/srv/a\nb", "/srv/a\u0000b", "/srv/x::y"]) {
       const response = await hub.request("POST", "/api/repositories", {
         token: admin,
-        body: { ...base(), name: `bad-${location.length}`, location, passphrase: "w-1234" },
+        body: { ...base(), name: `bad-${location.length}`, location, passphrase: "w-12345678" },
       });
       expect(response.status).toBe(400);
     }
     const badArchive = await hub.request("POST", "/api/repositories", {
       token: admin,
-      body: { ...base(), name: "bad-archive", archive_name: "a/b", passphrase: "w-1234" },
+      body: { ...base(), name: "bad-archive", archive_name: "a/b", passphrase: "w-12345678" },
     });
     expect(badArchive.status).toBe(400);
     // borg 2 has no REPO::ARCHIVE syntax, so "::" is fine there.
@@ -182,7 +187,7 @@ describe("repositories: create and validate", () => {
         name: "borg2",
         borg_version: 2,
         location: "/srv/x::y",
-        passphrase: "w-1234",
+        passphrase: "w-12345678",
       },
     });
     expect(borg2.status).toBe(201);

@@ -73,11 +73,11 @@ describe("repositoryRequestBody", () => {
       ...filled,
       compression: " ",
       archive_name: "",
-      passphrase: " spaced ",
+      passphrase: " spaced out ",
     });
     expect("compression" in body).toBe(false);
     expect("archive_name" in body).toBe(false);
-    expect(body.passphrase).toBe(" spaced ");
+    expect(body.passphrase).toBe(" spaced out ");
     const parsed = CreateRepositoryRequest.parse(body);
     expect(parsed.compression).toBe("lz4");
     expect(parsed.archive_name).toBe("{hostname}-{now}");
