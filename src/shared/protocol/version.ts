@@ -6,6 +6,10 @@
  * Changelog:
  * - 1 (2026-11-22): first version — register, heartbeat, poll, claim, start, progress,
  *   logs, complete, fail, canceled.
+ * - 1 (2026-12-01), compatible additions, no bump: both sides ignore unknown fields;
+ *   protocol_version and a log's created_at may be absent; poll answers add type and
+ *   payload (secrets as {secret_ref}); /jobs/{id}/cancel aliases /canceled; register and
+ *   heartbeat may carry labels. An older peer reads all of it as before.
  */
 export const PROTOCOL_VERSION = 1;
 export const MIN_SUPPORTED_PROTOCOL = 1;
