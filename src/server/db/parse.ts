@@ -45,19 +45,3 @@ export function parseRows<S extends z.ZodType>(
 ): z.output<S>[] {
   return raws.map((raw) => parseRow(schema, table, raw));
 }
-
-/**
- * The select list that reads a record: the table's columns named by the record's fields,
- * so each query file (in each dialect) derives it instead of listing every column again.
- * Fields that are no column (e.g. a computed `hasPassphrase`) are left for the caller.
- */
-export function recordColumns<T extends object, S extends z.ZodRawShape>(
-  table: T,
-  record: z.ZodObject<S>,
-): { [K in keyof S & keyof T]: T[K] } {
-  const picked: Record<string, unknown> = {};
-  for (const field of Object.keys(record.shape)) {
-    if (field in table) picked[field] = (table as Record<string, unknown>)[field];
-  }
-  return picked as { [K in keyof S & keyof T]: T[K] };
-}

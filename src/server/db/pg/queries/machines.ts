@@ -1,6 +1,6 @@
 /** Agent machines on PostgreSQL (MachineStore): identity, credential hash, reported facts, status. */
 import { and, eq, inArray, lt, sql } from "drizzle-orm";
-import { parseMaybe, parseRow, parseRows, recordColumns } from "../../parse.ts";
+import { parseMaybe, parseRow, parseRows } from "../../parse.ts";
 import {
   HELD_JOB_STATUSES,
   MachineRecord,
@@ -17,7 +17,26 @@ const TABLE = "agent_machines";
 const rowOf = (raw: unknown): MachineRow => parseRow(MachineRecord, TABLE, raw);
 const maybeRow = (raw: unknown): MachineRow | undefined => parseMaybe(MachineRecord, TABLE, raw);
 
-const columns = recordColumns(agentMachines, MachineRecord);
+const columns = {
+  id: agentMachines.id,
+  name: agentMachines.name,
+  agentId: agentMachines.agentId,
+  tokenPrefix: agentMachines.tokenPrefix,
+  hostname: agentMachines.hostname,
+  os: agentMachines.os,
+  arch: agentMachines.arch,
+  agentVersion: agentMachines.agentVersion,
+  protocolVersion: agentMachines.protocolVersion,
+  borgVersions: agentMachines.borgVersions,
+  capabilities: agentMachines.capabilities,
+  labels: agentMachines.labels,
+  sshPublicKey: agentMachines.sshPublicKey,
+  status: agentMachines.status,
+  lastSeenAt: agentMachines.lastSeenAt,
+  lastError: agentMachines.lastError,
+  createdAt: agentMachines.createdAt,
+  updatedAt: agentMachines.updatedAt,
+};
 
 export function machineQueries(db: Db): MachineStore {
   return {

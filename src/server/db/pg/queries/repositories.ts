@@ -3,7 +3,7 @@
  * `sealedPassphrase(id)`; rows carry `hasPassphrase`, computed in SQL.
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
-import { parseRow, recordColumns } from "../../parse.ts";
+import { parseRow } from "../../parse.ts";
 import { ACTIVE_JOB_STATUSES, RepositoryRecord, StoredArchives } from "../../records.ts";
 import type { RepositoryStore } from "../../store.ts";
 import type { Db } from "../client.ts";
@@ -13,8 +13,26 @@ import { jobs, repositories } from "../schema.ts";
 const TABLE = "repositories";
 
 const columns = {
-  ...recordColumns(repositories, RepositoryRecord),
+  id: repositories.id,
+  name: repositories.name,
+  agentMachineId: repositories.agentMachineId,
+  location: repositories.location,
+  boxId: repositories.boxId,
+  borgVersion: repositories.borgVersion,
+  encryption: repositories.encryption,
+  passphraseLocation: repositories.passphraseLocation,
   hasPassphrase: sql<boolean>`${repositories.passphraseEncrypted} IS NOT NULL`,
+  sourcePaths: repositories.sourcePaths,
+  excludePatterns: repositories.excludePatterns,
+  compression: repositories.compression,
+  archiveName: repositories.archiveName,
+  appendOnly: repositories.appendOnly,
+  sshHostKey: repositories.sshHostKey,
+  lastBackupAt: repositories.lastBackupAt,
+  lastResult: repositories.lastResult,
+  lastJobId: repositories.lastJobId,
+  createdAt: repositories.createdAt,
+  updatedAt: repositories.updatedAt,
 };
 
 const rowOf = (raw: unknown) => parseRow(RepositoryRecord, TABLE, raw);

@@ -6,7 +6,7 @@
  * failed insert leaves the token unused.
  */
 import { and, eq, gt, isNull } from "drizzle-orm";
-import { parseMaybe, parseRow, parseRows, recordColumns } from "../../parse.ts";
+import { parseMaybe, parseRow, parseRows } from "../../parse.ts";
 import { EnrollmentTokenRecord } from "../../records.ts";
 import type { EnrollmentStore } from "../../store.ts";
 import type { Db } from "../client.ts";
@@ -14,7 +14,17 @@ import { agentMachines, enrollmentTokens } from "../schema.ts";
 
 const TABLE = "enrollment_tokens";
 
-const columns = recordColumns(enrollmentTokens, EnrollmentTokenRecord);
+const columns = {
+  id: enrollmentTokens.id,
+  name: enrollmentTokens.name,
+  tokenPrefix: enrollmentTokens.tokenPrefix,
+  createdByUserId: enrollmentTokens.createdByUserId,
+  expiresAt: enrollmentTokens.expiresAt,
+  usedAt: enrollmentTokens.usedAt,
+  usedByAgentMachineId: enrollmentTokens.usedByAgentMachineId,
+  revokedAt: enrollmentTokens.revokedAt,
+  createdAt: enrollmentTokens.createdAt,
+};
 
 export function enrollmentQueries(db: Db): EnrollmentStore {
   return {

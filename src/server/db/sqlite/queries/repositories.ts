@@ -5,7 +5,7 @@
  * ciphertext is not even read for them.
  */
 import { and, eq, inArray, notExists, sql } from "drizzle-orm";
-import { parseRow, recordColumns } from "../../parse.ts";
+import { parseRow } from "../../parse.ts";
 import { ACTIVE_JOB_STATUSES, RepositoryRecord, StoredArchives } from "../../records.ts";
 import type { RepositoryStore } from "../../store.ts";
 import type { Db } from "../client.ts";
@@ -14,8 +14,26 @@ import { jobs, repositories } from "../schema.ts";
 const TABLE = "repositories";
 
 const columns = {
-  ...recordColumns(repositories, RepositoryRecord),
+  id: repositories.id,
+  name: repositories.name,
+  agentMachineId: repositories.agentMachineId,
+  location: repositories.location,
+  boxId: repositories.boxId,
+  borgVersion: repositories.borgVersion,
+  encryption: repositories.encryption,
+  passphraseLocation: repositories.passphraseLocation,
   hasPassphrase: sql<number>`${repositories.passphraseEncrypted} IS NOT NULL`,
+  sourcePaths: repositories.sourcePaths,
+  excludePatterns: repositories.excludePatterns,
+  compression: repositories.compression,
+  archiveName: repositories.archiveName,
+  appendOnly: repositories.appendOnly,
+  sshHostKey: repositories.sshHostKey,
+  lastBackupAt: repositories.lastBackupAt,
+  lastResult: repositories.lastResult,
+  lastJobId: repositories.lastJobId,
+  createdAt: repositories.createdAt,
+  updatedAt: repositories.updatedAt,
 };
 
 type RawRow = { hasPassphrase: number } & Record<string, unknown>;
