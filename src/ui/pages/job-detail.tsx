@@ -164,13 +164,16 @@ export function JobDetailPage(props: { id: number }) {
             />
           )}
       </div>
-      <p class="job-summary">
-        {job.repository_id !== null ? (
-          <Link href={`/repositories/${job.repository_id}`}>{jobSummary(job, names.data)}</Link>
-        ) : (
-          jobSummary(job, names.data)
-        )}
-      </p>
+      {/* The summary waits for the names so it never reads "repository #1" first. */}
+      {(names.data || names.error) && (
+        <p class="job-summary">
+          {job.repository_id !== null ? (
+            <Link href={`/repositories/${job.repository_id}`}>{jobSummary(job, names.data)}</Link>
+          ) : (
+            jobSummary(job, names.data)
+          )}
+        </p>
+      )}
       <dl class="facts">
         <dt>Started by</dt>
         <dd>{triggeredByLabel(job.triggered_by)}</dd>

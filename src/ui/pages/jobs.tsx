@@ -101,7 +101,8 @@ export function JobsPage() {
             : 'No jobs yet. "Back up now" on the Repositories page starts one.'}
         </p>
       )}
-      {jobs.length > 0 && (
+      {/* Rows wait for the names so a job never shows as "repository #1" first. */}
+      {jobs.length > 0 && (names.data || names.error) && (
         <div class="table-wrap">
           <table class="responsive">
             <thead>
