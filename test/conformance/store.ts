@@ -249,6 +249,21 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         expect(await store.repositories.archives(sealed.id)).toEqual({ archives, listedAt: T0 });
         expect(await store.repositories.archives(999_999)).toBeUndefined();
 
+        // A backup's archive joins a known list once; a list never read stays unknown.
+        const added = { id: "c".repeat(64), name: "host-2025-01-03", start: "2025-01-03T00:00:00" };
+        expect(await store.repositories.addArchive(sealed.id, added, T0 + 5)).toBe(true);
+        expect(await store.repositories.addArchive(sealed.id, added, T0 + 6)).toBe(false);
+        expect(await store.repositories.archives(sealed.id)).toEqual({
+          archives: [...archives, added],
+          listedAt: T0,
+        });
+        expect(await store.repositories.addArchive(open.id, added, T0)).toBe(false);
+        expect(await store.repositories.archives(open.id)).toEqual({
+          archives: [],
+          listedAt: null,
+        });
+        expect(await store.repositories.addArchive(999_999, added, T0)).toBe(false);
+
         await store.repositories.recordOutcome(
           sealed.id,
           { lastResult: "completed", lastJobId: 7, lastBackupAt: T0 },

@@ -53,6 +53,12 @@ export const backupCreate: AgentJobKind<"backup.create"> = {
       ok: true,
       fields: {
         archive_name: archive.name,
+        // As `borg list --json` shows it; 1.x lists `time` equal to `start`.
+        archive: {
+          id: archive.id,
+          name: archive.name,
+          ...(archive.start !== undefined ? { start: archive.start, time: archive.start } : {}),
+        },
         stats: {
           original_size: archive.stats.original_size,
           // borg 2 reports no compressed size.

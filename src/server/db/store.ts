@@ -177,6 +177,12 @@ export interface RepositoryStore {
   ): Promise<RepositoryRow | undefined | "name_taken">;
   recordOutcome(id: number, outcome: RepositoryOutcome, now: number): Promise<void>;
   setArchives(id: number, archives: ArchiveInfo[], listedAt: number): Promise<void>;
+  /**
+   * Appends one new archive (a backup's) to a list that is known (listed, or empty since
+   * init), in one atomic read-and-write; a list never read stays unknown, an archive
+   * already in it is not added twice. True when the list changed.
+   */
+  addArchive(id: number, archive: ArchiveInfo, now: number): Promise<boolean>;
   /** The archives last listed ([] and null before any list); undefined when no such repository. */
   archives(id: number): Promise<RepositoryArchives | undefined>;
   /**

@@ -1,8 +1,10 @@
 /**
  * backup.create on the hub: the payload carries the repository's sources, excludes,
  * compression and archive-name template; one backup per repository at a time; the job
- * keeps the archive's name and stats; and every finished backup that ran is recorded on
- * its repository (last result, last job, last_backup_at when it produced an archive).
+ * keeps the archive's name and stats; every finished backup that ran is recorded on its
+ * repository (last result, last job, last_backup_at when it produced an archive); and the
+ * new archive joins the repository's known archive list, so the repository page shows it
+ * without a list job.
  */
 import { TERMINAL_JOB_STATUSES } from "../../shared/protocol/agent.ts";
 import type { StoredJobResult } from "../db/records.ts";
@@ -26,6 +28,11 @@ export const backupCreate: HubJobKind<"backup.create"> = {
     if (result.archive_name !== undefined) stored.archive_name = result.archive_name;
     if (result.stats !== undefined) stored.stats = result.stats;
     return stored;
+  },
+
+  async completed(deps, job, result) {
+    if (job.repositoryId === null || result.archive === undefined) return;
+    await deps.store.repositories.addArchive(job.repositoryId, result.archive, deps.clock());
   },
 
   async transitioned(deps, job) {

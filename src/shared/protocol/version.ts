@@ -10,6 +10,8 @@
  *   protocol_version and a log's created_at may be absent; poll answers add type and
  *   payload (secrets as {secret_ref}); /jobs/{id}/cancel aliases /canceled; register and
  *   heartbeat may carry labels. An older peer reads all of it as before.
+ * - 1 (2026-12-02), compatible addition, no bump: a backup.create result may carry
+ *   `archive` (as archive.list describes one); an older hub drops it.
  */
 export const PROTOCOL_VERSION = 1;
 export const MIN_SUPPORTED_PROTOCOL = 1;

@@ -91,14 +91,25 @@ describe("agent with a real hub and real borg", () => {
     expect(backup.result?.archive_name).toMatch(/-/);
     expect(backup.result?.stats?.nfiles).toBe(20);
     expect(backup.progress.progress_percent).toBe(100);
+    const archivesNow = async () =>
+      (await hub.request("GET", `/api/repositories/${id}/archives`, { token: admin })).body as {
+        archives: { id: string; name: string; start?: string }[];
+        listed_at: string | null;
+      };
+    // The backup's own archive is on the repository page at once, without a list job:
+    // init left a known, empty list and the backup's result added to it.
+    const afterBackup = await archivesNow();
+    expect(afterBackup.archives.map((a) => a.name)).toEqual([
+      backup.result?.archive_name as string,
+    ]);
+    expect(afterBackup.listed_at).not.toBeNull();
     const list = await runJob(id, "list");
     expect(list.status).toBe("completed");
-    const archives = (
-      await hub.request("GET", `/api/repositories/${id}/archives`, { token: admin })
-    ).body as {
-      archives: { name: string }[];
-    };
+    const archives = await archivesNow();
     expect(archives.archives.map((a) => a.name)).toEqual([backup.result?.archive_name as string]);
+    // borg's own list agrees with what the backup reported, down to the id and start.
+    expect(afterBackup.archives[0]?.id).toBe(archives.archives[0]?.id as string);
+    expect(afterBackup.archives[0]?.start).toBe(archives.archives[0]?.start as string);
     const repo = (await hub.request("GET", `/api/repositories/${id}`, { token: admin })).body as {
       last_backup_at: string | null;
     };

@@ -1,9 +1,12 @@
 /**
  * backup.create: `borg create` of the repository's source paths into a new archive. The
- * result carries the archive's name and its stats, read from borg's `--json` output.
+ * result carries the archive's name and its stats, read from borg's `--json` output, and
+ * the archive as `archive.list` describes one, so the hub's archive list gains it without
+ * another borg run.
  */
 import { z } from "zod";
 import { OneLine } from "../common.ts";
+import { ArchiveInfo } from "./archive-list.ts";
 import { defineJobKind, MAX_ARCHIVE_NAME_CHARS, Size } from "./common.ts";
 
 export const BackupBlock = z.object({
@@ -32,5 +35,8 @@ export const backupCreate = defineJobKind(
     // such a run instead (src/agent/jobs/backup-create.ts).
     archive_name: OneLine(MAX_ARCHIVE_NAME_CHARS).optional(),
     stats: BackupStats.optional(),
+    // Added in protocol 1 without a bump (see version.ts): older agents leave it out and
+    // the hub's archive list then waits for the next list job.
+    archive: ArchiveInfo.optional(),
   },
 );

@@ -90,6 +90,27 @@ export function repositoryQueries(db: Db): RepositoryStore {
         .set({ archives, archivesListedAt: listedAt, updatedAt: listedAt })
         .where(eq(repositories.id, id));
     },
+    /** The row is locked first (FOR UPDATE) so a list landing at the same moment is not lost. */
+    async addArchive(id, archive, now) {
+      return db.transaction(async (tx) => {
+        const [row] = await tx
+          .select({ archives: repositories.archives, listedAt: repositories.archivesListedAt })
+          .from(repositories)
+          .where(eq(repositories.id, id))
+          .for("update");
+        if (!row || row.listedAt === null) return false;
+        const known =
+          row.archives === null
+            ? []
+            : parseRow(StoredArchives, `${TABLE}.archives`, row.archives, id);
+        if (known.some((a) => a.id === archive.id)) return false;
+        await tx
+          .update(repositories)
+          .set({ archives: [...known, archive], updatedAt: now })
+          .where(eq(repositories.id, id));
+        return true;
+      });
+    },
     async archives(id) {
       const [row] = await db
         .select({ archives: repositories.archives, listedAt: repositories.archivesListedAt })

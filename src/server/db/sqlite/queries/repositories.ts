@@ -98,6 +98,29 @@ export function repositoryQueries(db: Db): RepositoryStore {
         .where(eq(repositories.id, id))
         .run();
     },
+    async addArchive(id, archive, now) {
+      return db.transaction(
+        (tx) => {
+          const row = tx
+            .select({ archives: repositories.archives, listedAt: repositories.archivesListedAt })
+            .from(repositories)
+            .where(eq(repositories.id, id))
+            .get();
+          if (!row || row.listedAt === null) return false;
+          const known =
+            row.archives === null
+              ? []
+              : parseRow(StoredArchives, `${TABLE}.archives`, row.archives, id);
+          if (known.some((a) => a.id === archive.id)) return false;
+          tx.update(repositories)
+            .set({ archives: [...known, archive], updatedAt: now })
+            .where(eq(repositories.id, id))
+            .run();
+          return true;
+        },
+        { behavior: "immediate" },
+      );
+    },
     async archives(id) {
       const row = db
         .select({ archives: repositories.archives, listedAt: repositories.archivesListedAt })
