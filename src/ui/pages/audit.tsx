@@ -107,7 +107,8 @@ export function AuditPage() {
             : "Nothing recorded yet. Sign-ins, machine registrations and changes show up here."}
         </p>
       )}
-      {events.length > 0 && (
+      {/* Entries wait for the names so none reads "repository #1" first. */}
+      {events.length > 0 && (names.data || names.error) && (
         <ol class="audit">
           {events.map((e) => (
             <AuditItem event={e} names={names.data} />

@@ -143,6 +143,12 @@ describe("results from captured borg output", () => {
         ok: true,
         fields: {
           archive_name: "first",
+          archive: {
+            id: expect.stringMatching(/^[0-9a-f]{64}$/),
+            name: "first",
+            start: expect.any(String),
+            time: expect.any(String),
+          },
           stats: {
             original_size: expect.any(Number),
             compressed_size: expect.any(Number),
