@@ -40,7 +40,12 @@ export interface ApiResponse {
   text: string;
 }
 
-export async function startTestBox(): Promise<TestBox> {
+export interface TestBoxOptions {
+  /** Host key files /info advertises (default: the test sshd's real host key). */
+  sshHostKeys?: (dir: string) => Promise<string>;
+}
+
+export async function startTestBox(options: TestBoxOptions = {}): Promise<TestBox> {
   const dir = await mkdtemp(join(tmpdir(), "borgctl-box-"));
   const root = join(dir, "repos");
   const keysDir = join(dir, "ssh");
@@ -59,6 +64,7 @@ export async function startTestBox(): Promise<TestBox> {
     auth_keys: keysFile,
     token: BOX_TOKEN,
     ssh_host: `127.0.0.1:${sshd.port}`,
+    ssh_host_keys: options.sshHostKeys ? await options.sshHostKeys(dir) : sshd.hostKeyPublicPath,
     log_level: "debug",
   });
   const logger = createLogger({ level: "debug", write: (line) => logLines.push(line) });
