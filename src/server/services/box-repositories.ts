@@ -1,0 +1,162 @@
+/**
+ * The box half of a repository on a storage box: creating its repo on the box with the
+ * machine's SSH key (POST /api/v1/repos), deriving the location agents use, pinning the
+ * box's advertised host keys, and removing the repo again — as an undo when a later
+ * step of the creation fails, or on DELETE …?purge=true. repositories.ts owns the record
+ * and calls these; every failure names its step.
+ */
+import { AppError } from "../../shared/errors.ts";
+import { parseBorgLocation } from "../../shared/protocol/borg-values.ts";
+import { REPO_NAME_RE } from "../../shared/protocol/box.ts";
+import { parseSshPublicKey } from "../../shared/ssh-key.ts";
+import type { BoxRow, MachineRow, RepositoryRow } from "../db/records.ts";
+import type { HubDeps } from "../deps.ts";
+import { BoxCallError, type BoxClient } from "./box-client.ts";
+import { clientForBox, getBox, refreshBox } from "./boxes.ts";
+
+/** A repo created on a box for a new repository record, and how to take it back. */
+export interface BoxPlacement {
+  box: BoxRow;
+  boxRepoName: string;
+  location: string;
+  /** The box's host keys, one `TYPE BASE64` per line: the repository pins exactly these. */
+  sshHostKey: string;
+  /** Deletes the box repo again; resolves to a sentence when that failed too. */
+  undo(): Promise<string | undefined>;
+}
+
+/**
+ * The box repo's name for a repository name: borgbox allows `[a-z0-9][a-z0-9-]{0,62}`,
+ * so letters are lowercased and every run of other characters becomes one "-".
+ */
+export function boxRepoNameFor(name: string): string | undefined {
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 63)
+    .replace(/-+$/, "");
+  return REPO_NAME_RE.test(slug) ? slug : undefined;
+}
+
+const reasonOf = (error: unknown) =>
+  error instanceof BoxCallError ? error.message : "unexpected failure";
+
+export async function placeOnBox(
+  deps: HubDeps,
+  request: {
+    box_id: number;
+    name: string;
+    append_only: boolean;
+    passphrase_location: "hub" | "agent";
+    borg_version: 1 | 2;
+  },
+  machine: MachineRow,
+): Promise<BoxPlacement> {
+  if (request.append_only && request.passphrase_location === "agent") {
+    throw new AppError(
+      "validation_failed",
+      'append_only: an append-only repository needs its passphrase kept by the hub (passphrase_location "hub"): ' +
+        "the machine's key cannot delete from it, so prune, compact and check run on the box, driven by the hub, which needs the passphrase for them",
+      { field: "append_only" },
+    );
+  }
+  const boxRepoName = boxRepoNameFor(request.name);
+  if (!boxRepoName) {
+    throw new AppError(
+      "validation_failed",
+      "name: a repository on a box needs a name with at least one letter or digit (it names the box's repo directory)",
+      { field: "name" },
+    );
+  }
+  const found = await deps.store.boxes.byId(request.box_id);
+  if (!found) {
+    throw new AppError("validation_failed", `box_id: no box ${request.box_id}`, {
+      field: "box_id",
+    });
+  }
+  const pubkey = machine.sshPublicKey ? parseSshPublicKey(machine.sshPublicKey) : undefined;
+  if (!pubkey?.ok) {
+    throw new AppError(
+      "conflict",
+      `machine "${machine.name}" has not reported a usable SSH public key yet (its agent sends one when it registers): the box could not let it in`,
+    );
+  }
+  // Step 1: is the box there, and what are its host keys now?
+  const box = await refreshBox(deps, found);
+  if (box.status !== "online") {
+    throw new AppError(
+      "conflict",
+      `checking box "${box.name}" failed: it is offline (${box.lastError ?? "no answer"}); nothing was created`,
+    );
+  }
+  if (box.sshHostKeys.length === 0) {
+    throw new AppError(
+      "conflict",
+      `box "${box.name}" advertises no SSH host keys (start it with --ssh-host-keys or BORGBOX_SSH_HOST_KEYS): ` +
+        "the hub pins a box's host keys for its machines and does not trust one on first use; nothing was created",
+    );
+  }
+  // Step 2: the repo directory and the machine's key line on the box.
+  const client = await clientForBox(deps, box);
+  let created: Awaited<ReturnType<BoxClient["createRepo"]>>;
+  try {
+    created = await client.createRepo({
+      name: boxRepoName,
+      pubkey: `${pubkey.key.type} ${pubkey.key.base64}`,
+      append_only: request.append_only,
+    });
+  } catch (error) {
+    const taken = error instanceof BoxCallError && error.status === 409;
+    throw new AppError(
+      "conflict",
+      taken
+        ? `creating repo "${boxRepoName}" on box "${box.name}" failed: the box already has a repo of that name with a key (choose another name); nothing was created`
+        : `creating repo "${boxRepoName}" on box "${box.name}" failed: ${reasonOf(error)}; nothing was created`,
+    );
+  }
+  const undo = async (): Promise<string | undefined> => {
+    try {
+      await client.deleteRepo(boxRepoName);
+      return undefined;
+    } catch (error) {
+      deps.logger.error("removing a box repo after a failed creation failed", {
+        box: box.id,
+        repo: boxRepoName,
+        error: reasonOf(error),
+      });
+      return `removing repo "${boxRepoName}" from box "${box.name}" again failed too (${reasonOf(error)}): delete it there`;
+    }
+  };
+  // Step 3: the location agents use (borgbox's ssh://user@host/path form, with the port).
+  const location = `ssh://${box.sshUser}@${box.sshHost}:${box.sshPort}${created.path}`;
+  const parsed = parseBorgLocation(location, request.borg_version);
+  if (!parsed.ok) {
+    const undone = await undo();
+    throw new AppError(
+      "conflict",
+      `deriving the location failed: ${location} ${parsed.reason}${undone ? `; ${undone}` : "; the box repo was removed again"}`,
+    );
+  }
+  return { box, boxRepoName, location, sshHostKey: box.sshHostKeys.join("\n"), undo };
+}
+
+/** The box repo a box repository's location names (its last path segment). */
+export const boxRepoNameOf = (repository: Pick<RepositoryRow, "location">): string =>
+  repository.location.replace(/\/+$/, "").split("/").at(-1) ?? "";
+
+/** DELETE …?purge=true: the box repo's directory and its key line go (the box's DELETE). */
+export async function purgeBoxRepo(deps: HubDeps, repository: RepositoryRow): Promise<void> {
+  if (repository.boxId === null) return;
+  const box = await getBox(deps, repository.boxId);
+  const name = boxRepoNameOf(repository);
+  try {
+    await (await clientForBox(deps, box)).deleteRepo(name);
+  } catch (error) {
+    if (error instanceof BoxCallError && error.status === 404) return; // already gone
+    throw new AppError(
+      "conflict",
+      `purging repo "${name}" on box "${box.name}" failed: ${reasonOf(error)}; the repository was kept`,
+    );
+  }
+}
