@@ -75,6 +75,21 @@ export async function placeOnBox(
       field: "box_id",
     });
   }
+  // sshd lets a key in through the first authorized_keys line that holds it, and each
+  // line restricts it to one repo (borgbox's model): a second repo for the same machine
+  // key on the same box could never be reached.
+  const sibling = (await deps.store.repositories.list()).find(
+    (r) => r.boxId === found.id && r.agentMachineId === machine.id,
+  );
+  if (sibling) {
+    throw new AppError(
+      "conflict",
+      `machine "${machine.name}" already backs up to repository "${sibling.name}" on box "${found.name}": ` +
+        "a box lets one machine key into one repo, so a second one there could not be reached; " +
+        "use another box, or back up more paths into that repository",
+      { repository_id: sibling.id },
+    );
+  }
   const pubkey = machine.sshPublicKey ? parseSshPublicKey(machine.sshPublicKey) : undefined;
   if (!pubkey?.ok) {
     throw new AppError(

@@ -263,20 +263,40 @@ export async function refreshAllBoxes(deps: HubDeps): Promise<void> {
   }
 }
 
-/** The box's own repo list (as last refreshed), each with the hub repository using it. */
+/** At most this many repos of the hub are read fresh per GET /api/boxes/{id}/repos. */
+const FRESH_REPO_READS = 20;
+
+/**
+ * The box's own repo list, refreshed now, each with the hub repository using it. The box
+ * serves its list from a cache (a walk per repo is slow), so the repos of the hub's own
+ * repositories are read one by one (GET /repos/{name} is always fresh): a backup that
+ * just finished shows its write here at once.
+ */
 export async function boxRepos(
   deps: HubDeps,
   id: number,
 ): Promise<{ repos: (Repo & { repositoryId: number | null })[]; listedAt: number | null }> {
   const box = await refreshedBox(deps, id);
   const repositories = (await deps.store.repositories.list()).filter((r) => r.boxId === id);
+  const ownerOf = (repo: Repo) =>
+    repositories.find((r) => r.location.replace(/\/+$/, "").endsWith(`:${box.sshPort}${repo.path}`))
+      ?.id ?? null;
+  let repos = box.repos;
+  if (box.status === "online") {
+    const client = await clientForBox(deps, box);
+    const owned = repos.filter((repo) => ownerOf(repo) !== null).slice(0, FRESH_REPO_READS);
+    const fresh = new Map<string, Repo>();
+    for (const repo of owned) {
+      try {
+        fresh.set(repo.name, await client.getRepo(repo.name));
+      } catch {
+        // the listed facts stand
+      }
+    }
+    repos = repos.map((repo) => fresh.get(repo.name) ?? repo);
+  }
   return {
-    repos: box.repos.map((repo) => ({
-      ...repo,
-      repositoryId:
-        repositories.find((r) => r.name === repo.name || r.location.endsWith(repo.path))?.id ??
-        null,
-    })),
+    repos: repos.map((repo) => ({ ...repo, repositoryId: ownerOf(repo) })),
     listedAt: box.reposListedAt,
   };
 }
