@@ -211,7 +211,7 @@ export function BoxesPage() {
                 : box.ssh_host_keys.map((k) => k.split(" ")[0]).join(", ")}
             </dd>
           </dl>
-          <h3>Repos ({box.repo_count ?? 0})</h3>
+          <h3>Repos</h3>
           <BoxRepos box={box} now={now} />
           {isAdmin && (
             <div class="actions">

@@ -81,8 +81,8 @@ export function NewRepository(props: {
     >
       <h2>New repository</h2>
       <p class="muted">
-        On a storage box, one press creates, pins and initializes the repository. For a custom
-        location (or to import an existing repository) the machine's agent runs borg against the
+        On a storage box, one press creates, pins and initializes the repository. Import an existing
+        repository: fill the same form and skip Init. The machine's agent runs borg against a custom
         location, so write it as that machine sees it.
       </p>
       <ErrorText error={errors.general} />
