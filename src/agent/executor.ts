@@ -17,7 +17,7 @@ import { buildBorgEnv } from "../borg/env.ts";
 import { featuresFor } from "../borg/features.ts";
 import { describeBorgEvent } from "../borg/output.ts";
 import { type DetectedBorg, runBorg } from "../borg/run.ts";
-import { isSshHostKeyMismatch } from "../borg/ssh-failures.ts";
+import { isSshHostKeyMismatch, pinnedKeysMissing } from "../borg/ssh-failures.ts";
 import type { AgentPolicy } from "../shared/config/agent.ts";
 import {
   type CanceledRequest,
@@ -26,6 +26,8 @@ import {
   type JobPayloadUnion,
   UNREADABLE_OUTPUT,
 } from "../shared/protocol/agent.ts";
+import { parseBorgLocation } from "../shared/protocol/borg-values.ts";
+import { parseHostKeys } from "../shared/ssh-host-keys.ts";
 import { agentJobKind } from "./jobs/index.ts";
 import type { JobIo } from "./jobs/kind.ts";
 import { pinnedKnownHosts } from "./known-hosts.ts";
@@ -60,6 +62,22 @@ async function knownHosts(payload: JobPayloadUnion, paths: AgentPaths) {
   const file = join(paths.stateDir, `known_hosts.job-${payload.job_id}`);
   await writeFile(file, pinned, { mode: 0o600 });
   return { file, strict: "yes" as const };
+}
+
+/**
+ * Whether ssh refused the server's host key: ssh's own words when borg passed them on,
+ * else, for a connection that closed, the server's offered keys against the pinned ones.
+ */
+async function hostKeyRefused(payload: JobPayloadUnion, lines: string[]): Promise<boolean> {
+  if (isSshHostKeyMismatch(lines)) return true;
+  if (!lines.some((line) => line.includes("Connection closed by remote host"))) return false;
+  const { repository } = payload;
+  const location = parseBorgLocation(repository.location, repository.borg_version);
+  const keys = repository.ssh_host_key ? parseHostKeys(repository.ssh_host_key) : undefined;
+  if (!location.ok || location.location.kind !== "ssh" || !keys?.ok) return false;
+  return (
+    (await pinnedKeysMissing(location.location.host, location.location.port, keys.keys)) === true
+  );
 }
 
 /** The job's failure when ssh refused the server's host key against the pinned ones. */
@@ -158,7 +176,7 @@ export async function executeJob(
     }
     if (result.outcome === "error") {
       const message = result.errorMessage ?? `borg exited with code ${result.exitCode}`;
-      if (pinnedHostsFile && isSshHostKeyMismatch([...result.stderrTail, message])) {
+      if (pinnedHostsFile && (await hostKeyRefused(payload, [...result.stderrTail, message]))) {
         return fail(hostKeyMismatchMessage(payload), result.exitCode);
       }
       return fail(message, result.exitCode);

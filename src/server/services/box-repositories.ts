@@ -18,6 +18,8 @@ import { clientForBox, getBox, refreshBox } from "./boxes.ts";
 export interface BoxPlacement {
   box: BoxRow;
   boxRepoName: string;
+  /** The repo existed on the box (POST /repos/import) rather than being created. */
+  imported: boolean;
   location: string;
   /** The box's host keys, one `TYPE BASE64` per line: the repository pins exactly these. */
   sshHostKey: string;
@@ -50,6 +52,8 @@ export async function placeOnBox(
     append_only: boolean;
     passphrase_location: "hub" | "agent";
     borg_version: 1 | 2;
+    /** An existing box repo to import rather than a new one. */
+    box_repo?: string;
   },
   machine: MachineRow,
 ): Promise<BoxPlacement> {
@@ -61,7 +65,15 @@ export async function placeOnBox(
       { field: "append_only" },
     );
   }
-  const boxRepoName = boxRepoNameFor(request.name);
+  const importing = request.box_repo !== undefined;
+  if (importing && !REPO_NAME_RE.test(request.box_repo as string)) {
+    throw new AppError(
+      "validation_failed",
+      "box_repo: a box repo name is 1-63 characters of lowercase letters, digits and '-', starting with a letter or digit",
+      { field: "box_repo" },
+    );
+  }
+  const boxRepoName = importing ? request.box_repo : boxRepoNameFor(request.name);
   if (!boxRepoName) {
     throw new AppError(
       "validation_failed",
@@ -112,25 +124,35 @@ export async function placeOnBox(
         "the hub pins a box's host keys for its machines and does not trust one on first use; nothing was created",
     );
   }
-  // Step 2: the repo directory and the machine's key line on the box.
+  // Step 2: the repo directory (or an existing one, imported) and the machine's key line.
   const client = await clientForBox(deps, box);
+  const keyRequest = {
+    name: boxRepoName,
+    pubkey: `${pubkey.key.type} ${pubkey.key.base64}`,
+    append_only: request.append_only,
+  };
   let created: Awaited<ReturnType<BoxClient["createRepo"]>>;
   try {
-    created = await client.createRepo({
-      name: boxRepoName,
-      pubkey: `${pubkey.key.type} ${pubkey.key.base64}`,
-      append_only: request.append_only,
-    });
+    created = importing ? await client.importRepo(keyRequest) : await client.createRepo(keyRequest);
   } catch (error) {
-    const taken = error instanceof BoxCallError && error.status === 409;
-    throw new AppError(
-      "conflict",
-      taken
-        ? `creating repo "${boxRepoName}" on box "${box.name}" failed: the box already has a repo of that name with a key (choose another name); nothing was created`
-        : `creating repo "${boxRepoName}" on box "${box.name}" failed: ${reasonOf(error)}; nothing was created`,
-    );
+    const status = error instanceof BoxCallError ? error.status : undefined;
+    const step = `${importing ? "importing" : "creating"} repo "${boxRepoName}" on box "${box.name}" failed`;
+    const why =
+      status === 409
+        ? importing
+          ? "a key is already registered for it"
+          : "the box already has a repo of that name (choose another name, or import it with box_repo)"
+        : status === 404 && importing
+          ? "the box has no repo of that name"
+          : reasonOf(error);
+    throw new AppError("conflict", `${step}: ${why}; nothing was created`);
   }
   const undo = async (): Promise<string | undefined> => {
+    // An imported repo holds data the hub did not write: its key line stays rather than
+    // the data going with it (the box API removes a key only together with the repo).
+    if (importing) {
+      return `the machine's key for repo "${boxRepoName}" stays registered on box "${box.name}" (the box API would delete the repo's data with it): remove that line there if it is not wanted`;
+    }
     try {
       await client.deleteRepo(boxRepoName);
       return undefined;
@@ -153,7 +175,14 @@ export async function placeOnBox(
       `deriving the location failed: ${location} ${parsed.reason}${undone ? `; ${undone}` : "; the box repo was removed again"}`,
     );
   }
-  return { box, boxRepoName, location, sshHostKey: box.sshHostKeys.join("\n"), undo };
+  return {
+    box,
+    boxRepoName,
+    imported: importing,
+    location,
+    sshHostKey: box.sshHostKeys.join("\n"),
+    undo,
+  };
 }
 
 /** The box repo a box repository's location names (its last path segment). */

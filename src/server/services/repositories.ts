@@ -99,6 +99,11 @@ export async function createRepository(
       { field: "location" },
     );
   }
+  if (request.box_repo !== undefined && request.box_id === undefined) {
+    throw new AppError("validation_failed", "box_repo: names a repo on a box: give box_id too", {
+      field: "box_repo",
+    });
+  }
   if (request.box_id === undefined && request.location === undefined) {
     throw new AppError("validation_failed", "give the repository's location (or a box_id)");
   }
@@ -145,6 +150,7 @@ export async function createRepository(
             append_only: request.append_only,
             passphrase_location: request.passphrase_location,
             borg_version: request.borg_version,
+            box_repo: request.box_repo,
           },
           machine,
         );
@@ -198,8 +204,10 @@ export async function createRepository(
     },
   });
 
-  // Step 3: repo.init, by default for a box repository (its directory waits for it).
-  if (!(request.init ?? placement !== undefined)) return { repository: created };
+  // Step 3: repo.init, by default for a new box repository (its directory waits for it).
+  if (!(request.init ?? (placement !== undefined && !placement.imported))) {
+    return { repository: created };
+  }
   try {
     const job = await queueRepositoryJob(deps, actor, created.id, "init");
     return { repository: created, initJobId: job.id };

@@ -204,6 +204,11 @@ export const CreateRepositoryRequest = z.strictObject({
    * its directory, so nothing else is left to do), no for a custom location.
    */
   init: z.boolean().optional(),
+  /**
+   * With box_id: an existing repo on that box to use (the box's POST /repos/import
+   * registers the machine's key for it) instead of a new one; init then defaults to no.
+   */
+  box_repo: z.string().min(1).max(63).optional(),
 });
 export type CreateRepositoryRequest = z.infer<typeof CreateRepositoryRequest>;
 

@@ -235,6 +235,7 @@ const BODIES: Record<string, Body | { [NONE]: string }> = {
       append_only: { type: "bool" },
       ssh_host_key: s("key"),
       init: { type: "bool" },
+      box_repo: s("argv"),
     },
   },
   "PATCH /api/repositories/:id": {

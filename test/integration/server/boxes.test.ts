@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { runProcess } from "../../../src/shared/process/spawn.ts";
 import { Box, BoxRepoList, Job, Machine, Repository } from "../../../src/shared/protocol/api.ts";
 import { ErrorBody } from "../../../src/shared/protocol/common.ts";
 import { enrollAgent, type TestAgentProcess, waitForJob } from "../../helpers/agent.ts";
@@ -27,6 +28,8 @@ let running: ReturnType<TestAgentProcess["start"]>;
 let box: TestBox;
 /** A second box whose /info advertises a host key its sshd does not have. */
 let impostor: TestBox;
+/** A third box, holding a repo made before the hub knew the box (to import). */
+let spare: TestBox;
 let machineId: number;
 let sources: string;
 
@@ -35,7 +38,7 @@ const errorOf = (body: unknown) => ErrorBody.parse(body);
 beforeAll(async () => {
   server = hub.serve();
   admin = await hub.login();
-  [box, impostor, agent] = await Promise.all([
+  [box, impostor, spare, agent] = await Promise.all([
     startTestBox(),
     startTestBox({
       sshHostKeys: async (dir) => {
@@ -43,6 +46,7 @@ beforeAll(async () => {
         return `${other.privatePath}.pub`;
       },
     }),
+    startTestBox(),
     enrollAgent(hub, server.url, admin),
   ]);
   sources = join(agent.dir, "sources");
@@ -68,7 +72,7 @@ afterAll(async () => {
   await running?.stop();
   server.stop();
   hub.close();
-  await Promise.all([box?.stop(), impostor?.stop()]);
+  await Promise.all([box?.stop(), impostor?.stop(), spare?.stop()]);
   await rm(agent.dir, { recursive: true, force: true });
 });
 
@@ -292,6 +296,42 @@ describe("storage boxes in the hub (real box, sshd, agent and borg)", () => {
       "the storage box's SSH host key does not match the one the hub pinned",
     );
     expect(existsSync(join(impostor.root, "mismatch", "config"))).toBe(false);
+  }, 120_000);
+
+  test("an existing box repo is imported: the machine's key is registered for it, its data kept", async () => {
+    // A repository made on the box itself, before the hub knew about it.
+    const path = join(spare.root, "old-backups");
+    await mkdir(spare.root, { recursive: true });
+    const made = await runProcess({
+      argv: ["borg", "init", "--encryption=repokey-blake2", path],
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        BORG_PASSPHRASE: PASSPHRASE,
+        BORG_BASE_DIR: join(spare.dir, "local-borg"),
+      },
+      stderrTailLines: 10,
+    });
+    expect({ code: made.exitCode, stderr: made.exitCode === 0 ? [] : made.stderrTail }).toEqual({
+      code: 0,
+      stderr: [],
+    });
+    const registered = Box.parse((await register("spare", spare)).body);
+
+    const missing = await createOnBox("not-there", registered.id, { box_repo: "nope" });
+    expect(missing.status).toBe(409);
+    expect(errorOf(missing.body).error).toContain("the box has no repo of that name");
+
+    const imported = await createOnBox("old backups", registered.id, { box_repo: "old-backups" });
+    expect(imported.status).toBe(201);
+    const repository = Repository.parse(imported.body);
+    expect(repository.init_job_id).toBeUndefined(); // it is initialized already
+    expect(repository.location).toEndWith(`:${spare.sshd.port}${path}`);
+    expect(await readFile(spare.keysFile, "utf8")).toContain("# borgbox:old-backups");
+    const backup = await runJob(repository.id, "backup");
+    expect({ status: backup.status, error: backup.error_message }).toEqual({
+      status: "completed",
+      error: null,
+    });
   }, 120_000);
 
   test("a failed later step undoes the earlier ones: no orphan box repo, no orphan record", async () => {
