@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { refreshAllBoxes } from "../../../src/server/services/boxes.ts";
 import { runProcess } from "../../../src/shared/process/spawn.ts";
 import { Box, BoxRepoList, Job, Machine, Repository } from "../../../src/shared/protocol/api.ts";
 import { ErrorBody } from "../../../src/shared/protocol/common.ts";
@@ -155,6 +156,19 @@ describe("storage boxes in the hub (real box, sshd, agent and borg)", () => {
     expect(JSON.stringify(rows)).not.toContain(BOX_TOKEN);
     const again = await hub.request("GET", `/api/boxes/${boxId}`, { token: admin });
     expect(again.text).not.toContain(BOX_TOKEN);
+    // A new token is checked against the box before it replaces the old one.
+    const badPatch = await hub.request("PATCH", `/api/boxes/${boxId}`, {
+      token: admin,
+      body: { token: "another-wrong-token-0123456" },
+    });
+    expect(badPatch.status).toBe(400);
+    expect(errorOf(badPatch.body).error).toContain("refused the token");
+    const renamed = await hub.request("PATCH", `/api/boxes/${boxId}`, {
+      token: admin,
+      body: { name: "main", token: BOX_TOKEN },
+    });
+    expect(renamed.status).toBe(200);
+    expect(Box.parse(renamed.body).status).toBe("online");
   });
 
   test("one call creates the box repo with the machine's key, pins the host keys and initializes it", async () => {
@@ -363,6 +377,13 @@ describe("storage boxes in the hub (real box, sshd, agent and borg)", () => {
     // The impostor is registered twice by now; this one is stopped under the hub.
     const id = Box.parse(other.body).id;
     await impostor.box.stop();
+    // The minute's background pass (start.ts runs exactly this) marks it offline in the list.
+    await refreshAllBoxes(hub.deps);
+    const listed = Box.array().parse(
+      (await hub.request("GET", "/api/boxes", { token: admin })).body,
+    );
+    expect(listed.find((b) => b.id === id)?.status).toBe("offline");
+    expect(listed.find((b) => b.id === boxId)?.status).toBe("online");
     const seen = Box.parse((await hub.request("GET", `/api/boxes/${id}`, { token: admin })).body);
     expect(seen.status).toBe("offline");
     expect(seen.last_error).toContain("cannot reach");

@@ -86,9 +86,10 @@ export function boxQueries(db: Db): BoxStore {
       return maybeRow(row);
     },
     /**
-     * One statement, so a repository created on the box at the same moment keeps it
-     * (READ COMMITTED: a repository inserted but not yet committed is not seen, which is
-     * why createRepository re-reads its box inside the insert's transaction).
+     * One statement, so a repository already stored keeps its box. Under READ COMMITTED a
+     * repository being created on the box at the same moment (not yet committed) is not
+     * seen; repositories.box_id has no foreign key yet, so such a record would name a
+     * removed box (its jobs still run: the payload carries location and host keys).
      */
     async removeUnreferenced(id) {
       const users = db
