@@ -17,6 +17,7 @@ import { buildBorgEnv } from "../borg/env.ts";
 import { featuresFor } from "../borg/features.ts";
 import { describeBorgEvent } from "../borg/output.ts";
 import { type DetectedBorg, runBorg } from "../borg/run.ts";
+import { isSshHostKeyMismatch, pinnedKeysMissing } from "../borg/ssh-failures.ts";
 import type { AgentPolicy } from "../shared/config/agent.ts";
 import {
   type CanceledRequest,
@@ -25,6 +26,8 @@ import {
   type JobPayloadUnion,
   UNREADABLE_OUTPUT,
 } from "../shared/protocol/agent.ts";
+import { parseBorgLocation } from "../shared/protocol/borg-values.ts";
+import { parseHostKeys } from "../shared/ssh-host-keys.ts";
 import { agentJobKind } from "./jobs/index.ts";
 import type { JobIo } from "./jobs/kind.ts";
 import { pinnedKnownHosts } from "./known-hosts.ts";
@@ -59,6 +62,35 @@ async function knownHosts(payload: JobPayloadUnion, paths: AgentPaths) {
   const file = join(paths.stateDir, `known_hosts.job-${payload.job_id}`);
   await writeFile(file, pinned, { mode: 0o600 });
   return { file, strict: "yes" as const };
+}
+
+/**
+ * Whether ssh refused the server's host key: ssh's own words when borg passed them on,
+ * else, for a connection that closed, the server's offered keys against the pinned ones.
+ */
+async function hostKeyRefused(payload: JobPayloadUnion, lines: string[]): Promise<boolean> {
+  if (isSshHostKeyMismatch(lines)) return true;
+  if (!lines.some((line) => line.includes("Connection closed by remote host"))) return false;
+  const { repository } = payload;
+  const location = parseBorgLocation(repository.location, repository.borg_version);
+  const keys = repository.ssh_host_key ? parseHostKeys(repository.ssh_host_key) : undefined;
+  if (!location.ok || location.location.kind !== "ssh" || !keys?.ok) return false;
+  return (
+    (await pinnedKeysMissing(location.location.host, location.location.port, keys.keys)) === true
+  );
+}
+
+/** The job's failure when ssh refused the server's host key against the pinned ones. */
+function hostKeyMismatchMessage(payload: JobPayloadUnion): string {
+  const onBox = payload.repository.box_id !== undefined && payload.repository.box_id !== null;
+  const whose = onBox
+    ? "the storage box's SSH host key does not match the one the hub pinned for this repository"
+    : "the SSH server's host key does not match the one pinned on this repository";
+  return (
+    `${whose} (ssh: Host key verification failed), so nothing was sent. If the key was ` +
+    "changed on purpose, set the repository's pinned host key to the new one; otherwise " +
+    "something else is answering at that address"
+  );
 }
 
 export async function executeJob(
@@ -143,10 +175,11 @@ export async function executeJob(
       };
     }
     if (result.outcome === "error") {
-      return fail(
-        result.errorMessage ?? `borg exited with code ${result.exitCode}`,
-        result.exitCode,
-      );
+      const message = result.errorMessage ?? `borg exited with code ${result.exitCode}`;
+      if (pinnedHostsFile && (await hostKeyRefused(payload, [...result.stderrTail, message]))) {
+        return fail(hostKeyMismatchMessage(payload), result.exitCode);
+      }
+      return fail(message, result.exitCode);
     }
     // ok or warning: borg did the work, and the kind's result must be readable from it.
     const read = kind.result(result, payload);

@@ -13,6 +13,7 @@ import { stopOnSignals } from "../shared/lifecycle.ts";
 import type { Logger } from "../shared/log.ts";
 import { currentUserName } from "../shared/user.ts";
 import { AuthorizedKeysFile } from "./authorized-keys.ts";
+import { hostKeyPatterns, hostKeyReader } from "./host-keys.ts";
 import { createBoxApp } from "./http.ts";
 import { JobRegistry } from "./jobs.ts";
 import { Maintenance } from "./maintenance.ts";
@@ -68,6 +69,7 @@ export async function startBox(config: BoxConfig, deps: { logger: Logger }): Pro
     repos,
     logger,
   });
+  const readHostKeys = hostKeyReader(hostKeyPatterns(config.ssh_host_keys), logger);
   const uptimeSec = () => Math.floor((Date.now() - startedAt) / 1000);
 
   const app = createBoxApp({
@@ -87,6 +89,7 @@ export async function startBox(config: BoxConfig, deps: { logger: Logger }): Pro
         uptime_sec: uptimeSec(),
         borg_version: borg?.version.raw ?? "",
         runtime_version: buildInfo().runtime,
+        ssh_host_keys: await readHostKeys(),
       };
     },
     systemStats: async () => ({ ...(await readSystemStats(root)), borgbox_version: version }),

@@ -20,6 +20,7 @@ import { agentJobRoutes } from "./http/routes/agent-jobs.ts";
 import { agentRoutes } from "./http/routes/agents.ts";
 import { auditRoutes } from "./http/routes/audit.ts";
 import { authRoutes } from "./http/routes/auth.ts";
+import { boxRoutes } from "./http/routes/boxes.ts";
 import { jobRoutes } from "./http/routes/jobs.ts";
 import { machineRoutes } from "./http/routes/machines.ts";
 import { planRoutes } from "./http/routes/plans.ts";
@@ -62,6 +63,7 @@ export function createApp(deps: HubDeps): Hono<HubEnv> {
   agentRoutes(app, deps);
   agentJobRoutes(app, deps);
   repositoryRoutes(app, deps);
+  boxRoutes(app, deps);
   jobRoutes(app, deps);
   planRoutes(app, deps);
   uiRoutes(app, loadUiAssets());

@@ -26,6 +26,7 @@ import type { Store } from "./db/store.ts";
 import { createHubDeps, type HubDeps } from "./deps.ts";
 import { resolveClient, trustedProxyMatcher } from "./http/client-address.ts";
 import { bootstrapAdmin } from "./services/auth.ts";
+import { BOX_REFRESH_INTERVAL_MS, refreshAllBoxes } from "./services/boxes.ts";
 import type { JobEventBus } from "./services/job-events.ts";
 import { jobLogJson } from "./services/job-json.ts";
 import type { JobNotifier } from "./services/job-notifier.ts";
@@ -219,9 +220,26 @@ export async function startHub(
   const schedulerTimer = setInterval(schedule, SCHEDULER_INTERVAL_MS);
   void schedule();
 
+  // Storage boxes: status, space, host keys and repo lists, once a minute.
+  let refreshingBoxes = false;
+  const refreshBoxes = async () => {
+    if (refreshingBoxes) return;
+    refreshingBoxes = true;
+    try {
+      await refreshAllBoxes(deps);
+    } catch (error) {
+      logger.error("box refresh failed", { error: (error as Error).message });
+    } finally {
+      refreshingBoxes = false;
+    }
+  };
+  const boxTimer = setInterval(refreshBoxes, BOX_REFRESH_INTERVAL_MS);
+  void refreshBoxes();
+
   const { stop, stopped } = stopOnSignals(logger, async () => {
     clearInterval(timer);
     clearInterval(schedulerTimer);
+    clearInterval(boxTimer);
     const closing = server.stop();
     deps.notifier.notifyAll(); // long polls answer now instead of holding shutdown
     await Promise.race([closing, Bun.sleep(5_000)]);

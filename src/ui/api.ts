@@ -12,7 +12,10 @@ import {
   ApiToken,
   Archives,
   AuditEvent,
+  Box,
+  BoxRepoList,
   type CreateApiTokenRequest,
+  type CreateBoxRequest,
   CreatedApiToken,
   CreatedEnrollmentToken,
   type CreateUserRequest,
@@ -168,7 +171,13 @@ export const api = {
     request("POST", "/api/repositories", Repository, body),
   updateRepository: (id: number, change: Record<string, unknown>) =>
     request("PATCH", `/api/repositories/${id}`, Repository, change),
-  deleteRepository: (id: number) => request("DELETE", `/api/repositories/${id}`, null),
+  /** A box repository deleted without purge answers 200 with what stays on the box. */
+  deleteRepository: (id: number, purge = false) =>
+    request(
+      "DELETE",
+      `/api/repositories/${id}${purge ? "?purge=true" : ""}`,
+      z.object({ message: z.string() }).optional(),
+    ),
   repositoryAction: (id: number, action: RepositoryAction, body: Record<string, unknown> = {}) =>
     request("POST", `/api/repositories/${id}/${action}`, JobAccepted, body),
   archives: (id: number) => request("GET", `/api/repositories/${id}/archives`, Archives),
@@ -178,5 +187,10 @@ export const api = {
   jobLogs: (id: number) => request("GET", `/api/jobs/${id}/logs`, JobLogsResponse),
   audit: (filter: { limit?: number; before?: number; action?: string } = {}) =>
     request("GET", `/api/audit${query(filter)}`, z.array(AuditEvent)),
+  boxes: () => request("GET", "/api/boxes", z.array(Box)),
+  createBox: (box: z.input<typeof CreateBoxRequest>) => request("POST", "/api/boxes", Box, box),
+  deleteBox: (id: number) => request("DELETE", `/api/boxes/${id}`, null),
+  boxRepos: (id: number) => request("GET", `/api/boxes/${id}/repos`, BoxRepoList),
+
   cancelJob: (id: number) => request("POST", `/api/jobs/${id}/cancel`, z.object({}).loose()),
 };

@@ -7,6 +7,7 @@ import { useEffect, useState } from "hono/jsx/dom";
 import { api, errorMessage, type Me, setUnauthorizedHandler } from "./api.ts";
 import { ErrorText, Link } from "./components.tsx";
 import { AuditPage } from "./pages/audit.tsx";
+import { BoxesPage } from "./pages/boxes.tsx";
 import { DashboardPage } from "./pages/dashboard.tsx";
 import { JobDetailPage } from "./pages/job-detail.tsx";
 import { JobsPage } from "./pages/jobs.tsx";
@@ -20,6 +21,7 @@ import { navigate, parseRoute, ROUTE_CHANGED, type Route } from "./routes.ts";
 const NAV = [
   { href: "/", label: "Dashboard", pages: ["dashboard"] },
   { href: "/machines", label: "Machines", pages: ["machines"] },
+  { href: "/boxes", label: "Boxes", pages: ["boxes"] },
   { href: "/repositories", label: "Repositories", pages: ["repositories", "repository"] },
   { href: "/jobs", label: "Jobs", pages: ["jobs", "job"] },
   { href: "/settings", label: "Settings", pages: ["settings"] },
@@ -34,6 +36,8 @@ function Page(props: { route: Route }) {
       return <DashboardPage />;
     case "machines":
       return <MachinesPage />;
+    case "boxes":
+      return <BoxesPage />;
     case "repositories":
       return <RepositoriesPage />;
     case "repository":

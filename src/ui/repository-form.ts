@@ -25,6 +25,9 @@ export interface RepositoryFormValues {
   exclude_patterns: string;
   compression: string;
   archive_name: string;
+  /** "Store on": a box's id, or "" for a custom location. */
+  box_id: string;
+  append_only: boolean;
 }
 
 export const emptyRepositoryForm: RepositoryFormValues = {
@@ -38,6 +41,8 @@ export const emptyRepositoryForm: RepositoryFormValues = {
   exclude_patterns: "",
   compression: DEFAULT_COMPRESSION,
   archive_name: DEFAULT_ARCHIVE_NAME,
+  box_id: "",
+  append_only: false,
 };
 
 /** One entry a line; blank lines and the spaces around an entry are dropped. */
@@ -59,10 +64,12 @@ export function needsPassphraseField(values: RepositoryFormValues): boolean {
  * hub's: whatever it refuses comes back as a field error (see fieldErrors).
  */
 export function repositoryRequestBody(values: RepositoryFormValues): Record<string, unknown> {
+  const onBox = values.box_id !== "";
   const body: Record<string, unknown> = {
     name: values.name.trim(),
     agent_machine_id: Number(values.agent_machine_id) || 0,
-    location: values.location.trim(),
+    // On a box the hub derives the location (and creates and initializes the repo there).
+    ...(onBox ? { box_id: Number(values.box_id) } : { location: values.location.trim() }),
     encryption: values.encryption || DEFAULT_ENCRYPTION,
     passphrase_location: values.keep_on_machine ? "agent" : "hub",
     source_paths: lines(values.source_paths),
@@ -73,6 +80,7 @@ export function repositoryRequestBody(values: RepositoryFormValues): Record<stri
   }
   if (values.compression.trim()) body.compression = values.compression.trim();
   if (values.archive_name.trim()) body.archive_name = values.archive_name.trim();
+  if (values.append_only) body.append_only = true;
   return body;
 }
 
@@ -89,6 +97,8 @@ export function agentSecretCommand(repositoryName: string): string {
 export const REPOSITORY_FIELDS = [
   "name",
   "agent_machine_id",
+  "box_id",
+  "append_only",
   "location",
   "encryption",
   "passphrase",

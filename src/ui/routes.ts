@@ -7,6 +7,7 @@
 export type Route =
   | { page: "dashboard" }
   | { page: "machines" }
+  | { page: "boxes" }
   | { page: "repositories" }
   | { page: "repository"; id: number }
   | { page: "jobs" }
@@ -20,6 +21,7 @@ export function parseRoute(pathname: string): Route {
   const path = pathname.replace(/\/+$/, "") || "/";
   if (path === "/") return { page: "dashboard" };
   if (path === "/machines") return { page: "machines" };
+  if (path === "/boxes") return { page: "boxes" };
   if (path === "/repositories") return { page: "repositories" };
   if (path === "/jobs") return { page: "jobs" };
   if (path === "/login") return { page: "login" };

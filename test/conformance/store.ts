@@ -210,6 +210,83 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         expect(await store.jobs.list({ limit: 10 })).toEqual([]);
       });
 
+      test("boxes: no token in rows, names unique, refresh facts kept whole, removal guarded", async () => {
+        const store = await fresh();
+        const box = await store.boxes.insert(newBox("b1"));
+        if (!box) throw new Error("insert failed");
+        expect(box).not.toHaveProperty("tokenEncrypted");
+        expect(box).toMatchObject({
+          name: "b1",
+          sshPort: 22,
+          status: "online",
+          sshHostKeys: ["ssh-ed25519 AAAA"],
+          repos: [],
+          freeBytes: 5_000_000_000_000,
+        });
+        expect(await store.boxes.sealedToken(box.id)).toBe("sealed-b1");
+        expect(await store.boxes.sealedToken(999_999)).toBeUndefined();
+        expect(await store.boxes.insert(newBox("b1"))).toBeUndefined();
+        const other = await store.boxes.insert(newBox("b2"));
+        expect(await store.boxes.update(other?.id ?? 0, { name: "b1" }, T0)).toBe("name_taken");
+        expect(await store.boxes.update(box.id, { tokenEncrypted: "sealed-new" }, T0)).toEqual({
+          ...box,
+          updatedAt: T0,
+        });
+        expect(await store.boxes.sealedToken(box.id)).toBe("sealed-new");
+        expect(await store.boxes.update(999_999, { name: "x" }, T0)).toBeUndefined();
+        const repos = [
+          {
+            name: "laptop",
+            path: "/srv/repos/laptop",
+            size_bytes: 1234,
+            initialized: true,
+            modified_at: "2026-01-01T00:00:00Z",
+            last_write_at: null,
+            registered: true,
+            append_only: true,
+          },
+        ];
+        const refreshed = await store.boxes.recordRefresh(
+          box.id,
+          {
+            status: "online",
+            lastError: null,
+            lastSeenAt: T0 + 1,
+            repos,
+            repoCount: 1,
+            reposListedAt: T0 + 1,
+          },
+          T0 + 1,
+        );
+        expect(refreshed).toMatchObject({ repos, repoCount: 1, lastSeenAt: T0 + 1 });
+        // Offline keeps the last facts.
+        expect(
+          await store.boxes.recordRefresh(
+            box.id,
+            { status: "offline", lastError: "refused" },
+            T0 + 2,
+          ),
+        ).toMatchObject({ status: "offline", lastError: "refused", repos, lastSeenAt: T0 + 1 });
+        expect(
+          await store.boxes.recordRefresh(999_999, { status: "offline", lastError: "x" }, T0),
+        ).toBeUndefined();
+
+        const machine = await addMachine(store, "m1");
+        const repo = await store.repositories.insert({
+          ...newRepository(machine, "r1", null),
+          boxId: box.id,
+        });
+        expect(repo?.boxId).toBe(box.id);
+        expect(await store.boxes.removeUnreferenced(box.id)).toEqual({
+          outcome: "referenced",
+          repositories: 1,
+        });
+        expect(await store.repositories.removeIfIdle(repo?.id ?? 0)).toBe(true);
+        expect(await store.boxes.removeUnreferenced(box.id)).toEqual({ outcome: "removed" });
+        expect(await store.boxes.removeUnreferenced(box.id)).toEqual({ outcome: "not_found" });
+        expect((await store.boxes.list()).map((b) => b.name)).toEqual(["b2"]);
+      });
+
       test("repositories: no passphrase in rows, names unique, archives kept whole", async () => {
         const store = await fresh();
         const machine = await addMachine(store, "m1");
@@ -1282,6 +1359,28 @@ function newMachine(name: string): NewMachine {
 
 async function addMachine(store: Store, name: string): Promise<number> {
   return (await store.machines.insert(newMachine(name))).id;
+}
+
+function newBox(name: string) {
+  return {
+    name,
+    url: `http://${name}.test:9999`,
+    tokenEncrypted: `sealed-${name}`,
+    sshHost: `${name}.test`,
+    sshPort: 22,
+    sshUser: "borg",
+    status: "online" as const,
+    lastSeenAt: T0,
+    lastError: null,
+    version: "0.1.0",
+    borgVersion: "1.2.4",
+    freeBytes: 5_000_000_000_000,
+    totalBytes: 8_000_000_000_000,
+    repoCount: 0,
+    sshHostKeys: ["ssh-ed25519 AAAA"],
+    repos: [],
+    reposListedAt: T0,
+  };
 }
 
 function newRepository(agentMachineId: number, name: string, passphraseEncrypted: string | null) {

@@ -40,7 +40,50 @@ export interface ApiResponse {
   text: string;
 }
 
-export async function startTestBox(): Promise<TestBox> {
+export interface TestBoxOptions {
+  /** Host key files /info advertises (default: the test sshd's real host key). */
+  sshHostKeys?: (dir: string) => Promise<string>;
+}
+
+/**
+ * A box without sshd, for hub tests that only need its HTTP API (registration, refresh,
+ * creating and deleting repos): a temp root and authorized_keys, the real box process code.
+ */
+export async function startHttpOnlyBox(
+  options: { sshHostKeys?: string } = {},
+): Promise<{ url: string; token: string; root: string; keysFile: string; stop(): Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "borgctl-httpbox-"));
+  await mkdir(join(dir, "ssh"), { mode: 0o700 });
+  const keysFile = join(dir, "ssh", "authorized_keys");
+  let hostKeys = options.sshHostKeys;
+  if (hostKeys === undefined) {
+    const host = await generateKey(dir, "host_ed25519");
+    hostKeys = `${host.privatePath}.pub`;
+  }
+  const config = boxConfigSchema(dir).parse({
+    addr: "127.0.0.1:0",
+    repo_root: join(dir, "repos"),
+    auth_keys: keysFile,
+    token: BOX_TOKEN,
+    ssh_host_keys: hostKeys,
+    log_level: "silent",
+  });
+  const box = await startBox(config, {
+    logger: createLogger({ level: "silent", write: () => {} }),
+  });
+  return {
+    url: box.url,
+    token: BOX_TOKEN,
+    root: join(dir, "repos"),
+    keysFile,
+    async stop() {
+      await box.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function startTestBox(options: TestBoxOptions = {}): Promise<TestBox> {
   const dir = await mkdtemp(join(tmpdir(), "borgctl-box-"));
   const root = join(dir, "repos");
   const keysDir = join(dir, "ssh");
@@ -59,6 +102,7 @@ export async function startTestBox(): Promise<TestBox> {
     auth_keys: keysFile,
     token: BOX_TOKEN,
     ssh_host: `127.0.0.1:${sshd.port}`,
+    ssh_host_keys: options.sshHostKeys ? await options.sshHostKeys(dir) : sshd.hostKeyPublicPath,
     log_level: "debug",
   });
   const logger = createLogger({ level: "debug", write: (line) => logLines.push(line) });

@@ -12,6 +12,7 @@ import type { Hono } from "hono";
 import { createApp } from "../../src/server/app.ts";
 import type { HubEnv } from "../../src/server/http/context.ts";
 import { PROTOCOL_VERSION } from "../../src/shared/protocol/version.ts";
+import { startHttpOnlyBox } from "./box.ts";
 import { createTestHub, type TestHub } from "./hub.ts";
 import { addAgentMachine, createRepository, type TestAgent } from "./hub-fixtures.ts";
 
@@ -73,6 +74,13 @@ export interface World {
   freshUser(): Promise<number>;
   freshMachine(status?: "online" | "disabled"): Promise<number>;
   freshEnrollmentToken(): Promise<{ id: number; token: string }>;
+  /** A real box (HTTP only) registered once; `boxId` is read and changed, never deleted. */
+  box: { url: string; token: string };
+  boxId: number;
+  /** A new registration of the same box, for DELETE. */
+  freshBox(): Promise<number>;
+  /** Stops what the world started (the box). */
+  close(): Promise<void>;
 }
 
 export type JobState = "queued" | "claimed" | "running" | "cancel_requested" | "canceled";
@@ -144,6 +152,17 @@ export async function createWorld(hub: TestHub = createTestHub()): Promise<World
   };
   const planId = await freshPlan(repositoryId);
 
+  const box = await startHttpOnlyBox();
+  const freshBox = async () => {
+    const created = await hub.request("POST", "/api/boxes", {
+      token: admin,
+      body: { name: unique("catalog-box"), url: box.url, token: box.token },
+    });
+    expectStatus(created, 201, "register box");
+    return (created.body as { id: number }).id;
+  };
+  const boxId = await freshBox();
+
   const freshUser = async () => {
     const created = await hub.request("POST", "/api/users", {
       token: admin,
@@ -201,6 +220,10 @@ export async function createWorld(hub: TestHub = createTestHub()): Promise<World
     repositoryId,
     victimUserId,
     job,
+    box,
+    boxId,
+    freshBox,
+    close: () => box.stop(),
     async freshCredential(role, via) {
       const session = await hub.login(
         usernames[role],
@@ -303,6 +326,18 @@ export const ROUTE_CALLS: Record<string, CallFor> = {
   "DELETE /api/managed-machines/enrollment-tokens/:id": async (w) => ({
     path: `/api/managed-machines/enrollment-tokens/${(await w.freshEnrollmentToken()).id}`,
   }),
+  "GET /api/boxes": fixed("/api/boxes"),
+  "POST /api/boxes": async (w) => ({
+    path: "/api/boxes",
+    body: { name: unique("box"), url: w.box.url, token: w.box.token },
+  }),
+  "GET /api/boxes/:id": async (w) => ({ path: `/api/boxes/${w.boxId}` }),
+  "PATCH /api/boxes/:id": async (w) => ({
+    path: `/api/boxes/${w.boxId}`,
+    body: { ssh_port: 2222 },
+  }),
+  "DELETE /api/boxes/:id": async (w) => ({ path: `/api/boxes/${await w.freshBox()}` }),
+  "GET /api/boxes/:id/repos": async (w) => ({ path: `/api/boxes/${w.boxId}/repos` }),
   "GET /api/managed-machines": fixed("/api/managed-machines"),
   "GET /api/managed-machines/:id": async (w) => ({
     path: `/api/managed-machines/${w.agent.machineId}`,

@@ -60,6 +60,9 @@ export interface TestSshd {
   port: number;
   user: string;
   dir: string;
+  /** The server's host public key file and its `TYPE BASE64 COMMENT` line. */
+  hostKeyPublicPath: string;
+  hostKeyLine: string;
   /** sshd's own log (stderr), for failure messages. */
   log: string[];
   /** ssh://USER@127.0.0.1:PORT<path> */
@@ -115,6 +118,8 @@ export async function startSshd(authorizedKeysFile: string): Promise<TestSshd> {
     port,
     user,
     dir,
+    hostKeyPublicPath: `${hostKey.privatePath}.pub`,
+    hostKeyLine: hostKey.publicLine,
     log: lines,
     url: (path) => `ssh://${user}@127.0.0.1:${port}${path}`,
     borgRsh: (key) =>

@@ -108,6 +108,12 @@ export default defineCommand({
       description:
         "How clients reach this box over SSH; adds ssh_url to repos [env BORGBOX_SSH_HOST]",
     },
+    "ssh-host-keys": {
+      type: "string",
+      valueHint: "file,…",
+      description:
+        "SSH host key files /info advertises for the hub to pin; comma-separated, * globs [env BORGBOX_SSH_HOST_KEYS] (default /etc/ssh/ssh_host_*_key.pub)",
+    },
     ...logLevelArg,
   },
   async run({ args }) {

@@ -273,6 +273,8 @@ export interface NewRepository {
   archiveName: string;
   appendOnly: boolean;
   sshHostKey: string | null;
+  /** The storage box the hub created the repository on; absent or null for a custom location. */
+  boxId?: number | null;
 }
 
 export type RepositoryPatch = Partial<
@@ -295,5 +297,6 @@ export interface RepositoryOutcome {
   lastJobId: number;
 }
 
-// Jobs, their logs and plans: job-records.ts.
+// Jobs, their logs and plans: job-records.ts; storage boxes: box-records.ts.
+export * from "./box-records.ts";
 export * from "./job-records.ts";

@@ -21,6 +21,10 @@ import type {
   AuditInput,
   AuditListQuery,
   AuditRow,
+  BoxPatch,
+  BoxRefresh,
+  BoxRemoval,
+  BoxRow,
   CredentialMatch,
   EnrollmentTokenRow,
   HeartbeatFacts,
@@ -34,6 +38,7 @@ import type {
   MachineRow,
   MachineStatus,
   NewApiToken,
+  NewBox,
   NewEnrollmentToken,
   NewJob,
   NewMachine,
@@ -192,6 +197,23 @@ export interface RepositoryStore {
   removeIfIdle(id: number): Promise<boolean>;
 }
 
+/** Storage boxes the hub manages. The sealed token is read only by `sealedToken`. */
+export interface BoxStore {
+  /** Undefined when the name is taken. */
+  insert(box: NewBox): Promise<BoxRow | undefined>;
+  /** Oldest first. */
+  list(): Promise<BoxRow[]>;
+  byId(id: number): Promise<BoxRow | undefined>;
+  /** The sealed bearer token; undefined when there is no such box. */
+  sealedToken(id: number): Promise<string | undefined>;
+  /** "name_taken" when a rename collides; undefined when there is no such box. */
+  update(id: number, patch: BoxPatch, now: number): Promise<BoxRow | undefined | "name_taken">;
+  /** Stores what a refresh learned; undefined when the box is gone. */
+  recordRefresh(id: number, refresh: BoxRefresh, now: number): Promise<BoxRow | undefined>;
+  /** Deletes the box unless a repository names it, in one guarded statement. */
+  removeUnreferenced(id: number): Promise<BoxRemoval>;
+}
+
 export interface RepositoryArchives {
   archives: ArchiveInfo[];
   listedAt: number | null;
@@ -308,6 +330,7 @@ export interface Store {
   enrollment: EnrollmentStore;
   machines: MachineStore;
   repositories: RepositoryStore;
+  boxes: BoxStore;
   jobs: JobStore;
   plans: PlanStore;
   settings: SettingsStore;

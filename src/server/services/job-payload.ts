@@ -56,6 +56,7 @@ export function buildJobPayload(
       encryption: repository.encryption,
       append_only: repository.appendOnly,
       ssh_host_key: repository.sshHostKey,
+      box_id: repository.boxId,
     },
     ...hubJobKind(kind).blocks(repository, options),
     secrets: { passphrase_location: repository.passphraseLocation },

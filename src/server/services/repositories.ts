@@ -1,15 +1,24 @@
 /**
  * Repository records: create, update, delete, read. A passphrase held by the hub is
  * stored only as SecretBox ciphertext and is never returned: rows say `hasPassphrase`.
- * Storage boxes are not built yet, so `box_id` (and `?purge=true`) answer 400.
+ * A repository on a storage box (`box_id`) is created in steps — the repo on the box
+ * (box-repositories.ts), the record, the repo.init job — and a failed step undoes the
+ * ones before it, so neither an orphan box repo nor an orphan record is left behind.
  */
 import { AppError } from "../../shared/errors.ts";
 import type { CreateRepositoryRequest } from "../../shared/protocol/api.ts";
 import { formatBorgLocation, parseBorgLocation } from "../../shared/protocol/borg-values.ts";
-import type { JobRow, RepositoryPatch, RepositoryRow } from "../db/records.ts";
+import {
+  ACTIVE_JOB_STATUSES,
+  type JobRow,
+  type RepositoryPatch,
+  type RepositoryRow,
+} from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
 import type { UserActor } from "./actor.ts";
 import { audit } from "./audit.ts";
+import { type BoxPlacement, placeOnBox, purgeBoxRepo } from "./box-repositories.ts";
+import { queueRepositoryJob } from "./jobs.ts";
 import {
   assertMayPatch,
   checkArchiveTemplate,
@@ -30,8 +39,6 @@ export interface RepositoryUpdate {
   archive_name?: string;
   ssh_host_key?: string | null;
 }
-
-const BOXES_UNAVAILABLE = "storage boxes are not available yet";
 
 export async function getRepository(deps: HubDeps, id: number): Promise<RepositoryRow> {
   const repository = await deps.store.repositories.byId(id);
@@ -84,12 +91,23 @@ export async function createRepository(
   deps: HubDeps,
   actor: UserActor,
   request: CreateRepositoryRequest,
-): Promise<RepositoryRow> {
-  if (request.box_id !== undefined) throw new AppError("validation_failed", BOXES_UNAVAILABLE);
-  if (request.location === undefined) {
+): Promise<{ repository: RepositoryRow; initJobId?: number }> {
+  if (request.box_id !== undefined && request.location !== undefined) {
+    throw new AppError(
+      "validation_failed",
+      "location: give either a location or a box_id (the hub derives a box repository's location), not both",
+      { field: "location" },
+    );
+  }
+  if (request.box_repo !== undefined && request.box_id === undefined) {
+    throw new AppError("validation_failed", "box_repo: names a repo on a box: give box_id too", {
+      field: "box_repo",
+    });
+  }
+  if (request.box_id === undefined && request.location === undefined) {
     throw new AppError("validation_failed", "give the repository's location (or a box_id)");
   }
-  checkLocation(request.location, request.borg_version);
+  if (request.location !== undefined) checkLocation(request.location, request.borg_version);
   checkSourcePaths(request.source_paths);
   checkArchiveTemplate(request.archive_name);
   checkExcludePatterns(request.exclude_patterns);
@@ -99,29 +117,79 @@ export async function createRepository(
     passphraseLocation: request.passphrase_location,
     passphrase: request.passphrase,
   });
+  const sshHostKey =
+    request.ssh_host_key === undefined ? null : checkHostKeys(request.ssh_host_key);
+  if (request.box_id !== undefined && request.ssh_host_key !== undefined) {
+    throw new AppError(
+      "validation_failed",
+      "ssh_host_key: a repository on a box pins the box's own host keys",
+      { field: "ssh_host_key" },
+    );
+  }
   const machine = await deps.store.machines.byId(request.agent_machine_id);
   if (!machine) throw new AppError("not_found", `no machine ${request.agent_machine_id}`);
-  await refuseSharedLocation(deps, machine.id, request.location, request.borg_version);
   if (machine.status === "revoked") {
     throw new AppError("conflict", `machine "${machine.name}" is revoked`);
   }
-  const created = await deps.store.repositories.insert({
-    name: request.name,
-    agentMachineId: machine.id,
-    location: request.location,
-    borgVersion: request.borg_version,
-    encryption: request.encryption,
-    passphraseEncrypted:
-      request.passphrase === undefined ? null : deps.secretBox.encrypt(request.passphrase),
-    passphraseLocation: request.passphrase_location,
-    sourcePaths: request.source_paths,
-    excludePatterns: request.exclude_patterns,
-    compression: request.compression,
-    archiveName: request.archive_name,
-    appendOnly: request.append_only,
-    sshHostKey: request.ssh_host_key === undefined ? null : checkHostKeys(request.ssh_host_key),
-  });
-  if (!created) throw new AppError("conflict", `a repository named "${request.name}" exists`);
+  if (request.location !== undefined) {
+    await refuseSharedLocation(deps, machine.id, request.location, request.borg_version);
+  }
+  if ((await deps.store.repositories.list()).some((r) => r.name === request.name)) {
+    throw new AppError("conflict", `a repository named "${request.name}" exists`);
+  }
+
+  // Step 1 (box repositories): the repo on the box, with the machine's key.
+  const placement: BoxPlacement | undefined =
+    request.box_id === undefined
+      ? undefined
+      : await placeOnBox(
+          deps,
+          {
+            box_id: request.box_id,
+            name: request.name,
+            append_only: request.append_only,
+            passphrase_location: request.passphrase_location,
+            borg_version: request.borg_version,
+            box_repo: request.box_repo,
+          },
+          machine,
+        );
+  const undoBox = async (what: string): Promise<string> => {
+    if (!placement) return what;
+    const undone = await placement.undo();
+    return `${what}; ${undone ?? `repo "${placement.boxRepoName}" was removed from box "${placement.box.name}" again`}`;
+  };
+
+  // Step 2: the record.
+  let created: RepositoryRow | undefined;
+  try {
+    created = await deps.store.repositories.insert({
+      name: request.name,
+      agentMachineId: machine.id,
+      location: placement?.location ?? (request.location as string),
+      boxId: placement?.box.id ?? null,
+      borgVersion: request.borg_version,
+      encryption: request.encryption,
+      passphraseEncrypted:
+        request.passphrase === undefined ? null : deps.secretBox.encrypt(request.passphrase),
+      passphraseLocation: request.passphrase_location,
+      sourcePaths: request.source_paths,
+      excludePatterns: request.exclude_patterns,
+      compression: request.compression,
+      archiveName: request.archive_name,
+      appendOnly: request.append_only,
+      sshHostKey: placement?.sshHostKey ?? sshHostKey,
+    });
+  } catch (error) {
+    deps.logger.error("storing a repository failed", { error: (error as Error).message });
+    throw new AppError("internal", await undoBox("storing the repository record failed"));
+  }
+  if (!created) {
+    throw new AppError(
+      "conflict",
+      await undoBox(`storing the repository failed: a repository named "${request.name}" exists`),
+    );
+  }
   await audit(deps, {
     actor,
     action: "repository.create",
@@ -131,9 +199,27 @@ export async function createRepository(
       agent_machine_id: created.agentMachineId,
       encryption: created.encryption,
       passphrase_location: created.passphraseLocation,
+      box_id: created.boxId ?? undefined,
+      append_only: created.appendOnly,
     },
   });
-  return created;
+
+  // Step 3: repo.init, by default for a new box repository (its directory waits for it).
+  if (!(request.init ?? (placement !== undefined && !placement.imported))) {
+    return { repository: created };
+  }
+  try {
+    const job = await queueRepositoryJob(deps, actor, created.id, "init");
+    return { repository: created, initJobId: job.id };
+  } catch (error) {
+    const reason = error instanceof AppError ? error.message : "unexpected failure";
+    if (!(error instanceof AppError)) {
+      deps.logger.error("queueing repo.init failed", { error: (error as Error).message });
+    }
+    const removed = await deps.store.repositories.removeIfIdle(created.id);
+    const what = `queueing repo.init failed: ${reason}; ${removed ? "the repository record was removed again" : "the repository record stays"}`;
+    throw new AppError(error instanceof AppError ? error.code : "internal", await undoBox(what));
+  }
 }
 
 export async function updateRepository(
@@ -186,14 +272,27 @@ export async function deleteRepository(
   actor: UserActor,
   id: number,
   options: { purge: boolean },
-): Promise<void> {
-  if (options.purge) {
+): Promise<{ keptOnBox?: { boxId: number; message: string } }> {
+  const repository = await getRepository(deps, id);
+  if (options.purge && repository.boxId === null) {
     throw new AppError(
       "validation_failed",
-      `purge: ${BOXES_UNAVAILABLE}, so there is nothing to purge`,
+      "purge: this repository is not on a storage box; the hub never deletes data at a custom location",
+      { field: "purge" },
     );
   }
-  const repository = await getRepository(deps, id);
+  if (options.purge) {
+    // The box repo goes first, only while no job uses the repository: purge means the
+    // data must go, so a record without its data is better than data without a record.
+    const latest = await deps.store.jobs.latestForRepository(id);
+    if (latest && ACTIVE_JOB_STATUSES.includes(latest.status as never)) {
+      throw new AppError(
+        "conflict",
+        `repository "${repository.name}" has queued or running jobs; cancel them first`,
+      );
+    }
+    await purgeBoxRepo(deps, repository);
+  }
   if (!(await deps.store.repositories.removeIfIdle(id))) {
     if (!(await deps.store.repositories.byId(id))) {
       throw new AppError("not_found", `no repository ${id}`);
@@ -207,8 +306,16 @@ export async function deleteRepository(
     actor,
     action: "repository.delete",
     target: `repository:${id}`,
-    details: { name: repository.name },
+    details: { name: repository.name, purge: options.purge || undefined },
   });
+  if (repository.boxId === null || options.purge) return {};
+  const box = await deps.store.boxes.byId(repository.boxId);
+  return {
+    keptOnBox: {
+      boxId: repository.boxId,
+      message: `the repository's data stays on box "${box?.name ?? repository.boxId}" (${repository.location}) and the machine's key can still reach it; delete with ?purge=true to remove it there too`,
+    },
+  };
 }
 
 export async function repositoryArchives(deps: HubDeps, id: number) {

@@ -1,6 +1,7 @@
 /**
  * `borgctl box` configuration, borgbox-compatible: BORGBOX_ADDR, BORGBOX_REPO_ROOT,
- * BORGBOX_AUTH_KEYS, BORGBOX_TOKEN (a leading "@" reads a file) and matching flags.
+ * BORGBOX_AUTH_KEYS, BORGBOX_TOKEN (a leading "@" reads a file) and matching flags, plus
+ * borgctl's own BORGBOX_SSH_HOST_KEYS (the host keys /info advertises for pinning).
  */
 import { z } from "zod";
 import { ListenAddrSchema } from "./addr.ts";
@@ -27,6 +28,11 @@ export const boxConfigSchema = (home: string) =>
       .string()
       .regex(/^([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(:\d{1,5})?$/, "must be HOST or HOST:PORT")
       .optional(),
+    // Files whose host keys /info advertises (comma-separated, `*` globs): the hub pins them.
+    ssh_host_keys: z
+      .string()
+      .refine((v) => !v.includes("\0"), "must not contain NUL")
+      .default("/etc/ssh/ssh_host_*_key.pub"),
     log_level: LogLevelSchema.default("info"),
   });
 
@@ -39,5 +45,6 @@ export const BOX_CONFIG_FIELDS: readonly ConfigField[] = [
   { key: "token", env: "BORGBOX_TOKEN", flag: "token", secret: true },
   { key: "borg_path", env: "BORGBOX_BORG_PATH", flag: "borg-path" },
   { key: "ssh_host", env: "BORGBOX_SSH_HOST", flag: "ssh-host" },
+  { key: "ssh_host_keys", env: "BORGBOX_SSH_HOST_KEYS", flag: "ssh-host-keys" },
   { key: "log_level", env: "BORGBOX_LOG_LEVEL", flag: "log-level" },
 ];

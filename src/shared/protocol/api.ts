@@ -1,6 +1,6 @@
 /**
  * The hub's user-facing API (base /api): auth, tokens, users, machines, enrollment
- * tokens, repositories, jobs, audit; plans are in api-plans.ts (re-exported here). Requests are strict (unknown fields are a 400);
+ * tokens, repositories, jobs, audit; plans are in api-plans.ts and storage boxes in api-boxes.ts (re-exported here). Requests are strict (unknown fields are a 400);
  * responses are what the UI and API clients decode, and tests validate every one.
  * JSON is snake_case, times are RFC 3339 UTC.
  */
@@ -199,6 +199,16 @@ export const CreateRepositoryRequest = z.strictObject({
     .string()
     .max(16 * 1024)
     .optional(),
+  /**
+   * Queue repo.init right away. Default: yes for a repository on a box (the hub created
+   * its directory, so nothing else is left to do), no for a custom location.
+   */
+  init: z.boolean().optional(),
+  /**
+   * With box_id: an existing repo on that box to use (the box's POST /repos/import
+   * registers the machine's key for it) instead of a new one; init then defaults to no.
+   */
+  box_repo: z.string().min(1).max(63).optional(),
 });
 export type CreateRepositoryRequest = z.infer<typeof CreateRepositoryRequest>;
 
@@ -241,6 +251,8 @@ export const Repository = z.object({
   last_job_id: Id.nullable(),
   created_at: UncheckedTimestamp,
   updated_at: UncheckedTimestamp,
+  /** Only in the answer to POST /api/repositories, when an init job was queued. */
+  init_job_id: Id.optional(),
 });
 export type Repository = z.infer<typeof Repository>;
 
@@ -363,4 +375,5 @@ export const AuditQuery = z.strictObject({
 
 export const Health = z.object({ status: z.literal("ok"), version: z.string() });
 
+export * from "./api-boxes.ts";
 export * from "./api-plans.ts";

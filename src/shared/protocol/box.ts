@@ -114,6 +114,11 @@ export const Info = z.object({
   uptime_sec: z.number(),
   borg_version: z.string(),
   runtime_version: z.string(),
+  /**
+   * borgctl's addition: the box's SSH host keys (`TYPE BASE64`), for the hub to pin.
+   * Optional when read, so a plain borgbox (which sends none) still decodes.
+   */
+  ssh_host_keys: z.array(z.string()).optional(),
 });
 export type Info = z.infer<typeof Info>;
 

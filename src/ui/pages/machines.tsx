@@ -10,7 +10,7 @@
 import { useState } from "hono/jsx/dom";
 import type { Machine } from "../../shared/protocol/api.ts";
 import { api } from "../api.ts";
-import { ErrorText, StatusBadge, useLoad, useNow } from "../components.tsx";
+import { CopyCommand, ErrorText, StatusBadge, useLoad, useNow } from "../components.tsx";
 import { formatAge } from "../format.ts";
 import { Modal } from "../modal.tsx";
 import { EnrollmentTokens } from "./enrollment-tokens.tsx";
@@ -97,6 +97,7 @@ export function MachinesPage() {
                 <th>Borg</th>
                 <th>Capabilities</th>
                 <th>Labels</th>
+                <th>SSH key</th>
                 <th>
                   <span class="sr-only">Actions</span>
                 </th>
@@ -123,6 +124,19 @@ export function MachinesPage() {
                       items={Object.entries(m.labels).map(([k, v]) => `${k}=${v}`)}
                       empty="none"
                     />
+                  </td>
+                  <td data-label="SSH key">
+                    {m.ssh_public_key ? (
+                      <details class="ssh-key">
+                        <summary>{m.ssh_public_key.split(" ")[0]}</summary>
+                        <CopyCommand
+                          label="the machine's SSH public key"
+                          command={m.ssh_public_key}
+                        />
+                      </details>
+                    ) : (
+                      <span class="muted">not reported yet</span>
+                    )}
                   </td>
                   <td>
                     {isAdmin ? (

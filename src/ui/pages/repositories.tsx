@@ -44,8 +44,12 @@ export function RepositoriesPage() {
   const now = useNow();
   const data = useLoad(
     async () => {
-      const [repositories, machines] = await Promise.all([api.repositories(), api.machines()]);
-      return { repositories, machines };
+      const [repositories, machines, boxes] = await Promise.all([
+        api.repositories(),
+        api.machines(),
+        api.boxes(),
+      ]);
+      return { repositories, machines, boxes };
     },
     [],
     10_000,
@@ -66,6 +70,7 @@ export function RepositoriesPage() {
       {data.data && isAdmin && (
         <NewRepository
           machines={data.data.machines}
+          boxes={data.data.boxes}
           onCreated={(repo) => navigate(`/repositories/${repo.id}`)}
         />
       )}

@@ -55,8 +55,12 @@ export function RepositoryDetailPage(props: { id: number }) {
   const now = useNow(5000);
   const detail = useLoad(
     async () => {
-      const [repo, machines] = await Promise.all([api.repository(props.id), api.machines()]);
-      return { repo, machines };
+      const [repo, machines, boxes] = await Promise.all([
+        api.repository(props.id),
+        api.machines(),
+        api.boxes(),
+      ]);
+      return { repo, machines, boxes };
     },
     [props.id],
     5000,
@@ -121,6 +125,17 @@ export function RepositoryDetailPage(props: { id: number }) {
             confirmLabel="Yes, delete it"
             onConfirm={async () => {
               await api.deleteRepository(repo.id);
+              navigate("/repositories");
+            }}
+          />
+        )}
+        {isAdmin && repo.box_id !== null && (
+          <ConfirmButton
+            label="Delete with its data"
+            question={`Delete ${repo.name} and its repo on the box, with every archive in it? This cannot be undone.`}
+            confirmLabel="Yes, delete everything"
+            onConfirm={async () => {
+              await api.deleteRepository(repo.id, true);
               navigate("/repositories");
             }}
           />
@@ -191,7 +206,11 @@ export function RepositoryDetailPage(props: { id: number }) {
           <p class="muted small" aria-live="polite">
             {saved ? "Saved." : ""}
           </p>
-          <Settings repo={repo} machineName={machine?.name ?? `#${repo.agent_machine_id}`} />
+          <Settings
+            repo={repo}
+            machineName={machine?.name ?? `#${repo.agent_machine_id}`}
+            boxName={detail.data?.boxes.find((b) => b.id === repo.box_id)?.name}
+          />
         </>
       )}
 

@@ -6,7 +6,7 @@
  */
 import { useState } from "hono/jsx/dom";
 import { ApiError, api, errorMessage, type RepositoryDetail } from "../api.ts";
-import { ErrorText } from "../components.tsx";
+import { ErrorText, Link } from "../components.tsx";
 import { describedBy, Field, NO_ERRORS } from "../repository-field.tsx";
 import {
   agentSecretCommand,
@@ -23,12 +23,28 @@ function passphraseWhere(repo: RepositoryDetail): string {
   return repo.encryption === "none" ? "none (not encrypted)" : "missing: set one on the hub";
 }
 
-export function Settings(props: { repo: RepositoryDetail; machineName: string }) {
+export function Settings(props: {
+  repo: RepositoryDetail;
+  machineName: string;
+  /** The box's name when the repository lives on one. */
+  boxName?: string;
+}) {
   const r = props.repo;
   return (
     <dl class="facts">
       <dt>Machine</dt>
       <dd>{props.machineName}</dd>
+      <dt>Lives on</dt>
+      <dd data-lives-on>
+        {r.box_id === null ? (
+          "a custom location"
+        ) : (
+          <>
+            storage box <Link href="/boxes">{props.boxName ?? `#${r.box_id}`}</Link>, host keys
+            pinned by the hub
+          </>
+        )}
+      </dd>
       <dt>Location</dt>
       <dd class="path">{r.location}</dd>
       <dt>Encryption</dt>

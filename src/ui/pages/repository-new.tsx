@@ -6,7 +6,12 @@
  * the form.
  */
 import { useState } from "hono/jsx/dom";
-import { ENCRYPTION_MODES, type Machine, type Repository } from "../../shared/protocol/api.ts";
+import {
+  type Box,
+  ENCRYPTION_MODES,
+  type Machine,
+  type Repository,
+} from "../../shared/protocol/api.ts";
 import { ApiError, api, errorMessage } from "../api.ts";
 import { CopyCommand, ErrorText, Link } from "../components.tsx";
 import { describedBy, Field, NO_ERRORS } from "../repository-field.tsx";
@@ -24,12 +29,16 @@ import { WhatToBackUp } from "./repository-new-fields.tsx";
 
 export function NewRepository(props: {
   machines: Machine[];
+  boxes: Box[];
   onCreated: (repo: Repository) => void;
 }) {
   const usable = props.machines.filter((m) => m.status !== "revoked");
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [values, setValues] = useState<RepositoryFormValues>(emptyRepositoryForm);
+  const [values, setValues] = useState<RepositoryFormValues>({
+    ...emptyRepositoryForm,
+    box_id: props.boxes[0] ? String(props.boxes[0].id) : "",
+  });
   const [errors, setErrors] = useState<FormErrors>(NO_ERRORS);
   if (!open) {
     return (
@@ -72,8 +81,9 @@ export function NewRepository(props: {
     >
       <h2>New repository</h2>
       <p class="muted">
-        Import an existing repository: fill the same form and skip Init. The machine's agent runs
-        borg against the location, so write it as that machine sees it.
+        On a storage box, one press creates, pins and initializes the repository. Import an existing
+        repository: fill the same form and skip Init. The machine's agent runs borg against a custom
+        location, so write it as that machine sees it.
       </p>
       <ErrorText error={errors.general} />
       {usable.length === 0 && (
@@ -112,26 +122,66 @@ export function NewRepository(props: {
         </Field>
       </div>
       <Field
-        field="location"
-        label="Location"
+        field="box_id"
+        label="Store on"
         errors={errors}
         hint={
-          <>
-            A borg URL or a path on the machine, e.g. <code>{LOCATION_EXAMPLE}</code> or{" "}
-            <code>/srv/backups/NAME</code>.
-          </>
+          values.box_id
+            ? "The hub creates the repo on the box with this machine's SSH key, pins the box's host keys and initializes it."
+            : "A location you manage yourself."
         }
       >
-        <input
-          id="repo-location"
-          name="location"
-          maxLength={4096}
-          value={values.location}
-          onInput={set("location")}
-          aria-invalid={errors.fields.location ? "true" : undefined}
-          aria-describedby={describedBy("location", errors, true)}
-        />
+        <select
+          id="repo-box_id"
+          name="box_id"
+          value={values.box_id}
+          onChange={set("box_id")}
+          aria-describedby={describedBy("box_id", errors, true)}
+        >
+          {props.boxes.map((b) => (
+            <option value={String(b.id)}>
+              {b.name} ({b.status})
+            </option>
+          ))}
+          <option value="">custom location</option>
+        </select>
       </Field>
+      {values.box_id === "" && (
+        <Field
+          field="location"
+          label="Location"
+          errors={errors}
+          hint={
+            <>
+              A borg URL or a path on the machine, e.g. <code>{LOCATION_EXAMPLE}</code> or{" "}
+              <code>/srv/backups/NAME</code>.
+            </>
+          }
+        >
+          <input
+            id="repo-location"
+            name="location"
+            maxLength={4096}
+            value={values.location}
+            onInput={set("location")}
+            aria-invalid={errors.fields.location ? "true" : undefined}
+            aria-describedby={describedBy("location", errors, true)}
+          />
+        </Field>
+      )}
+      <div class="field" data-field="append_only">
+        <label class="inline">
+          <input
+            type="checkbox"
+            name="append_only"
+            checked={values.append_only}
+            onChange={set("append_only")}
+          />
+          Append-only: the machine can add archives but not delete them (ransomware on the machine
+          cannot destroy its backups)
+        </label>
+        <ErrorText error={errors.fields.append_only} />
+      </div>
       <div class="form-grid">
         <Field field="encryption" label="Encryption" errors={errors}>
           <select

@@ -247,6 +247,9 @@ describe("box repo lifecycle (real borg, real sshd)", () => {
       borg_version: expect.stringMatching(/^\d+\.\d+/),
     });
     expect(info.free_bytes as number).toBeGreaterThan(0);
+    // The sshd's real host key, without its comment, for the hub to pin.
+    const [type, base64] = t.sshd.hostKeyLine.split(" ");
+    expect(info.ssh_host_keys).toEqual([`${type} ${base64}`]);
     const stats = (await t.api("GET", "/system/stats")).body as Record<string, unknown>;
     expect(stats).toMatchObject({ storage: { path: t.root } });
     expect(stats.load as number[]).toHaveLength(3);

@@ -78,6 +78,13 @@ const MIN_ROLE: Record<string, Role | "agent"> = {
   // A repository decides what the machine's root-run agent reads and where it goes:
   // admins create and delete them; operators run jobs and change harmless fields (the
   // PATCH route lets operators in and decides per field, see the second describe).
+  "GET /api/boxes": "viewer",
+  "POST /api/boxes": "admin",
+  "GET /api/boxes/:id": "viewer",
+  "PATCH /api/boxes/:id": "admin",
+  "DELETE /api/boxes/:id": "admin",
+  "GET /api/boxes/:id/repos": "viewer",
+
   "GET /api/repositories": "viewer",
   "POST /api/repositories": "admin",
   "GET /api/repositories/:id": "viewer",
@@ -131,8 +138,11 @@ let revokedAgent: TestAgent;
 beforeAll(async () => {
   world = await createWorld(hub);
   revokedAgent = await addAgentMachine(hub, { status: "revoked" });
+}, 60_000);
+afterAll(async () => {
+  await world?.close();
+  hub.close();
 });
-afterAll(() => hub.close());
 
 const split = (key: string) => {
   const space = key.indexOf(" ");

@@ -193,6 +193,30 @@ const BODIES: Record<string, Body | { [NONE]: string }> = {
     fields: { completed_at: { type: "timestamp" }, return_code: { type: "int", nullable: true } },
   },
 
+  "POST /api/boxes": {
+    audience: "user",
+    fields: {
+      name: s("name"),
+      url: s("name"),
+      token: s("secret"),
+      ssh_host: s("argv"),
+      ssh_port: { type: "int" },
+      ssh_user: s("argv"),
+    },
+  },
+  "PATCH /api/boxes/:id": {
+    audience: "user",
+    fields: {
+      name: s("name"),
+      url: s("name"),
+      token: s("secret"),
+      ssh_host: s("argv"),
+      ssh_port: { type: "int" },
+      ssh_user: s("argv"),
+    },
+  },
+  "DELETE /api/boxes/:id": { [NONE]: "the id says it all" },
+
   "POST /api/repositories": {
     audience: "user",
     fields: {
@@ -210,6 +234,8 @@ const BODIES: Record<string, Body | { [NONE]: string }> = {
       archive_name: s("argv"),
       append_only: { type: "bool" },
       ssh_host_key: s("key"),
+      init: { type: "bool" },
+      box_repo: s("argv"),
     },
   },
   "PATCH /api/repositories/:id": {
@@ -521,8 +547,11 @@ let world: World;
 
 beforeAll(async () => {
   world = await createWorld(hub);
+}, 60_000);
+afterAll(async () => {
+  await world?.close();
+  hub.close();
 });
-afterAll(() => hub.close());
 
 const split = (key: string) => {
   const space = key.indexOf(" ");

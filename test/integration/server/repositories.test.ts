@@ -150,7 +150,7 @@ describe("repositories: create and validate", () => {
       },
     });
     expect(box.status).toBe(400);
-    expect(errorOf(box.body).error).toContain("storage boxes are not available yet");
+    expect(errorOf(box.body).error).toContain("box_id: no box 1");
 
     const extra = await hub.request("POST", "/api/repositories", {
       token: admin,
@@ -263,7 +263,7 @@ describe("repositories: read, update, delete", () => {
     expect(secretForAgentRepo.status).toBe(400);
   });
 
-  test("delete removes the record; purge is not available; active jobs block deletion", async () => {
+  test("delete removes the record; purge is refused off a box; active jobs block deletion", async () => {
     const repo = await createRepository(hub, admin, agent.machineId);
     const purge = await hub.request("DELETE", `/api/repositories/${repo.id}?purge=true`, {
       token: admin,

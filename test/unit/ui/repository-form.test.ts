@@ -162,10 +162,14 @@ describe("fieldErrors", () => {
       fields: {},
       general: "storage boxes are not available yet",
     });
+    // "Store on" is a field of the form now: its refusal is shown beside it.
     expect(
       fieldErrors({ status: 400, message: "bad", details: [{ path: "box_id", message: "no" }] })
         .general,
-    ).toBe("bad");
+    ).toBeNull();
+    expect(fieldErrors({ status: 400, message: "box_id: no box 9" }).fields).toEqual({
+      box_id: "no box 9",
+    });
   });
 });
 

@@ -266,3 +266,27 @@ export const hubSettings = pgTable("hub_settings", {
   value: text("value").notNull(),
   createdAt: createdAt(),
 });
+
+/** Storage boxes (sqlite/schema.ts says what each column holds). */
+export const boxes = pgTable("boxes", {
+  id: id(),
+  name: text("name").notNull().unique(),
+  url: text("url").notNull(),
+  tokenEncrypted: text("token_encrypted").notNull(),
+  sshHost: text("ssh_host").notNull(),
+  sshPort: integer("ssh_port").notNull(),
+  sshUser: text("ssh_user").notNull(),
+  status: text("status").notNull(),
+  lastSeenAt: ms("last_seen_at"),
+  lastError: text("last_error"),
+  version: text("version"),
+  borgVersion: text("borg_version"),
+  freeBytes: ms("free_bytes"),
+  totalBytes: ms("total_bytes"),
+  repoCount: integer("repo_count"),
+  sshHostKeys: jsonb("ssh_host_keys").notNull().default(sql`'[]'::jsonb`),
+  repos: jsonb("repos").notNull().default(sql`'[]'::jsonb`),
+  reposListedAt: ms("repos_listed_at"),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});

@@ -23,6 +23,7 @@ import { type Db, drizzleOn, openPool, type PgPoolOptions } from "./client.ts";
 import { DatabaseUnreachableError, databaseTarget, driverReason } from "./connect.ts";
 import { applyPgMigrations } from "./migrate.ts";
 import { auditQueries } from "./queries/audit.ts";
+import { boxQueries } from "./queries/boxes.ts";
 import { enrollmentQueries } from "./queries/enrollment.ts";
 import { jobQueries } from "./queries/jobs.ts";
 import { machineQueries } from "./queries/machines.ts";
@@ -73,6 +74,7 @@ export function createPgStore(db: Db): Store {
     enrollment: enrollmentQueries(db),
     machines: machineQueries(db),
     repositories: repositoryQueries(db),
+    boxes: boxQueries(db),
     jobs: jobQueries(db),
     plans: planQueries(db),
     settings: settingsQueries(db),

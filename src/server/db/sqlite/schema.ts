@@ -298,3 +298,32 @@ export const hubSettings = sqliteTable("hub_settings", {
   value: text("value").notNull(),
   createdAt: createdAt(),
 });
+
+/**
+ * Storage boxes the hub manages (API.md, Storage boxes): the box's URL and bearer token
+ * (AES-256-GCM sealed, like repository passphrases), how agents reach it over SSH, and
+ * the facts of its last refresh (/info and /repos), kept whole as JSON where they are lists.
+ * Repositories name their box in repositories.box_id; a box they name is not deleted.
+ */
+export const boxes = sqliteTable("boxes", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull().unique(),
+  url: text("url").notNull(),
+  tokenEncrypted: text("token_encrypted").notNull(),
+  sshHost: text("ssh_host").notNull(),
+  sshPort: integer("ssh_port").notNull(),
+  sshUser: text("ssh_user").notNull(),
+  status: text("status").notNull(),
+  lastSeenAt: integer("last_seen_at"),
+  lastError: text("last_error"),
+  version: text("version"),
+  borgVersion: text("borg_version"),
+  freeBytes: integer("free_bytes"),
+  totalBytes: integer("total_bytes"),
+  repoCount: integer("repo_count"),
+  sshHostKeys: text("ssh_host_keys", { mode: "json" }).notNull().default(sql`'[]'`),
+  repos: text("repos", { mode: "json" }).notNull().default(sql`'[]'`),
+  reposListedAt: integer("repos_listed_at"),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});

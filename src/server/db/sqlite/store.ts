@@ -23,6 +23,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import type { OpenedStore, Store } from "../store.ts";
 import { type OpenDatabase, openDatabase } from "./client.ts";
 import { auditQueries } from "./queries/audit.ts";
+import { boxQueries } from "./queries/boxes.ts";
 import { enrollmentQueries } from "./queries/enrollment.ts";
 import { jobQueries } from "./queries/jobs.ts";
 import { machineQueries } from "./queries/machines.ts";
@@ -61,6 +62,7 @@ export function createSqliteStore(database: Pick<OpenDatabase, "db" | "sqlite">)
     enrollment: enrollmentQueries(db),
     machines: machineQueries(db),
     repositories: repositoryQueries(db),
+    boxes: boxQueries(db),
     jobs: jobQueries(db),
     plans: planQueries(db),
     settings: settingsQueries(db),
@@ -192,6 +194,7 @@ function wrapGroups(groups: Groups, wrap: (fn: AnyAsync) => AnyAsync): Groups {
     enrollment: wrapOne(groups.enrollment),
     machines: wrapOne(groups.machines),
     repositories: wrapOne(groups.repositories),
+    boxes: wrapOne(groups.boxes),
     jobs: wrapOne(groups.jobs),
     plans: wrapOne(groups.plans),
     settings: wrapOne(groups.settings),

@@ -86,9 +86,12 @@ export function repositoryRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     c.json((await listRepositories(deps)).map(repositoryJson)),
   );
 
-  app.post("/api/repositories", admin, validate("json", CreateRepositoryRequest), async (c) =>
-    c.json(repositoryJson(await createRepository(deps, actorOf(c), c.req.valid("json"))), 201),
-  );
+  app.post("/api/repositories", admin, validate("json", CreateRepositoryRequest), async (c) => {
+    const created = await createRepository(deps, actorOf(c), c.req.valid("json"));
+    const body: Repository = repositoryJson(created.repository);
+    if (created.initJobId !== undefined) body.init_job_id = created.initJobId;
+    return c.json(body, 201);
+  });
 
   app.get("/api/repositories/:id", viewer, async (c) => {
     const { repository, lastJob } = await repositoryWithLastJob(deps, repoId(c.req.param("id")));
@@ -108,10 +111,18 @@ export function repositoryRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
       ),
   );
 
+  // 204, or 200 with a message when the data stays on a box (deleted without purge).
   app.delete("/api/repositories/:id", admin, validate("query", DeleteQuery), async (c) => {
-    await deleteRepository(deps, actorOf(c), repoId(c.req.param("id")), {
+    const deleted = await deleteRepository(deps, actorOf(c), repoId(c.req.param("id")), {
       purge: c.req.valid("query").purge === "true",
     });
+    if (deleted.keptOnBox) {
+      return c.json({
+        box_repo_kept: true,
+        box_id: deleted.keptOnBox.boxId,
+        message: deleted.keptOnBox.message,
+      });
+    }
     return c.body(null, 204);
   });
 

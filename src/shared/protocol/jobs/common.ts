@@ -38,6 +38,12 @@ export const RepositoryRef = z.object({
   append_only: z.boolean(),
   /** Pinned host key line for ssh:// locations (known_hosts format), if the hub knows it. */
   ssh_host_key: z.string().nullable(),
+  /**
+   * The storage box the repository lives on (its host keys are what ssh_host_key pins);
+   * absent from older hubs and null for a custom location. Lets the agent say that a
+   * host key mismatch is the box's.
+   */
+  box_id: z.number().int().nullable().optional(),
 });
 export type RepositoryRef = z.infer<typeof RepositoryRef>;
 

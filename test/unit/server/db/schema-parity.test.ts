@@ -35,6 +35,7 @@ const RECORD_TABLES: [z.ZodObject, string, string[]][] = [
   [records.JobRecord, "jobs", []],
   [records.JobLogRecord, "job_logs", []],
   [records.PlanRecord, "plans", []],
+  [records.BoxRecord, "boxes", []],
 ];
 
 describe("SQLite and PostgreSQL schemas", () => {

@@ -47,6 +47,7 @@ describe("buildJobPayload", () => {
         encryption: "repokey-blake2",
         append_only: true,
         ssh_host_key: "example.net ssh-ed25519 AAAA",
+        box_id: null,
       },
       backup: {
         archive_name: "{hostname}-{now}",
