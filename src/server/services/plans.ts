@@ -22,6 +22,7 @@ import type { Actor, UserActor } from "./actor.ts";
 import { audit } from "./audit.ts";
 import { buildJobPayload } from "./job-payload.ts";
 import { triggeredBy } from "./jobs.ts";
+import { planArchivePrefix } from "./plan-chain.ts";
 import { getRepository } from "./repositories.ts";
 import { toIso, toIsoOrNull } from "./time.ts";
 
@@ -143,6 +144,7 @@ export function planJson(plan: PlanRow, now: number): Plan {
     check_verify_data: plan.checkVerifyData,
     missed_run: plan.missedRun,
     random_delay_seconds: plan.randomDelaySeconds,
+    archive_prefix: planArchivePrefix(plan),
     next_run_at: toIsoOrNull(next[0]),
     next_runs: next.map(toIso),
     description: describeSchedule(plan.schedule, plan.timezone),
@@ -274,7 +276,7 @@ export type QueueRefusal = "machine_unavailable" | "backup_active";
 
 /**
  * Queues the plan's backup for its repository's agent (the repository's own sources,
- * excludes and archive name), with plan_id and, for a due time, scheduled_for. Runs in
+ * excludes and archive name, behind the plan's archive prefix), with plan_id and, for a due time, scheduled_for. Runs in
  * `deps.store` as given, so the scheduler can call it inside its claim's transaction.
  */
 export async function queuePlanBackup(
@@ -295,7 +297,10 @@ export async function queuePlanBackup(
       jobKind: "backup.create",
       triggeredBy: options.triggeredBy,
       exclusive: hubJobKind("backup.create").exclusive,
-      payloadFor: (jobId) => buildJobPayload(jobId, "backup.create", repository, {}),
+      payloadFor: (jobId) =>
+        buildJobPayload(jobId, "backup.create", repository, {
+          backup: { archive_prefix: planArchivePrefix(plan) },
+        }),
       planId: plan.id,
       scheduledFor: options.scheduledFor,
     },

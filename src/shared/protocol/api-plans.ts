@@ -115,6 +115,11 @@ export const Plan = z.object({
   check_verify_data: z.boolean(),
   missed_run: z.enum(["run_once", "skip"]),
   random_delay_seconds: z.number().int(),
+  /**
+   * The plan's backups are named "<archive_prefix><the repository's archive name>", and
+   * its prune only looks at archives with this prefix (e.g. "plan3-").
+   */
+  archive_prefix: z.string(),
   /** The next due time (before any random delay); null when disabled or never again. */
   next_run_at: UncheckedTimestamp.nullable(),
   /** The next 5 due times ([] when disabled). */

@@ -19,6 +19,8 @@ const plan = (overrides: Partial<PlanRow> = {}): PlanRow => ({
   randomDelaySeconds: 0,
   lastRunAt: null,
   lastJobId: null,
+  lastCompactAt: null,
+  lastCheckAt: null,
   createdAt: T("2025-06-01T12:00:00Z"),
   updatedAt: T("2025-06-01T12:00:00Z"),
   ...overrides,
