@@ -12,6 +12,7 @@ import { AppError } from "../../shared/errors.ts";
 import type {
   CreatePlanRequest,
   Plan,
+  PlanPreview,
   PlanRetention,
   UpdatePlanRequest,
 } from "../../shared/protocol/api.ts";
@@ -126,6 +127,20 @@ export function nextDueTimes(plan: PlanRow, now: number, count: number): number[
   return planCron(plan.schedule, plan.timezone)
     .nextRuns(count, new Date(after))
     .map((d) => d.getTime());
+}
+
+/**
+ * GET /api/plans/preview: what a schedule would do, computed by the same croner, runtime
+ * and timezone data as the scheduler, so the UI's preview is what will happen.
+ */
+export function previewSchedule(schedule: string, timezone: string, now: number): PlanPreview {
+  checkSchedule(schedule, timezone);
+  return {
+    next_runs: planCron(schedule, timezone)
+      .nextRuns(5, new Date(now))
+      .map((d) => d.toISOString()),
+    description: describeSchedule(schedule, timezone),
+  };
 }
 
 export function planJson(plan: PlanRow, now: number): Plan {

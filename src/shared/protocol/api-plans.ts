@@ -87,6 +87,18 @@ export const UpdatePlanRequest = z.strictObject({
 });
 export type UpdatePlanRequest = z.infer<typeof UpdatePlanRequest>;
 
+/** GET /api/plans/preview: a schedule as the scheduler would read it, before it is saved. */
+export const PlanPreviewQuery = z.strictObject({
+  schedule: PlanFields.schedule,
+  timezone: PlanFields.timezone.default("UTC"),
+});
+export const PlanPreview = z.object({
+  /** The next 5 due times from now (before any random delay). */
+  next_runs: z.array(UncheckedTimestamp),
+  description: z.string(),
+});
+export type PlanPreview = z.infer<typeof PlanPreview>;
+
 export const PlanListQuery = z.strictObject({
   repository_id: z.coerce.number().int().positive().optional(),
 });
