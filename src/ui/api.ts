@@ -23,6 +23,8 @@ import {
   LoginResponse,
   Machine,
   Me,
+  Plan,
+  PlanPreview,
   Repository,
   type RepositoryAction,
   RepositoryDetail,
@@ -178,5 +180,15 @@ export const api = {
   jobLogs: (id: number) => request("GET", `/api/jobs/${id}/logs`, JobLogsResponse),
   audit: (filter: { limit?: number; before?: number; action?: string } = {}) =>
     request("GET", `/api/audit${query(filter)}`, z.array(AuditEvent)),
+  plans: (repositoryId?: number) =>
+    request("GET", `/api/plans${query({ repository_id: repositoryId })}`, z.array(Plan)),
+  createPlan: (body: Record<string, unknown>) => request("POST", "/api/plans", Plan, body),
+  updatePlan: (id: number, change: Record<string, unknown>) =>
+    request("PATCH", `/api/plans/${id}`, Plan, change),
+  deletePlan: (id: number) => request("DELETE", `/api/plans/${id}`, null),
+  runPlan: (id: number) => request("POST", `/api/plans/${id}/run`, JobAccepted, undefined),
+  previewPlan: (schedule: string, timezone: string) =>
+    request("GET", `/api/plans/preview${query({ schedule, timezone })}`, PlanPreview),
+
   cancelJob: (id: number) => request("POST", `/api/jobs/${id}/cancel`, z.object({}).loose()),
 };
