@@ -428,7 +428,8 @@ function PlanCard(props: {
           {plan.enabled ? "enabled" : "disabled"}
         </span>
       </div>
-      <p>{plan.description}</p>
+      {/* A plan named after its schedule (the default) needs the words only once. */}
+      {plan.description !== plan.name && <p>{plan.description}</p>}
       <p data-next-run>
         Next run:{" "}
         {plan.next_run_at
