@@ -10,6 +10,9 @@
  *   protocol_version and a log's created_at may be absent; poll answers add type and
  *   payload (secrets as {secret_ref}); /jobs/{id}/cancel aliases /canceled; register and
  *   heartbeat may carry labels. An older peer reads all of it as before.
+ * - 1 (2026-12-02), compatible addition, no bump: the repo.prune block may carry keep_last
+ *   and archive_prefix (a plan's prune). An older agent would drop them and prune more, so
+ *   the hub sends them only to agents whose capabilities list "repo.prune.plan".
  */
 export const PROTOCOL_VERSION = 1;
 export const MIN_SUPPORTED_PROTOCOL = 1;
