@@ -67,7 +67,7 @@ async function planJobs(planId: number): Promise<Job[]> {
 }
 
 describe("backup plans, compiled hub and agent", () => {
-  test("the README's nightly plan through the UI: preview, retention line, disable, run now, next backup", async () => {
+  test("the README's nightly plan through the UI: preview, retention line, disable, edit, run now, next backup", async () => {
     const repositoryId = await initializedRepository("home");
     const context = await (browser as Browser).newContext({
       viewport: { width: 1200, height: 900 },
@@ -140,6 +140,16 @@ describe("backup plans, compiled hub and agent", () => {
     await card.getByText("none (disabled)").waitFor();
     await card.getByRole("button", { name: "Enable" }).click();
     await card.getByText(/02:00 \(in /).waitFor();
+
+    // Edit: the form opens on the plan's own preset and values.
+    await card.getByRole("button", { name: "Edit" }).click();
+    const edit = page.getByRole("form", { name: "Edit plan nightly home" });
+    await expect(edit.getByLabel("Daily at…").isChecked()).resolves.toBe(true);
+    await expect(edit.getByLabel("Weekly", { exact: true }).inputValue()).resolves.toBe("4");
+    await edit.getByLabel("Time (HH:MM)").fill("03:15");
+    await edit.locator("[data-preview]").getByText("every day at 03:15 (Europe/Berlin)").waitFor();
+    await edit.getByRole("button", { name: "Save plan" }).click();
+    await card.getByText("every day at 03:15 (Europe/Berlin)").waitFor();
 
     // Run now: the plan's backup, and its chained prune, on the real repository.
     await card.getByRole("button", { name: "Run now" }).click();
