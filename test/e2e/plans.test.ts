@@ -3,7 +3,7 @@
  * on local repositories (test/helpers/fleet.ts):
  * - in Chromium: the repository page's plan form (the "nightly 02:00 Berlin, keep 7 daily,
  *   4 weekly, 12 monthly, check monthly" example from the README), its live preview and
- *   retention line, disable/enable, run now, and the next backup on the dashboard;
+ *   retention line, disable/enable, edit, run now, and the next backup on the dashboard;
  * - the scheduler on the real clock: a 6-field cron every few seconds makes backups and
  *   prunes (keep_last 2 of the plan's archives) on a real repository; the hub SIGKILLed and
  *   started again makes no second job for any due time; a disabled plan stops.
