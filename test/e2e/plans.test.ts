@@ -196,7 +196,7 @@ describe("backup plans, compiled hub and agent", () => {
     expect(plan.description).toBe("every 3 seconds (UTC)");
 
     const backups = async () => (await planJobs(plan.id)).filter((j) => j.type === "backup.create");
-    // The hub's scheduler looks every 15 s: two passes make two backups, each with its prune.
+    // Due every 3 s: while a backup or its prune runs, due times are skipped, not stacked.
     await waitFor(
       "two finished plan backups and their prunes",
       async () => {
@@ -208,22 +208,37 @@ describe("backup plans, compiled hub and agent", () => {
       120_000,
     );
 
+    const lastBefore = Math.max(...(await planJobs(plan.id)).map((j) => j.id));
     const killed = await fleet.stopHub("SIGKILL");
     expect(killed.signal).toBe("SIGKILL");
     await fleet.startHub();
-    const before = (await backups()).length;
     await waitFor(
-      "a backup after the restart, and its prune",
+      "a backup queued after the restart, completed, and its prune",
       async () => {
         const jobs = await planJobs(plan.id);
-        const done = jobs.filter((j) => TERMINAL.includes(j.status));
-        const backupsNow = jobs.filter((j) => j.type === "backup.create");
-        return backupsNow.length > before && done.length === jobs.length ? true : undefined;
+        const backup = jobs.find(
+          (j) => j.id > lastBefore && j.type === "backup.create" && j.status === "completed",
+        );
+        const pruned = jobs.some(
+          (j) => backup && j.id > backup.id && j.type === "repo.prune" && j.status === "completed",
+        );
+        return pruned ? true : undefined;
       },
       120_000,
     );
 
-    // No due time has two jobs, and each backup ran after its own due time.
+    // Disabled: its jobs end, and after two more regular scheduler passes none is new.
+    const disabled = await fleet.api("PATCH", `/api/plans/${plan.id}`, { enabled: false });
+    expect(disabled.status).toBe(200);
+    await waitFor(
+      "the plan's jobs to end",
+      async () =>
+        (await planJobs(plan.id)).every((j) => TERMINAL.includes(j.status)) ? true : undefined,
+      120_000,
+    );
+    const count = (await planJobs(plan.id)).length;
+
+    // No due time has two jobs; every backup completed.
     const all = await backups();
     const dues = all.map((j) => j.scheduled_for);
     expect(dues.every((d) => d !== null)).toBe(true);
@@ -237,16 +252,6 @@ describe("backup plans, compiled hub and agent", () => {
     expect(all.length).toBeGreaterThanOrEqual(3);
     expect(names.filter((n) => n.startsWith(plan.archive_prefix))).toHaveLength(2);
 
-    // Disabled: after two more scheduler passes, no new job.
-    const disabled = await fleet.api("PATCH", `/api/plans/${plan.id}`, { enabled: false });
-    expect(disabled.status).toBe(200);
-    await waitFor(
-      "the plan's jobs to end",
-      async () =>
-        (await planJobs(plan.id)).every((j) => TERMINAL.includes(j.status)) ? true : undefined,
-      120_000,
-    );
-    const count = (await planJobs(plan.id)).length;
     await Bun.sleep(32_000);
     expect((await planJobs(plan.id)).length).toBe(count);
   }, 360_000);
