@@ -24,6 +24,7 @@ import type { Logger } from "../shared/log.ts";
 import {
   type HeartbeatRequest,
   JOB_KINDS,
+  PLAN_PRUNE_CAPABILITY,
   type ProgressRequest,
 } from "../shared/protocol/agent.ts";
 import { PROTOCOL_VERSION } from "../shared/protocol/version.ts";
@@ -37,7 +38,12 @@ import { fitHeartbeat, fitProgress } from "./upload-limits.ts";
 import { failUpload, RESULT_KINDS, Uploader } from "./uploader.ts";
 
 /** Every job kind, plus cooperative cancel and log streaming. */
-export const AGENT_CAPABILITIES = [...JOB_KINDS, "backup.cancel", "logs.stream"] as const;
+export const AGENT_CAPABILITIES = [
+  ...JOB_KINDS,
+  "backup.cancel",
+  "logs.stream",
+  PLAN_PRUNE_CAPABILITY,
+] as const;
 
 export interface AgentRuntimeOptions {
   agentId: string;

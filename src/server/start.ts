@@ -31,7 +31,7 @@ import type { JobEventBus } from "./services/job-events.ts";
 import { jobLogJson } from "./services/job-json.ts";
 import type { JobNotifier } from "./services/job-notifier.ts";
 import { renewLeasesAfterOutage } from "./services/job-sweeper.ts";
-import { runScheduler } from "./services/scheduler.ts";
+import { nextWakeAt, runScheduler } from "./services/scheduler.ts";
 import { SecretBox } from "./services/secret-box.ts";
 import { runSweeps } from "./services/sweeps.ts";
 
@@ -205,12 +205,22 @@ export async function startHub(
   const timer = setInterval(sweep, SWEEP_INTERVAL_MS);
   void sweep();
   // Due plans: each due time is claimed with a guarded UPDATE, so every replica may run this.
+  // Besides the regular pass, one wake-up at the soonest coming due time (at least 1 s
+  // apart, so an every-second schedule does not spin), so plans start on time.
   let scheduling = false;
+  let wake: ReturnType<typeof setTimeout> | undefined;
+  let stopping = false;
   const schedule = async () => {
-    if (scheduling) return; // a slow pass is not overlapped by the next tick
+    if (scheduling || stopping) return; // a slow pass is not overlapped by the next tick
     scheduling = true;
     try {
       await runScheduler(deps);
+      const next = nextWakeAt(await deps.store.plans.list(), deps.clock());
+      clearTimeout(wake);
+      const wait = next === undefined ? undefined : next - deps.clock();
+      if (wait !== undefined && wait < SCHEDULER_INTERVAL_MS && !stopping) {
+        wake = setTimeout(schedule, Math.max(wait + 50, 1_000));
+      }
     } catch (error) {
       logger.error("scheduler pass failed", { error: (error as Error).message });
     } finally {
@@ -238,8 +248,10 @@ export async function startHub(
 
   const { stop, stopped } = stopOnSignals(logger, async () => {
     clearInterval(timer);
+    stopping = true;
     clearInterval(schedulerTimer);
     clearInterval(boxTimer);
+    clearTimeout(wake);
     const closing = server.stop();
     deps.notifier.notifyAll(); // long polls answer now instead of holding shutdown
     await Promise.race([closing, Bun.sleep(5_000)]);

@@ -26,6 +26,8 @@ import {
   LoginResponse,
   Machine,
   Me,
+  Plan,
+  PlanPreview,
   Repository,
   type RepositoryAction,
   RepositoryDetail,
@@ -191,6 +193,15 @@ export const api = {
   createBox: (box: z.input<typeof CreateBoxRequest>) => request("POST", "/api/boxes", Box, box),
   deleteBox: (id: number) => request("DELETE", `/api/boxes/${id}`, null),
   boxRepos: (id: number) => request("GET", `/api/boxes/${id}/repos`, BoxRepoList),
+  plans: (repositoryId?: number) =>
+    request("GET", `/api/plans${query({ repository_id: repositoryId })}`, z.array(Plan)),
+  createPlan: (body: Record<string, unknown>) => request("POST", "/api/plans", Plan, body),
+  updatePlan: (id: number, change: Record<string, unknown>) =>
+    request("PATCH", `/api/plans/${id}`, Plan, change),
+  deletePlan: (id: number) => request("DELETE", `/api/plans/${id}`, null),
+  runPlan: (id: number) => request("POST", `/api/plans/${id}/run`, JobAccepted, undefined),
+  previewPlan: (schedule: string, timezone: string) =>
+    request("GET", `/api/plans/preview${query({ schedule, timezone })}`, PlanPreview),
 
   cancelJob: (id: number) => request("POST", `/api/jobs/${id}/cancel`, z.object({}).loose()),
 };

@@ -18,6 +18,8 @@ export function triggeredByLabel(triggeredBy: string): string {
   const token = /^api_token:(\d+)$/.exec(triggeredBy);
   if (token) return `an API token (#${token[1]})`;
   if (triggeredBy === "scheduler") return "the schedule";
+  const plan = /^plan:(\d+)$/.exec(triggeredBy);
+  if (plan) return `plan #${plan[1]}`;
   if (triggeredBy === "system") return "the hub";
   if (/^agent:/.test(triggeredBy)) return "the machine's agent";
   return triggeredBy;

@@ -581,6 +581,42 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         expect((await store.plans.byId(plan.id))?.lastRunAt).toBe(due + 60_000);
       });
 
+      test("plans: a compact/check period is claimed once (across connections where there are any)", async () => {
+        const stores = await connections(3);
+        const [store] = stores;
+        if (!store) throw new Error("no store");
+        const machine = await addMachine(store, "m1");
+        const repo = await addRepository(store, machine, "r1");
+        const plan = await store.plans.insert(newPlan(repo), T0);
+        const week = 7 * 24 * 3_600_000;
+        const results = await Promise.all(
+          Array.from({ length: 12 }, (_, i) =>
+            (stores[i % stores.length] ?? store).plans.claimMaintenance(
+              plan.id,
+              "compact",
+              T0,
+              week,
+            ),
+          ),
+        );
+        expect(results.filter((r) => r !== undefined)).toHaveLength(1);
+        expect((await store.plans.byId(plan.id))?.lastCompactAt).toBe(T0);
+        // Inside the period: refused; at its end: claimed. The check's period is its own.
+        expect(
+          await store.plans.claimMaintenance(plan.id, "compact", T0 + week - 1, week),
+        ).toBeUndefined();
+        expect(await store.plans.claimMaintenance(plan.id, "check", T0 + 1, week)).toMatchObject({
+          lastCompactAt: T0,
+          lastCheckAt: T0 + 1,
+        });
+        expect(
+          await store.plans.claimMaintenance(plan.id, "compact", T0 + week, week),
+        ).toMatchObject({
+          lastCompactAt: T0 + week,
+        });
+        expect(await store.plans.claimMaintenance(999_999, "check", T0, week)).toBeUndefined();
+      });
+
       test("queuedFor lists the agent's queued jobs oldest first, up to the limit", async () => {
         const store = await fresh();
         const machine = await addMachine(store, "m1");

@@ -20,7 +20,7 @@ let machineCounter = 0;
 
 export async function addAgentMachine(
   hub: TestHub,
-  options: { name?: string; status?: MachineStatus } = {},
+  options: { name?: string; status?: MachineStatus; capabilities?: string[] } = {},
 ): Promise<TestAgent> {
   const { token, hash, prefix } = newToken("agent");
   const agentId = newPublicId("agt");
@@ -36,7 +36,7 @@ export async function addAgentMachine(
     agentVersion: "0.0.0-test",
     protocolVersion: PROTOCOL_VERSION,
     borgVersions: [{ major: 1, version: "1.2.4", path: "/usr/bin/borg" }],
-    capabilities: ["backup.create"],
+    capabilities: options.capabilities ?? ["backup.create"],
     sshPublicKey: null,
     status: options.status ?? "online",
   });

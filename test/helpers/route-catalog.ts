@@ -475,6 +475,9 @@ export const ROUTE_CALLS: Record<string, CallFor> = {
       random_delay_seconds: 60,
     },
   }),
+  "GET /api/plans/preview": async () => ({
+    path: `/api/plans/preview?${new URLSearchParams({ schedule: "0 2 * * *", timezone: "Europe/Berlin" })}`,
+  }),
   "GET /api/plans/:id": async (w) => ({ path: `/api/plans/${w.planId}` }),
   "PATCH /api/plans/:id": async (w) => ({
     path: `/api/plans/${w.planId}`,

@@ -188,6 +188,9 @@ export const PlanRecord = z.object({
   randomDelaySeconds: z.number().int(),
   lastRunAt: TimeOrNull,
   lastJobId: Id.nullable(),
+  /** When the plan last queued a compact / a check after its backup (their cadence). */
+  lastCompactAt: TimeOrNull,
+  lastCheckAt: TimeOrNull,
   createdAt: Time,
   updatedAt: Time,
 });

@@ -310,7 +310,21 @@ export interface PlanStore {
    * the others, and a claim of a time already acted on, get undefined.
    */
   claimDueRun(id: number, due: number, now: number): Promise<PlanRow | undefined>;
+  /**
+   * A plan's claim of its periodic compact or check, in one guarded UPDATE: its
+   * last_compact_at / last_check_at → `now` only while it is null or at least
+   * `intervalMs` before `now`. Of racing claimers exactly one gets the row back.
+   */
+  claimMaintenance(
+    id: number,
+    step: PlanMaintenanceStep,
+    now: number,
+    intervalMs: number,
+  ): Promise<PlanRow | undefined>;
 }
+
+/** The maintenance a plan runs on a cadence after its backups (and prunes). */
+export type PlanMaintenanceStep = "compact" | "check";
 
 /**
  * Hub-wide values every process on the database must agree on (the secret key's check

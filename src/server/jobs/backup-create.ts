@@ -1,10 +1,10 @@
 /**
  * backup.create on the hub: the payload carries the repository's sources, excludes,
- * compression and archive-name template; one backup per repository at a time; the job
- * keeps the archive's name and stats; every finished backup that ran is recorded on its
- * repository (last result, last job, last_backup_at when it produced an archive); and the
- * new archive joins the repository's known archive list, so the repository page shows it
- * without a list job.
+ * compression and archive-name template (behind a plan's archive prefix); one backup per
+ * repository at a time; the job keeps the archive's name and stats; every finished backup
+ * that ran is recorded on its repository (last result, last job, last_backup_at when it
+ * produced an archive); and the new archive joins the repository's known archive list, so
+ * the repository page shows it without a list job.
  */
 import { TERMINAL_JOB_STATUSES } from "../../shared/protocol/agent.ts";
 import type { StoredJobResult } from "../db/records.ts";
@@ -13,10 +13,11 @@ import type { HubJobKind } from "./kind.ts";
 export const backupCreate: HubJobKind<"backup.create"> = {
   exclusive: true,
 
-  blocks: (repository) => ({
+  blocks: (repository, options) => ({
     backup: {
-      // A template: borg expands {hostname}, {now}, … itself.
-      archive_name: repository.archiveName,
+      // A template: borg expands {hostname}, {now}, … itself. A plan's backups start with
+      // the plan's prefix, which its prune is scoped to.
+      archive_name: `${options.backup?.archive_prefix ?? ""}${repository.archiveName}`,
       source_paths: [...repository.sourcePaths],
       exclude_patterns: [...repository.excludePatterns],
       compression: repository.compression,

@@ -17,6 +17,8 @@ import type { HubDeps } from "../deps.ts";
 
 /** What a request may add to a repository's job (the action's body). */
 export interface JobOptions {
+  /** A plan's backup: its archive names start with the plan's prefix. */
+  backup?: { archive_prefix?: string };
   prune?: Omit<PruneBlock, "dry_run"> & { dry_run?: boolean };
   check?: { repository_only: boolean; verify_data: boolean };
 }

@@ -8,6 +8,7 @@ import type { PruneBlock } from "../../shared/protocol/agent.ts";
 import type { HubJobKind, JobOptions } from "./kind.ts";
 
 const KEEP_RULES = [
+  "keep_last",
   "keep_hourly",
   "keep_daily",
   "keep_weekly",
@@ -25,6 +26,7 @@ function pruneBlock(options: JobOptions["prune"]): PruneBlock {
     );
   }
   const block: PruneBlock = { dry_run: prune.dry_run ?? false };
+  if (prune.archive_prefix !== undefined) block.archive_prefix = prune.archive_prefix;
   for (const rule of KEEP_RULES) {
     const value = prune[rule];
     if (value !== undefined) Object.assign(block, { [rule]: value });

@@ -10,6 +10,7 @@ import type { HubDeps } from "../deps.ts";
 import { hubJobKind } from "../jobs/index.ts";
 import type { Actor } from "./actor.ts";
 import { audit } from "./audit.ts";
+import { chainAfterPlanJob } from "./plan-chain.ts";
 
 /** The error_message of a job failed by the lease sweep (its ended_reason: agent_lost). */
 export function agentLostMessage(leaseMs: number): string {
@@ -28,7 +29,10 @@ export const endedByLeaseSweep = (job: JobRow): boolean =>
   job.endedReason === "agent_lost" ||
   (job.status === "canceled" && job.claimedAt !== null && job.startedAt === null);
 
-/** Publishes the change, runs the kind's own recording (server/jobs), audits. */
+/**
+ * Publishes the change, runs the kind's own recording (server/jobs), audits, and queues
+ * what a plan runs next (services/plan-chain.ts). Called once per guarded transition.
+ */
 export async function recordJobTransition(
   deps: HubDeps,
   job: JobRow,
@@ -42,4 +46,14 @@ export async function recordJobTransition(
     target: `job:${job.id}`,
     details: { job_kind: job.jobKind, status: job.status, ...event.details },
   });
+  try {
+    await chainAfterPlanJob(deps, job);
+  } catch (error) {
+    // The job's own result is recorded; a failed chain must not turn its report into an error.
+    deps.logger.error("queueing a plan's next step failed", {
+      job_id: job.id,
+      plan_id: job.planId ?? undefined,
+      error: (error as Error).message,
+    });
+  }
 }

@@ -27,6 +27,8 @@ export const jobJson = (row: JobRow): Job => ({
   status: row.status,
   repository_id: row.repositoryId,
   agent_machine_id: row.agentMachineId,
+  plan_id: row.planId,
+  scheduled_for: toIsoOrNull(row.scheduledFor),
   progress: progressJson(row),
   result: row.result,
   error_message: row.errorMessage,

@@ -4,7 +4,7 @@
  * (JobNotifier); every status change is also published for live views (JobEventBus).
  */
 import { AppError } from "../../shared/errors.ts";
-import { TERMINAL_JOB_STATUSES } from "../../shared/protocol/agent.ts";
+import { PLAN_PRUNE_CAPABILITY, TERMINAL_JOB_STATUSES } from "../../shared/protocol/agent.ts";
 import type { JobListFilter, JobRow } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
 import { hubJobKind } from "../jobs/index.ts";
@@ -40,6 +40,16 @@ export async function queueRepositoryJob(
     throw new AppError(
       "conflict",
       `machine ${machine ? `"${machine.name}" is ${machine.status}` : "is gone"}; it can't run jobs`,
+    );
+  }
+  // An agent that predates keep_last would drop it and prune more than was asked.
+  if (
+    options.prune?.keep_last !== undefined &&
+    !machine.capabilities.includes(PLAN_PRUNE_CAPABILITY)
+  ) {
+    throw new AppError(
+      "conflict",
+      `the agent of machine "${machine.name}" is too old for keep_last; upgrade it, or prune without it`,
     );
   }
   const job = await deps.store.jobs.insertQueued(

@@ -12,6 +12,7 @@ import { AppError } from "../../shared/errors.ts";
 import type {
   CreatePlanRequest,
   Plan,
+  PlanPreview,
   PlanRetention,
   UpdatePlanRequest,
 } from "../../shared/protocol/api.ts";
@@ -22,6 +23,7 @@ import type { Actor, UserActor } from "./actor.ts";
 import { audit } from "./audit.ts";
 import { buildJobPayload } from "./job-payload.ts";
 import { triggeredBy } from "./jobs.ts";
+import { planArchivePrefix } from "./plan-chain.ts";
 import { getRepository } from "./repositories.ts";
 import { toIso, toIsoOrNull } from "./time.ts";
 
@@ -127,6 +129,20 @@ export function nextDueTimes(plan: PlanRow, now: number, count: number): number[
     .map((d) => d.getTime());
 }
 
+/**
+ * GET /api/plans/preview: what a schedule would do, computed by the same croner, runtime
+ * and timezone data as the scheduler, so the UI's preview is what will happen.
+ */
+export function previewSchedule(schedule: string, timezone: string, now: number): PlanPreview {
+  checkSchedule(schedule, timezone);
+  return {
+    next_runs: planCron(schedule, timezone)
+      .nextRuns(5, new Date(now))
+      .map((d) => d.toISOString()),
+    description: describeSchedule(schedule, timezone),
+  };
+}
+
 export function planJson(plan: PlanRow, now: number): Plan {
   const next = nextDueTimes(plan, now, 5);
   return {
@@ -143,6 +159,7 @@ export function planJson(plan: PlanRow, now: number): Plan {
     check_verify_data: plan.checkVerifyData,
     missed_run: plan.missedRun,
     random_delay_seconds: plan.randomDelaySeconds,
+    archive_prefix: planArchivePrefix(plan),
     next_run_at: toIsoOrNull(next[0]),
     next_runs: next.map(toIso),
     description: describeSchedule(plan.schedule, plan.timezone),
@@ -274,7 +291,7 @@ export type QueueRefusal = "machine_unavailable" | "backup_active";
 
 /**
  * Queues the plan's backup for its repository's agent (the repository's own sources,
- * excludes and archive name), with plan_id and, for a due time, scheduled_for. Runs in
+ * excludes and archive name, behind the plan's archive prefix), with plan_id and, for a due time, scheduled_for. Runs in
  * `deps.store` as given, so the scheduler can call it inside its claim's transaction.
  */
 export async function queuePlanBackup(
@@ -295,7 +312,10 @@ export async function queuePlanBackup(
       jobKind: "backup.create",
       triggeredBy: options.triggeredBy,
       exclusive: hubJobKind("backup.create").exclusive,
-      payloadFor: (jobId) => buildJobPayload(jobId, "backup.create", repository, {}),
+      payloadFor: (jobId) =>
+        buildJobPayload(jobId, "backup.create", repository, {
+          backup: { archive_prefix: planArchivePrefix(plan) },
+        }),
       planId: plan.id,
       scheduledFor: options.scheduledFor,
     },

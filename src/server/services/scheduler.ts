@@ -1,5 +1,6 @@
 /**
- * The scheduler: run by start.ts every 15 s (and by tests with a fake clock), it queues
+ * The scheduler: run by start.ts every 15 s and at the next due time when that comes
+ * sooner (nextWakeAt), and by tests with a fake clock, it queues
  * each enabled plan's backup when a due time of its schedule (croner, in the plan's
  * timezone) has come, acting as the `scheduler` actor.
  *
@@ -68,6 +69,37 @@ export function decide(plan: PlanRow, now: number): PlanDecision {
   const missed = [...earlier.filter((t) => now - t > ON_TIME_MS), ...(late ? [due] : [])];
   if (late && plan.missedRun === "skip") return { kind: "skip", due, missed, truncated };
   return { kind: "run", due, missed, truncated };
+}
+
+/**
+ * When the scheduler should look next: the soonest moment a due time of an enabled plan
+ * (after its random delay) comes, later than `now`. start.ts wakes then when it is sooner
+ * than its regular pass, so a 02:00 backup starts at 02:00, not up to a pass later.
+ * Undefined when no plan has a due time coming.
+ */
+export function nextWakeAt(plans: readonly PlanRow[], now: number): number | undefined {
+  let soonest: number | undefined;
+  for (const plan of plans) {
+    if (!plan.enabled) continue;
+    const base = plan.lastRunAt ?? plan.createdAt;
+    let cron: ReturnType<typeof planCron>;
+    try {
+      cron = planCron(plan.schedule, plan.timezone);
+    } catch {
+      continue; // runScheduler logs it
+    }
+    // The newest due time may still wait for its random delay; the next one is ahead.
+    const candidates = [
+      ...cron.previousRuns(1, new Date(now + 1)),
+      ...cron.nextRuns(1, new Date(now)),
+    ].map((d) => d.getTime());
+    for (const due of candidates) {
+      if (due <= base) continue;
+      const at = due + randomDelayMs(plan, due);
+      if (at > now && (soonest === undefined || at < soonest)) soonest = at;
+    }
+  }
+  return soonest;
 }
 
 export type SchedulerOutcome =

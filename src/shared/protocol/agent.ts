@@ -51,7 +51,7 @@ export {
 } from "./jobs/common.ts";
 export { CheckBlock } from "./jobs/repo-check.ts";
 export { InitBlock } from "./jobs/repo-init.ts";
-export { PruneBlock } from "./jobs/repo-prune.ts";
+export { PLAN_PRUNE_CAPABILITY, PruneBlock } from "./jobs/repo-prune.ts";
 
 // The registry's tuple, seen as the kinds, payload schemas and result schemas it holds.
 type KindProtocols = typeof JOB_KIND_PROTOCOLS;

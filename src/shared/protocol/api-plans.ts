@@ -87,6 +87,18 @@ export const UpdatePlanRequest = z.strictObject({
 });
 export type UpdatePlanRequest = z.infer<typeof UpdatePlanRequest>;
 
+/** GET /api/plans/preview: a schedule as the scheduler would read it, before it is saved. */
+export const PlanPreviewQuery = z.strictObject({
+  schedule: PlanFields.schedule,
+  timezone: PlanFields.timezone.default("UTC"),
+});
+export const PlanPreview = z.object({
+  /** The next 5 due times from now (before any random delay). */
+  next_runs: z.array(UncheckedTimestamp),
+  description: z.string(),
+});
+export type PlanPreview = z.infer<typeof PlanPreview>;
+
 export const PlanListQuery = z.strictObject({
   repository_id: z.coerce.number().int().positive().optional(),
 });
@@ -115,6 +127,11 @@ export const Plan = z.object({
   check_verify_data: z.boolean(),
   missed_run: z.enum(["run_once", "skip"]),
   random_delay_seconds: z.number().int(),
+  /**
+   * The plan's backups are named "<archive_prefix><the repository's archive name>", and
+   * its prune only looks at archives with this prefix (e.g. "plan3-").
+   */
+  archive_prefix: z.string(),
   /** The next due time (before any random delay); null when disabled or never again. */
   next_run_at: UncheckedTimestamp.nullable(),
   /** The next 5 due times ([] when disabled). */

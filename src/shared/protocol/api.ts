@@ -268,7 +268,10 @@ export const RepositoryAction = z.enum([
 ]);
 export type RepositoryAction = z.infer<typeof RepositoryAction>;
 
-export const PruneJobRequest = PruneBlock.partial({ dry_run: true }).strict();
+/** A prune by hand: every archive of the repository (a plan's prune is scoped to its prefix). */
+export const PruneJobRequest = PruneBlock.omit({ archive_prefix: true })
+  .partial({ dry_run: true })
+  .strict();
 export const CheckJobRequest = z.strictObject({
   repository_only: z.boolean().default(false),
   verify_data: z.boolean().default(false),
@@ -310,6 +313,10 @@ export const Job = z.object({
   status: JobStatus,
   repository_id: Id.nullable(),
   agent_machine_id: Id,
+  /** The plan that queued this job (its backup, or the prune/compact/check chained after it). */
+  plan_id: Id.nullable().optional(),
+  /** The due time of the plan run the job is for; null when not queued for a due time. */
+  scheduled_for: UncheckedTimestamp.nullable().optional(),
   progress: JobProgress,
   result: JobResult.nullable(),
   error_message: z.string().nullable(),

@@ -12,6 +12,9 @@
  *   heartbeat may carry labels. An older peer reads all of it as before.
  * - 1 (2026-12-02), compatible addition, no bump: a backup.create result may carry
  *   `archive` (as archive.list describes one); an older hub drops it.
+ * - 1 (2026-12-02), compatible addition, no bump: the repo.prune block may carry keep_last
+ *   and archive_prefix (a plan's prune). An older agent would drop them and prune more, so
+ *   the hub sends them only to agents whose capabilities list "repo.prune.plan".
  */
 export const PROTOCOL_VERSION = 1;
 export const MIN_SUPPORTED_PROTOCOL = 1;

@@ -1,7 +1,8 @@
 /** @jsxImportSource hono/jsx/dom */
 /**
  * The fleet at a glance: machines online/offline, repositories by attention (a failed
- * job of any kind, a failed init too, shows as failing with its reason), active jobs.
+ * job of any kind, a failed init too, shows as failing with its reason) with their next
+ * planned backup, active jobs.
  * Colour marks only what is wrong: a count is red when it is a problem and not zero.
  */
 import type { Job, Machine, Repository } from "../../shared/protocol/api.ts";
@@ -17,6 +18,7 @@ import {
 } from "../fleet.ts";
 import { formatAge } from "../format.ts";
 import { jobSummary, machineLabel } from "../job-names.ts";
+import { nextRunByRepository, nextRunLabel } from "../plan-form.ts";
 import { JobProgressBar } from "./job-detail.tsx";
 
 function RepositoryResult(props: { repo: Repository; lastJob: Job | undefined }) {
@@ -45,6 +47,7 @@ function RepositoryTable(props: {
   repositories: Repository[];
   machines: Machine[];
   jobs: Job[];
+  nextRuns: Map<number, string | null>;
   now: number;
 }) {
   const last = lastFinishedJobs(props.jobs);
@@ -57,6 +60,7 @@ function RepositoryTable(props: {
             <th>Machine</th>
             <th>Last backup</th>
             <th>Result</th>
+            <th>Next backup</th>
           </tr>
         </thead>
         <tbody>
@@ -73,6 +77,9 @@ function RepositoryTable(props: {
               <td data-label="Result">
                 <RepositoryResult repo={r} lastJob={last.get(r.id)} />
               </td>
+              <td data-label="Next backup" data-next-run>
+                {nextRunLabel(props.nextRuns.get(r.id), props.now)}
+              </td>
             </tr>
           ))}
         </tbody>
@@ -85,12 +92,13 @@ export function DashboardPage() {
   const now = useNow();
   const fleet = useLoad(
     async () => {
-      const [machines, repositories, jobs] = await Promise.all([
+      const [machines, repositories, jobs, plans] = await Promise.all([
         api.machines(),
         api.repositories(),
         api.jobs({ limit: 100 }),
+        api.plans(),
       ]);
-      return { machines, repositories, jobs };
+      return { machines, repositories, jobs, nextRuns: nextRunByRepository(plans) };
     },
     [],
     5000,
@@ -104,7 +112,7 @@ export function DashboardPage() {
       </section>
     );
   }
-  const { machines, repositories, jobs } = fleet.data;
+  const { machines, repositories, jobs, nextRuns } = fleet.data;
   const counts = countMachines(machines);
   const active = activeJobs(jobs);
   const last = lastFinishedJobs(jobs);
@@ -140,7 +148,13 @@ export function DashboardPage() {
           No repositories yet. Add a machine first, then create one on the Repositories page.
         </p>
       ) : (
-        <RepositoryTable repositories={repositories} machines={machines} jobs={jobs} now={now} />
+        <RepositoryTable
+          repositories={repositories}
+          machines={machines}
+          jobs={jobs}
+          nextRuns={nextRuns}
+          now={now}
+        />
       )}
 
       <h2>Running jobs</h2>

@@ -177,6 +177,12 @@ export function JobDetailPage(props: { id: number }) {
       <dl class="facts">
         <dt>Started by</dt>
         <dd>{triggeredByLabel(job.triggered_by)}</dd>
+        {job.scheduled_for && (
+          <>
+            <dt>Due at</dt>
+            <dd>{new Date(job.scheduled_for).toLocaleString()}</dd>
+          </>
+        )}
         <dt>Created</dt>
         <dd>{new Date(job.created_at).toLocaleString()}</dd>
         <dt>Duration</dt>

@@ -1,6 +1,6 @@
 /** @jsxImportSource hono/jsx/dom */
 /**
- * Repositories with their last backup, "Back up now" (operators and admins), and (admins
+ * Repositories with their last backup, their next planned one, "Back up now" (operators and admins), and (admins
  * only, as the hub allows) the "New repository" form. At phone width the table becomes
  * one card per repository.
  */
@@ -9,6 +9,7 @@ import type { Repository } from "../../shared/protocol/api.ts";
 import { api, errorMessage } from "../api.ts";
 import { ErrorText, Link, StatusBadge, useLoad, useNow } from "../components.tsx";
 import { formatAge } from "../format.ts";
+import { nextRunByRepository, nextRunLabel } from "../plan-form.ts";
 import { canAdminister, canRunJobs } from "../roles.ts";
 import { navigate } from "../routes.ts";
 import { NewRepository } from "./repository-new.tsx";
@@ -44,12 +45,13 @@ export function RepositoriesPage() {
   const now = useNow();
   const data = useLoad(
     async () => {
-      const [repositories, machines, boxes] = await Promise.all([
+      const [repositories, machines, boxes, plans] = await Promise.all([
         api.repositories(),
         api.machines(),
         api.boxes(),
+        api.plans(),
       ]);
-      return { repositories, machines, boxes };
+      return { repositories, machines, boxes, nextRuns: nextRunByRepository(plans) };
     },
     [],
     10_000,
@@ -92,6 +94,7 @@ export function RepositoriesPage() {
                 <th>Location</th>
                 <th>Last backup</th>
                 <th>Result</th>
+                <th>Next backup</th>
                 <th>
                   <span class="sr-only">Actions</span>
                 </th>
@@ -116,6 +119,9 @@ export function RepositoriesPage() {
                     ) : (
                       "–"
                     )}
+                  </td>
+                  <td data-label="Next backup" data-next-run>
+                    {nextRunLabel(data.data?.nextRuns.get(r.id), now)}
                   </td>
                   <td>{canRun && <BackupNow repo={r} />}</td>
                 </tr>

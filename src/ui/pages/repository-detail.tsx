@@ -3,7 +3,8 @@
  * One repository: its settings (never its passphrase: only where it is kept), last
  * backup, the actions that queue a job for its machine (back up, init, check, prune with
  * a retention form, compact, break lock, refresh archives) each linking to the job it
- * queued, the archives from the last listing, its recent jobs, and for admins (as the hub
+ * queued, its backup plans (repository-plans.tsx), the archives from the last listing,
+ * its recent jobs, and for admins (as the hub
  * allows) edit (sending only the fields that changed) and delete. Destructive actions (a
  * real prune, break lock, delete) ask first.
  */
@@ -17,6 +18,7 @@ import { navigate } from "../routes.ts";
 import { ACTION_LABELS, type Queue, RepositoryActions } from "./repository-actions.tsx";
 import { ArchiveList } from "./repository-archives.tsx";
 import { EditRepository, Settings } from "./repository-edit.tsx";
+import { RepositoryPlans } from "./repository-plans.tsx";
 
 function JobsTable(props: { jobs: Job[]; now: number }) {
   return (
@@ -177,6 +179,8 @@ export function RepositoryDetailPage(props: { id: number }) {
           You can look at this repository; an operator or admin runs its jobs.
         </p>
       )}
+
+      <RepositoryPlans repositoryId={repo.id} canChange={canRun} />
 
       <div class="title-row">
         <h2>Settings</h2>

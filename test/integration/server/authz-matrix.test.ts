@@ -101,6 +101,7 @@ const MIN_ROLE: Record<string, Role | "agent"> = {
 
   // A plan only times jobs an operator may queue by hand (routes/plans.ts says why).
   "GET /api/plans": "viewer",
+  "GET /api/plans/preview": "viewer",
   "POST /api/plans": "operator",
   "GET /api/plans/:id": "viewer",
   "PATCH /api/plans/:id": "operator",

@@ -5,7 +5,8 @@
  * held by replica A answers when a job is queued through replica B (LISTEN/NOTIFY, not
  * the poll timeout), that B's event bus follows progress and logs uploaded to A (an
  * oversized log line included), that a second start with another secret key is refused,
- * and that the lease sweep run on both replicas at once records each expiry once.
+ * that the lease sweep run on both replicas at once records each expiry once, and that a
+ * plan backup's result delivered to both replicas at once chains one prune.
  * Latencies are printed, never asserted.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -25,6 +26,7 @@ import { newPublicId, newToken } from "../../../src/server/services/tokens.ts";
 import { type HubDatabase, openHubDatabase } from "../../../src/server/start.ts";
 import { hubConfigSchema } from "../../../src/shared/config/hub.ts";
 import { createLogger } from "../../../src/shared/log.ts";
+import { JOB_KINDS, PLAN_PRUNE_CAPABILITY } from "../../../src/shared/protocol/agent.ts";
 import { PROTOCOL_VERSION } from "../../../src/shared/protocol/version.ts";
 import { ADMIN_PASSWORD, SECRET_KEY } from "../../helpers/hub.ts";
 import { type PostgresCluster, startPostgres } from "../../helpers/postgres.ts";
@@ -116,7 +118,7 @@ async function login(hub: Replica): Promise<string> {
   return response.body.token;
 }
 
-async function addAgent(hub: Replica) {
+async function addAgent(hub: Replica, capabilities = ["backup.create"]) {
   const { token, hash, prefix } = newToken("agent");
   const machine = await hub.deps.store.machines.insert({
     name: `machine-${crypto.randomUUID().slice(0, 6)}`,
@@ -129,7 +131,7 @@ async function addAgent(hub: Replica) {
     agentVersion: "0.0.0-test",
     protocolVersion: PROTOCOL_VERSION,
     borgVersions: [{ major: 1, version: "1.2.4", path: "/usr/bin/borg" }],
-    capabilities: ["backup.create"],
+    capabilities,
     sshPublicKey: null,
     status: "online",
   });
@@ -304,6 +306,58 @@ describe("two hub replicas on one PostgreSQL database", () => {
     );
     expect(results.flat().map((j) => j.id)).toEqual([jobId]);
     expect((await b.deps.store.jobs.byId(jobId))?.status).toBe("failed");
+  });
+
+  test("a plan backup's result delivered to both replicas at once chains one prune", async () => {
+    const url = await cluster.createDatabase("chain");
+    const [a, b] = await Promise.all([replica("A", url), replica("B", url)]);
+    if (!a || !b) throw new Error("no replicas");
+    const agent = await addAgent(a, [...JOB_KINDS, PLAN_PRUNE_CAPABILITY]);
+    const token = await login(a);
+    const created = await a.request("POST", "/api/repositories", {
+      token,
+      body: {
+        name: "chained",
+        agent_machine_id: agent.machineId,
+        location: "/srv/borg/chained",
+        passphrase_location: "agent",
+        source_paths: ["/etc"],
+      },
+    });
+    expect(created.status).toBe(201);
+    const plan = await a.request("POST", "/api/plans", {
+      token,
+      body: { repository_id: created.body.id, schedule: "@daily", retention: { keep_last: 3 } },
+    });
+    expect(plan.status).toBe(201);
+    const run = await b.request("POST", `/api/plans/${plan.body.id}/run`, {
+      token: await login(b),
+    });
+    expect(run.status).toBe(202);
+    const jobId = run.body.job_id as number;
+    const path = `/api/agents/jobs/${jobId}`;
+    expect((await a.request("POST", `${path}/claim`, { agentToken: agent.token })).status).toBe(
+      200,
+    );
+    expect(
+      (await a.request("POST", `${path}/start`, { agentToken: agent.token, body: {} })).status,
+    ).toBe(200);
+    const body = { result: { return_code: 0, archive_name: "plan1-host" } };
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) =>
+        (i % 2 === 0 ? a : b).request("POST", `${path}/complete`, {
+          agentToken: agent.token,
+          body,
+        }),
+      ),
+    );
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 409, 409, 409, 409, 409]);
+    const jobs = await b.deps.store.jobs.list({ limit: 10 });
+    // Newest first: the one prune the completion chained, and the backup.
+    expect(jobs.filter((j) => j.planId === plan.body.id).map((j) => j.jobKind)).toEqual([
+      "repo.prune",
+      "backup.create",
+    ]);
   });
 
   test("a replica started with another secret key is refused, saying why", async () => {

@@ -1,6 +1,6 @@
 /** /api/plans: records, validation (400 naming the field, nothing stored), run now. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { JobAccepted, Plan } from "../../../src/shared/protocol/api.ts";
+import { JobAccepted, Plan, PlanPreview } from "../../../src/shared/protocol/api.ts";
 import { ErrorBody } from "../../../src/shared/protocol/common.ts";
 import { createTestHub } from "../../helpers/hub.ts";
 import { addAgentMachine, createRepository, userWithRole } from "../../helpers/hub-fixtures.ts";
@@ -206,5 +206,37 @@ describe("change, run now, delete", () => {
     expect((await hub.request("DELETE", `/api/plans/${plan.id}`, { token: operator })).status).toBe(
       404,
     );
+  });
+});
+
+describe("preview", () => {
+  const preview = (params: Record<string, string>) =>
+    hub.request("GET", `/api/plans/preview?${new URLSearchParams(params)}`, { token: admin });
+
+  test("the next 5 due times and the words, as a saved plan would have them", async () => {
+    const answer = await preview({ schedule: "0 2 * * *", timezone: "Europe/Berlin" });
+    expect(answer.status).toBe(200);
+    expect(PlanPreview.parse(answer.body)).toEqual({
+      next_runs: [
+        "2025-03-29T01:00:00.000Z",
+        "2025-03-30T01:00:00.000Z",
+        "2025-03-31T00:00:00.000Z",
+        "2025-04-01T00:00:00.000Z",
+        "2025-04-02T00:00:00.000Z",
+      ],
+      description: "every day at 02:00 (Europe/Berlin)",
+    });
+  });
+
+  test("a bad schedule or timezone is a 400 naming it", async () => {
+    for (const [params, field] of [
+      [{ schedule: "61 * * * *" }, "schedule"],
+      [{ schedule: "0 2 * * *", timezone: "Mars/Olympus" }, "timezone"],
+      [{ timezone: "UTC" }, "schedule"],
+    ] as const) {
+      const answer = await preview(params);
+      expect(answer.status).toBe(400);
+      expect(ErrorBody.parse(answer.body).error).toContain(field);
+    }
   });
 });

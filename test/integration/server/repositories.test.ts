@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { JOB_KINDS, PLAN_PRUNE_CAPABILITY } from "../../../src/shared/protocol/agent.ts";
 import { Archives, Job, JobAccepted, Repository } from "../../../src/shared/protocol/api.ts";
 import { ErrorBody } from "../../../src/shared/protocol/common.ts";
 import { createTestHub } from "../../helpers/hub.ts";
@@ -379,6 +380,37 @@ describe("repository actions queue jobs", () => {
     expect(
       (await hub.request("POST", "/api/repositories/777777/backup", { token: operator })).status,
     ).toBe(404);
+  });
+
+  test("a prune by hand with keep_last needs an agent that knows it; archive_prefix is the plans'", async () => {
+    const old = await addAgentMachine(hub, { capabilities: ["backup.create", "repo.prune"] });
+    const repo = await createRepository(hub, admin, old.machineId);
+    const refused = await hub.request("POST", `/api/repositories/${repo.id}/prune`, {
+      token: operator,
+      body: { keep_last: 3 },
+    });
+    expect(refused.status).toBe(409);
+    expect(refused.text).toContain("too old for keep_last");
+    // Without keep_last the old agent prunes as it always did.
+    const plain = await hub.request("POST", `/api/repositories/${repo.id}/prune`, {
+      token: operator,
+      body: { keep_daily: 7 },
+    });
+    expect(plain.status).toBe(202);
+    const current = await addAgentMachine(hub, {
+      capabilities: [...JOB_KINDS, PLAN_PRUNE_CAPABILITY],
+    });
+    const other = await createRepository(hub, admin, current.machineId);
+    const accepted = await hub.request("POST", `/api/repositories/${other.id}/prune`, {
+      token: operator,
+      body: { keep_last: 3 },
+    });
+    expect(accepted.status).toBe(202);
+    const prefixed = await hub.request("POST", `/api/repositories/${other.id}/prune`, {
+      token: operator,
+      body: { keep_last: 3, archive_prefix: "plan1-" },
+    });
+    expect(prefixed.status).toBe(400);
   });
 
   test("jobs for a disabled machine are refused (409); an API token is named as trigger", async () => {

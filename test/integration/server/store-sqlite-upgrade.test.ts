@@ -247,6 +247,8 @@ describe("upgrading a database of an older hub", () => {
         status: "completed",
         repository_id: 1,
         agent_machine_id: 1,
+        plan_id: null,
+        scheduled_for: null,
         progress: {
           progress_percent: null,
           current_file: null,

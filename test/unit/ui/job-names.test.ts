@@ -22,6 +22,7 @@ describe("job names", () => {
     expect(triggeredByLabel("scheduler")).toBe("the schedule");
     expect(triggeredByLabel("system")).toBe("the hub");
     expect(triggeredByLabel("api_token:4")).toBe("an API token (#4)");
+    expect(triggeredByLabel("plan:3")).toBe("plan #3");
   });
 
   test("a job names its repository and machine", () => {

@@ -168,6 +168,8 @@ export const plans = pgTable(
     randomDelaySeconds: integer("random_delay_seconds").notNull().default(0),
     lastRunAt: ms("last_run_at"),
     lastJobId: integer("last_job_id"),
+    lastCompactAt: ms("last_compact_at"),
+    lastCheckAt: ms("last_check_at"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

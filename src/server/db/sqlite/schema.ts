@@ -184,6 +184,8 @@ export const plans = sqliteTable(
     randomDelaySeconds: integer("random_delay_seconds").notNull().default(0),
     lastRunAt: integer("last_run_at"),
     lastJobId: integer("last_job_id"),
+    lastCompactAt: integer("last_compact_at"),
+    lastCheckAt: integer("last_check_at"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -1,6 +1,7 @@
 /**
  * /api/plans: backup plans (a schedule, retention, check cadence per repository) and
- * "run now" (POST /{id}/run → 202 JobAccepted). Answers carry the next due times and the
+ * "run now" (POST /{id}/run → 202 JobAccepted), and a schedule's preview before it is
+ * saved (GET /preview?schedule&timezone → next 5 due times and the words). Answers carry the next due times and the
  * schedule in words, computed at the hub's clock.
  *
  * Roles, least privilege: viewers read. Operators create, change, delete and run plans:
@@ -15,6 +16,7 @@ import type { Hono } from "hono";
 import {
   CreatePlanRequest,
   PlanListQuery,
+  PlanPreviewQuery,
   UpdatePlanRequest,
 } from "../../../shared/protocol/api.ts";
 import type { HubDeps } from "../../deps.ts";
@@ -24,6 +26,7 @@ import {
   getPlan,
   listPlans,
   planJson,
+  previewSchedule,
   runPlanNow,
   updatePlan,
 } from "../../services/plans.ts";
@@ -41,6 +44,12 @@ export function planRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     const rows = await listPlans(deps, { repositoryId: c.req.valid("query").repository_id });
     const now = deps.clock();
     return c.json(rows.map((row) => planJson(row, now)));
+  });
+
+  // Before /:id, which would read "preview" as an id. Stateless: a viewer may ask too.
+  app.get("/api/plans/preview", viewer, validate("query", PlanPreviewQuery), (c) => {
+    const { schedule, timezone } = c.req.valid("query");
+    return c.json(previewSchedule(schedule, timezone, deps.clock()));
   });
 
   app.post("/api/plans", operator, validate("json", CreatePlanRequest), async (c) =>

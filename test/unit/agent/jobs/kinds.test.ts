@@ -210,3 +210,27 @@ describe("results from captured borg output", () => {
     }
   });
 });
+
+describe("a plan's prune: keep_last and the plan's archive prefix reach borg", () => {
+  const planPrune = (archivePrefix: string) =>
+    payload("repo.prune", {
+      prune: { keep_last: 2, keep_daily: 7, dry_run: false, archive_prefix: archivePrefix },
+    });
+  const argv = (version: string, archivePrefix: string) => {
+    const job = planPrune(archivePrefix);
+    return agentJobKind(job).command(features(version), job).argv;
+  };
+
+  test("borg 1.2: --glob-archives=PREFIX*; borg 2: --match-archives=sh:PREFIX*", () => {
+    expect(argv("1.2.4", "plan3-")).toEqual(
+      expect.arrayContaining(["--keep-last=2", "--keep-daily=7", "--glob-archives=plan3-*"]),
+    );
+    expect(argv("2.0.0b5", "plan3-")).toEqual(
+      expect.arrayContaining(["--keep-last=2", "--match-archives=sh:plan3-*"]),
+    );
+  });
+
+  test("a prefix with glob characters is refused before borg runs", () => {
+    expect(() => argv("1.2.4", "plan*")).toThrow(/glob characters/);
+  });
+});

@@ -1,6 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import type { PlanRow } from "../../../../src/server/db/records.ts";
-import { decide, ON_TIME_MS, randomDelayMs } from "../../../../src/server/services/scheduler.ts";
+import {
+  decide,
+  nextWakeAt,
+  ON_TIME_MS,
+  randomDelayMs,
+} from "../../../../src/server/services/scheduler.ts";
 
 const T = (iso: string) => Date.parse(iso);
 const plan = (overrides: Partial<PlanRow> = {}): PlanRow => ({
@@ -19,6 +24,8 @@ const plan = (overrides: Partial<PlanRow> = {}): PlanRow => ({
   randomDelaySeconds: 0,
   lastRunAt: null,
   lastJobId: null,
+  lastCompactAt: null,
+  lastCheckAt: null,
   createdAt: T("2025-06-01T12:00:00Z"),
   updatedAt: T("2025-06-01T12:00:00Z"),
   ...overrides,
@@ -84,5 +91,35 @@ describe("decide", () => {
     const wait = randomDelayMs(delayed, due);
     expect(decide(delayed, due + wait - 1).kind).toBe("wait");
     expect(decide(delayed, due + wait)).toMatchObject({ kind: "run", due, missed: [] });
+  });
+});
+
+describe("nextWakeAt", () => {
+  test("the soonest coming due time of the enabled plans", () => {
+    const now = T("2025-06-02T01:00:00Z");
+    expect(
+      nextWakeAt(
+        [
+          plan({ id: 1, schedule: "0 2 * * *" }),
+          plan({ id: 2, schedule: "30 1 * * *" }),
+          plan({ id: 3, schedule: "* * * * *", enabled: false }),
+        ],
+        now,
+      ),
+    ).toBe(T("2025-06-02T01:30:00Z"));
+    expect(nextWakeAt([plan({ enabled: false })], now)).toBeUndefined();
+  });
+
+  test("a due time still waiting for its random delay is the next wake-up", () => {
+    const delayed = plan({ randomDelaySeconds: 3600 });
+    const due = T("2025-06-02T02:00:00Z");
+    const wait = randomDelayMs(delayed, due);
+    expect(wait).toBeGreaterThan(0); // derived from plan and time: the same on every run
+    expect(nextWakeAt([delayed], due + 1)).toBe(due + wait);
+    // Once acted on, the next day's due time (and its delay) is next.
+    const next = T("2025-06-03T02:00:00Z");
+    expect(nextWakeAt([{ ...delayed, lastRunAt: due }], due + 1)).toBe(
+      next + randomDelayMs(delayed, next),
+    );
   });
 });

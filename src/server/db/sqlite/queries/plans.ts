@@ -1,12 +1,16 @@
 /** Backup plans on SQLite (PlanStore): records, and the scheduler's guarded claim of a due time. */
-import { and, eq, isNull, lt, or } from "drizzle-orm";
+import { and, eq, isNull, lt, lte, or } from "drizzle-orm";
 import { parseMaybe, parseRow, parseRows } from "../../parse.ts";
 import { PlanRecord, type PlanRow } from "../../records.ts";
-import type { PlanStore } from "../../store.ts";
+import type { PlanMaintenanceStep, PlanStore } from "../../store.ts";
 import type { Db } from "../client.ts";
 import { plans } from "../schema.ts";
 
 const TABLE = "plans";
+const MAINTENANCE_COLUMNS = {
+  compact: { column: plans.lastCompactAt, key: "lastCompactAt" },
+  check: { column: plans.lastCheckAt, key: "lastCheckAt" },
+} as const satisfies Record<PlanMaintenanceStep, unknown>;
 const maybeRow = (raw: unknown): PlanRow | undefined => parseMaybe(PlanRecord, TABLE, raw);
 
 export function planQueries(db: Db): PlanStore {
@@ -66,6 +70,17 @@ export function planQueries(db: Db): PlanStore {
               or(isNull(plans.lastRunAt), lt(plans.lastRunAt, due)),
             ),
           )
+          .returning()
+          .get(),
+      );
+    },
+    async claimMaintenance(id, step, now, intervalMs) {
+      const { column, key } = MAINTENANCE_COLUMNS[step];
+      return maybeRow(
+        db
+          .update(plans)
+          .set({ [key]: now, updatedAt: now })
+          .where(and(eq(plans.id, id), or(isNull(column), lte(column, now - intervalMs))))
           .returning()
           .get(),
       );
