@@ -1,6 +1,7 @@
 /**
  * The hub's user-facing API (base /api): auth, tokens, users, machines, enrollment
- * tokens, repositories, jobs, audit; plans are in api-plans.ts (re-exported here). Requests are strict (unknown fields are a 400);
+ * tokens, repositories, jobs, audit; plans are in api-plans.ts and notification channels in
+ * api-notifications.ts (both re-exported here). Requests are strict (unknown fields are a 400);
  * responses are what the UI and API clients decode, and tests validate every one.
  * JSON is snake_case, times are RFC 3339 UTC.
  */
@@ -363,4 +364,5 @@ export const AuditQuery = z.strictObject({
 
 export const Health = z.object({ status: z.literal("ok"), version: z.string() });
 
+export * from "./api-notifications.ts";
 export * from "./api-plans.ts";

@@ -35,6 +35,8 @@ const RECORD_TABLES: [z.ZodObject, string, string[]][] = [
   [records.JobRecord, "jobs", []],
   [records.JobLogRecord, "job_logs", []],
   [records.PlanRecord, "plans", []],
+  [records.NotificationChannelRecord, "notification_channels", []],
+  [records.NotificationDeliveryRecord, "notification_deliveries", []],
 ];
 
 describe("SQLite and PostgreSQL schemas", () => {
