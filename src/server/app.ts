@@ -22,6 +22,7 @@ import { auditRoutes } from "./http/routes/audit.ts";
 import { authRoutes } from "./http/routes/auth.ts";
 import { jobRoutes } from "./http/routes/jobs.ts";
 import { machineRoutes } from "./http/routes/machines.ts";
+import { notificationChannelRoutes } from "./http/routes/notification-channels.ts";
 import { planRoutes } from "./http/routes/plans.ts";
 import { repositoryRoutes } from "./http/routes/repositories.ts";
 import { uiRoutes } from "./http/routes/ui.ts";
@@ -64,6 +65,7 @@ export function createApp(deps: HubDeps): Hono<HubEnv> {
   repositoryRoutes(app, deps);
   jobRoutes(app, deps);
   planRoutes(app, deps);
+  notificationChannelRoutes(app, deps);
   uiRoutes(app, loadUiAssets());
 
   app.notFound(notFound);

@@ -3,13 +3,15 @@
  * cancel, lease sweep): publish it to live views, let the job's kind record what it
  * records (server/jobs: a backup's outcome on its repository), and audit it. Also words
  * the "agent lost" failure the lease sweep writes; whether a job was lost is its
- * ended_reason, never this text.
+ * ended_reason, never this text. A finished job (and a started one, for Healthchecks'
+ * /start ping) is published as a hub event (hub-events.ts) for notifications.
  */
 import type { JobRow } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
 import { hubJobKind } from "../jobs/index.ts";
 import type { Actor } from "./actor.ts";
 import { audit } from "./audit.ts";
+import { type HubEvent, publishHubEvent } from "./hub-events.ts";
 
 /** The error_message of a job failed by the lease sweep (its ended_reason: agent_lost). */
 export function agentLostMessage(leaseMs: number): string {
@@ -28,7 +30,34 @@ export const endedByLeaseSweep = (job: JobRow): boolean =>
   job.endedReason === "agent_lost" ||
   (job.status === "canceled" && job.claimedAt !== null && job.startedAt === null);
 
-/** Publishes the change, runs the kind's own recording (server/jobs), audits. */
+/** The notification event of a job's change: its start, or how it ended (canceled: none). */
+const JOB_EVENTS: Partial<Record<JobRow["status"], HubEvent["type"]>> = {
+  completed: "job.succeeded",
+  completed_with_warnings: "job.warning",
+  failed: "job.failed",
+};
+
+async function publishJobEvent(deps: HubDeps, job: JobRow, action: string): Promise<void> {
+  const type = action === "job.start" ? "job.started" : JOB_EVENTS[job.status];
+  if (type === undefined) return;
+  const repository =
+    job.repositoryId === null ? undefined : await deps.store.repositories.byId(job.repositoryId);
+  const machine = await deps.store.machines.byId(job.agentMachineId);
+  await publishHubEvent(deps, {
+    type: type as "job.started",
+    job: {
+      id: job.id,
+      kind: job.jobKind,
+      status: job.status,
+      errorMessage: job.errorMessage,
+      planId: job.planId,
+    },
+    repository: repository && { id: repository.id, name: repository.name },
+    machine: machine && { id: machine.id, name: machine.name },
+  });
+}
+
+/** Publishes the change, runs the kind's own recording (server/jobs), audits, notifies. */
 export async function recordJobTransition(
   deps: HubDeps,
   job: JobRow,
@@ -42,4 +71,5 @@ export async function recordJobTransition(
     target: `job:${job.id}`,
     details: { job_kind: job.jobKind, status: job.status, ...event.details },
   });
+  await publishJobEvent(deps, job, event.action);
 }

@@ -100,6 +100,15 @@ const MIN_ROLE: Record<string, Role | "agent"> = {
   "DELETE /api/plans/:id": "operator",
   "POST /api/plans/:id/run": "operator",
 
+  // Channels hold other systems' credentials and decide where fleet facts go.
+  "GET /api/notification-channels": "admin",
+  "POST /api/notification-channels": "admin",
+  "GET /api/notification-channels/:id": "admin",
+  "PATCH /api/notification-channels/:id": "admin",
+  "DELETE /api/notification-channels/:id": "admin",
+  "POST /api/notification-channels/:id/test": "admin",
+  "GET /api/notification-channels/:id/deliveries": "admin",
+
   "GET /api/jobs": "viewer",
   "GET /api/jobs/:id": "viewer",
   "GET /api/jobs/:id/logs": "viewer",
@@ -131,7 +140,8 @@ let revokedAgent: TestAgent;
 beforeAll(async () => {
   world = await createWorld(hub);
   revokedAgent = await addAgentMachine(hub, { status: "revoked" });
-});
+  // The world hashes several passwords (argon2id): seconds on a loaded CI machine.
+}, 30_000);
 afterAll(() => hub.close());
 
 const split = (key: string) => {
