@@ -61,10 +61,11 @@ export function redactAttemptError(
     ...["url", "smtp_url"].map((k) => channel.config[k]).filter((v) => typeof v === "string"),
   ] as string[];
   for (const value of hidden.sort((a, b) => b.length - a.length)) {
-    if (value.length >= 4) text = text.split(value).join("[redacted]");
+    // Every secret, however short: an unreadable error beats a leaked password.
+    if (value.length > 0) text = text.split(value).join("[redacted]");
   }
-  // Any URL left (a redirect target, a resolver's message) loses its path and query.
-  text = text.replace(/\b(https?|smtps?):\/\/([^/\s:@]+@)?([^/\s]+)[^\s]*/g, "$1://$3/…");
+  // Any URL left (a redirect target, a resolver's message) loses its user info, path and query.
+  text = text.replace(/\b(https?|smtps?):\/\/([^/\s@]+@)?([^/\s]+)[^\s]*/g, "$1://$3/…");
   return text.slice(0, MAX_ERROR_CHARS);
 }
 
