@@ -150,7 +150,8 @@ function pageUrl(deps: HubDeps, event: HubEvent): string | null {
         return "/";
     }
   })();
-  return new URL(path, base.endsWith("/") ? base : `${base}/`).toString();
+  // Relative to the base, so a hub served under a path (https://example.com/borg) keeps it.
+  return new URL(path.slice(1), base.endsWith("/") ? base : `${base}/`).toString();
 }
 
 /** The message every channel kind renders from (stored whole in the outbox row). */

@@ -37,9 +37,16 @@ const JOB_EVENTS: Partial<Record<JobRow["status"], HubEvent["type"]>> = {
   failed: "job.failed",
 };
 
+/**
+ * Kinds that only read what the hub shows (an archive.list follows every backup): their
+ * success is housekeeping, not news. Their failures are still published.
+ */
+const QUIET_UNLESS_FAILED = new Set<string>(["archive.list", "repo.info"]);
+
 async function publishJobEvent(deps: HubDeps, job: JobRow, action: string): Promise<void> {
   const type = action === "job.start" ? "job.started" : JOB_EVENTS[job.status];
   if (type === undefined) return;
+  if (type !== "job.failed" && QUIET_UNLESS_FAILED.has(job.jobKind)) return;
   const repository =
     job.repositoryId === null ? undefined : await deps.store.repositories.byId(job.repositoryId);
   const machine = await deps.store.machines.byId(job.agentMachineId);

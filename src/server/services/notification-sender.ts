@@ -4,7 +4,8 @@
  *
  * Lifecycle:
  * 1. start.ts calls startNotificationSender(deps) after the store is open; it runs passes
- *    until stop() (called before the store closes), which waits for the pass in flight.
+ *    until stop() (called before the store closes), which waits for the pass in flight
+ *    for up to STOP_WAIT_MS.
  * 2. A pass claims up to CLAIM_BATCH due rows (pending and due, or "sending" whose claim
  *    ran out: a sender that died mid-attempt) with one guarded UPDATE each, under this
  *    pass's random claim token for CLAIM_MS. Of several replicas exactly one gets a row.
@@ -47,6 +48,7 @@ export const ATTEMPT_TIMEOUT_MS = 30_000;
 export const CLAIM_MS = 2 * 60_000;
 const CLAIM_BATCH = 10;
 const IDLE_MS = 5_000;
+const STOP_WAIT_MS = 3_000;
 const MAX_ERROR_CHARS = 500;
 
 /** Error text without the channel's secrets or URLs (which may carry a token). */
@@ -194,7 +196,9 @@ export function startNotificationSender(deps: HubDeps): RunningSender {
   return {
     async stop() {
       stopping.abort();
-      await running;
+      // An attempt in flight may take up to ATTEMPT_TIMEOUT_MS; shutdown does not wait that
+      // long. A claim left unrecorded expires (CLAIM_MS) and is sent again by the next sender.
+      await Promise.race([running, Bun.sleep(STOP_WAIT_MS)]);
     },
   };
 }
