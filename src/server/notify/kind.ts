@@ -25,6 +25,8 @@ export interface SendContext {
   /** The channel's secret fields, decrypted (webhook secret, ntfy token, SMTP password). */
   secrets: Record<string, string>;
   message: DeliveryMessage;
+  /** The outbox row's id: the same on every retry, so a receiver can drop a duplicate. */
+  deliveryId: number;
   signal: AbortSignal;
   /** The hub's version, for User-Agent and mail headers. */
   version: string;

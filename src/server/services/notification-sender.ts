@@ -93,6 +93,7 @@ async function attempt(
       config: channel.config,
       secrets,
       message: delivery.message,
+      deliveryId: delivery.id,
       signal,
       version: deps.version,
     });

@@ -94,6 +94,10 @@ async function smtpSink(options: { starttls: boolean }) {
     },
     logger: false,
   });
+  // A client that gives up mid-session (a refused STARTTLS, a wrong password) resets its
+  // connection; smtp-server reports that as an "error" event, which is not a test failure.
+  const serverErrors: Error[] = [];
+  server.on("error", (error) => serverErrors.push(error));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.server.address() as { port: number }).port;
   return { port, mails, stop: () => new Promise<void>((r) => server.close(() => r())) };
@@ -241,6 +245,11 @@ describe("webhook", () => {
     const body = JSON.parse(hook.got[2]?.body ?? "{}");
     expect(hook.got[2]?.path).toBe("/borgctl");
     expect(hook.got[2]?.headers.get("content-type")).toBe("application/json");
+    // One delivery id on every retry, so a receiver can drop a duplicate.
+    expect(new Set(hook.got.map((g) => g.headers.get("x-borgctl-delivery")))).toEqual(
+      new Set([String(row?.id)]),
+    );
+    expect(hook.got[2]?.headers.get("x-borgctl-event")).toBe("job.failed");
     expect(body).toMatchObject({
       event: "job.failed",
       summary: 'Backup of "web-1-home" on "web-1" failed: borg create exited with code 2',
