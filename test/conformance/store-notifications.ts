@@ -208,6 +208,47 @@ export function notificationConformance(
       );
     });
 
+    test("finished deliveries older than a time are removed; pending ones stay", async () => {
+      const store = await fresh();
+      const id = await addChannel(store);
+      const insert = (at: number) =>
+        store.notifications.insertDelivery(
+          { channelId: id, event: "job.failed", message: message(`${at}`), nextAttemptAt: at },
+          at,
+        );
+      const [old, second, recent] = [
+        await insert(T0),
+        await insert(T0 + 1),
+        await insert(T0 + 100),
+      ];
+      const claimed = await store.notifications.claimDue(T0, "a", T0 + 10, 1);
+      expect(claimed.map((d) => d.id)).toEqual([old.id]);
+      const ok = { at: T0, ok: true, httpStatus: 200, error: null };
+      await store.notifications.recordAttempt(
+        old.id,
+        "a",
+        { attempt: ok, nextAttemptAt: null },
+        T0,
+      );
+      await store.notifications.claimDue(T0 + 100, "b", T0 + 110, 10);
+      for (const d of [second, recent]) {
+        await store.notifications.recordAttempt(
+          d.id,
+          "b",
+          { attempt: ok, nextAttemptAt: null },
+          T0 + 100,
+        );
+      }
+      await insert(T0 + 2); // still pending, and old
+      expect(await store.notifications.removeFinishedBefore(T0 + 50)).toBe(2);
+      expect(await store.notifications.deliveryById(recent.id)).toBeDefined();
+      expect(
+        (await store.notifications.listDeliveries({ channelId: id, limit: 10 })).map(
+          (d) => d.status,
+        ),
+      ).toEqual(["pending", "sent"]);
+    });
+
     test("an attempt with no next time fails the delivery for good", async () => {
       const store = await fresh();
       const id = await addChannel(store);

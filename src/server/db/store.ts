@@ -359,6 +359,8 @@ export interface NotificationStore {
   ): Promise<NotificationDeliveryRow | undefined>;
   /** The earliest next_attempt_at of a pending delivery (for the sender's timer). */
   nextDueAt(): Promise<number | undefined>;
+  /** Deletes sent and failed deliveries created before `before`; returns how many. */
+  removeFinishedBefore(before: number): Promise<number>;
 }
 
 export interface Store {

@@ -190,6 +190,16 @@ export async function updateChannel(
       else if (!(secretFieldsOf(channel.type).includes(key) && value === SECRET_SET))
         merged[key] = value;
     }
+    // A new smtp_url with user:password@ brings its own password, unless `password` is sent too.
+    if (
+      channel.type === "email" &&
+      typeof request.config.smtp_url === "string" &&
+      request.config.password === undefined &&
+      URL.canParse(request.config.smtp_url) &&
+      new URL(request.config.smtp_url).password !== ""
+    ) {
+      delete merged.password;
+    }
     const checked = CONFIG_INPUTS[channel.type].safeParse(merged);
     if (!checked.success) configInvalid(checked.error);
     const { config, secrets } = splitConfig(channel.type, checked.data as Record<string, unknown>);

@@ -14,7 +14,8 @@
  * 4. The attempt is recorded under the token (outcome, HTTP status or error, redacted):
  *    sent; or pending again at now + RETRY_DELAYS_MS[attempt − 1]; or failed after the
  *    last one. A sender whose claim was taken over records nothing (the other sends).
- * 5. Between passes it sleeps until the next due row (at most IDLE_MS), or until a
+ * 5. Once an hour it deletes sent and failed rows older than DELIVERY_RETENTION_MS.
+ * 6. Between passes it sleeps until the next due row (at most IDLE_MS), or until a
  *    publish on this replica wakes it (NotificationWakeup). Other replicas' rows are
  *    found by the next pass, at most IDLE_MS later.
  *
@@ -165,6 +166,10 @@ export async function runNotificationPass(deps: HubDeps): Promise<NotificationDe
   return results.filter((r): r is NotificationDeliveryRow => r !== undefined);
 }
 
+/** Sent and failed deliveries are kept this long for the delivery log, then deleted. */
+export const DELIVERY_RETENTION_MS = 30 * 24 * 3600_000;
+const PRUNE_EVERY_MS = 3600_000;
+
 export interface RunningSender {
   stop(): Promise<void>;
 }
@@ -173,8 +178,17 @@ export interface RunningSender {
 export function startNotificationSender(deps: HubDeps): RunningSender {
   const stopping = new AbortController();
   const log = deps.logger.child("notifications");
+  let prunedAt = 0;
   const loop = async () => {
     while (!stopping.signal.aborted) {
+      if (deps.clock() - prunedAt >= PRUNE_EVERY_MS) {
+        prunedAt = deps.clock();
+        await deps.store.notifications
+          .removeFinishedBefore(prunedAt - DELIVERY_RETENTION_MS)
+          .catch((error: Error) =>
+            log.warn("pruning old deliveries failed", { error: error.message }),
+          );
+      }
       let claimedFull = false;
       try {
         claimedFull = (await runNotificationPass(deps)).length >= CLAIM_BATCH;

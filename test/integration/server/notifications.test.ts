@@ -711,6 +711,28 @@ describe("the channel API", () => {
       cooldown_minutes: 5,
     });
     expect((await hub.deps.store.notifications.channelById(channel.id))?.sealedSecret).toBeNull();
+    // A new smtp_url with user:password@ replaces the stored password and leaves the URL.
+    const mail = await createChannel(hub, admin, {
+      name: "mail patch",
+      type: "email",
+      config: {
+        smtp_url: "smtps://a@mail.example.com",
+        password: "first-password",
+        from: "a@example.com",
+        to: ["b@example.com"],
+      },
+      events: ["job.failed"],
+    });
+    const repointed = await hub.request("PATCH", `/api/notification-channels/${mail.id}`, {
+      token: admin,
+      body: { config: { smtp_url: "smtps://b:second-password@mail2.example.com:465" } },
+    });
+    expect(NotificationChannel.parse(repointed.body).config).toMatchObject({
+      smtp_url: "smtps://b@mail2.example.com:465",
+      password: "set",
+    });
+    const sealed = (await hub.deps.store.notifications.channelById(mail.id))?.sealedSecret ?? "";
+    expect(hub.deps.secretBox.decrypt(sealed)).toBe('{"password":"second-password"}');
     // Names are unique.
     const clash = await hub.request("POST", "/api/notification-channels", {
       token: admin,

@@ -19,6 +19,12 @@ const MAX_ATTEMPT_LOG = 20;
 
 const delivery = (raw: unknown) => parseMaybe(NotificationDeliveryRecord, DELIVERIES, raw);
 
+const finishedBefore = (before: number) =>
+  and(
+    inArray(notificationDeliveries.status, ["sent", "failed"]),
+    lt(notificationDeliveries.createdAt, before),
+  );
+
 export function notificationQueries(db: Db): NotificationStore {
   const claimable = (now: number) =>
     or(
@@ -170,6 +176,13 @@ export function notificationQueries(db: Db): NotificationStore {
         .from(notificationDeliveries)
         .where(eq(notificationDeliveries.status, "pending"));
       return row?.at === null || row?.at === undefined ? undefined : Number(row.at);
+    },
+    async removeFinishedBefore(before) {
+      const rows = await db
+        .delete(notificationDeliveries)
+        .where(finishedBefore(before))
+        .returning({ id: notificationDeliveries.id });
+      return rows.length;
     },
   };
 }

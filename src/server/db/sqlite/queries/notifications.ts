@@ -3,7 +3,7 @@
  * (NotificationStore). Every claim and attempt record is one guarded statement; bun:sqlite
  * is synchronous, so each method does its reads and writes before its first await.
  */
-import { and, asc, desc, eq, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, desc, eq, inArray, lt, lte, or, sql } from "drizzle-orm";
 import { parseMaybe, parseRow, parseRows } from "../../parse.ts";
 import {
   NotificationChannelRecord,
@@ -23,6 +23,12 @@ const isUniqueViolation = (error: unknown) =>
   error instanceof Error && /UNIQUE constraint failed/.test(error.message);
 
 const delivery = (raw: unknown) => parseMaybe(NotificationDeliveryRecord, DELIVERIES, raw);
+
+const finishedBefore = (before: number) =>
+  and(
+    inArray(notificationDeliveries.status, ["sent", "failed"]),
+    lt(notificationDeliveries.createdAt, before),
+  );
 
 export function notificationQueries(db: Db): NotificationStore {
   const claimable = (now: number) =>
@@ -198,6 +204,13 @@ export function notificationQueries(db: Db): NotificationStore {
         .where(eq(notificationDeliveries.status, "pending"))
         .get();
       return row?.at ?? undefined;
+    },
+    async removeFinishedBefore(before) {
+      return db
+        .delete(notificationDeliveries)
+        .where(finishedBefore(before))
+        .returning({ id: notificationDeliveries.id })
+        .all().length;
     },
   };
 }
