@@ -23,6 +23,7 @@ import { authRoutes } from "./http/routes/auth.ts";
 import { boxRoutes } from "./http/routes/boxes.ts";
 import { jobRoutes } from "./http/routes/jobs.ts";
 import { machineRoutes } from "./http/routes/machines.ts";
+import { notificationChannelRoutes } from "./http/routes/notification-channels.ts";
 import { planRoutes } from "./http/routes/plans.ts";
 import { repositoryRoutes } from "./http/routes/repositories.ts";
 import { uiRoutes } from "./http/routes/ui.ts";
@@ -66,6 +67,7 @@ export function createApp(deps: HubDeps): Hono<HubEnv> {
   boxRoutes(app, deps);
   jobRoutes(app, deps);
   planRoutes(app, deps);
+  notificationChannelRoutes(app, deps);
   uiRoutes(app, loadUiAssets());
 
   app.notFound(notFound);

@@ -10,6 +10,7 @@ import type { Logger } from "../shared/log.ts";
 import type { Store } from "./db/store.ts";
 import { InMemoryJobEventBus, type JobEventBus } from "./services/job-events.ts";
 import { InMemoryJobNotifier, type JobNotifier } from "./services/job-notifier.ts";
+import { NotificationWakeup } from "./services/notification-wakeup.ts";
 import type { SecretBox } from "./services/secret-box.ts";
 import { type Clock, systemClock } from "./services/time.ts";
 
@@ -28,6 +29,8 @@ export interface HubSettings {
   secureCookies: boolean;
   /** public_url's origin ("https://hub.example.com"), accepted as a request's Origin (CSRF). */
   publicOrigin?: string;
+  /** public_url as configured: notifications link to the hub's pages under it. */
+  publicUrl?: string;
 }
 
 export const DEFAULT_SETTINGS: HubSettings = {
@@ -47,6 +50,8 @@ export interface HubDeps {
   settings: HubSettings;
   notifier: JobNotifier;
   events: JobEventBus;
+  /** Wakes this process's notification sender after a publish (services/hub-events.ts). */
+  notificationWakeup: NotificationWakeup;
   /** Login failures per address, per address+username and per username (services/auth.ts). */
   loginThrottle: FailureThrottle;
   /** Failed agent credentials per address. */
@@ -85,6 +90,7 @@ export function createHubDeps(inputs: HubDepsInputs): HubDeps {
     settings: { ...DEFAULT_SETTINGS, ...inputs.settings },
     notifier: inputs.notifier ?? new InMemoryJobNotifier(),
     events: inputs.events ?? new InMemoryJobEventBus(),
+    notificationWakeup: new NotificationWakeup(),
     loginThrottle: new FailureThrottle({ now: clock }),
     agentAuthThrottle: new FailureThrottle({ now: clock }),
     sleep: inputs.sleep ?? ((ms) => Bun.sleep(ms)),

@@ -2,8 +2,9 @@
  * Composition root of `borgctl server`: opens the database (SQLite in the data dir, or
  * PostgreSQL when database_url is set; migrations applied), loads or creates the secret
  * key and checks it against the database's check value, creates the first admin, serves
- * the app, runs the periodic sweeps (offline agents, expired job leases) and the plan
- * scheduler (services/scheduler.ts), and on
+ * the app, runs the periodic sweeps (offline agents, expired job leases), the plan
+ * scheduler (services/scheduler.ts) and the notification sender
+ * (services/notification-sender.ts), and on
  * SIGTERM/SIGINT releases long polls, stops the server and closes the database.
  *
  * With PostgreSQL several of these processes serve one fleet: wake-ups and job events
@@ -31,6 +32,7 @@ import type { JobEventBus } from "./services/job-events.ts";
 import { jobLogJson } from "./services/job-json.ts";
 import type { JobNotifier } from "./services/job-notifier.ts";
 import { renewLeasesAfterOutage } from "./services/job-sweeper.ts";
+import { startNotificationSender } from "./services/notification-sender.ts";
 import { nextWakeAt, runScheduler } from "./services/scheduler.ts";
 import { SecretBox } from "./services/secret-box.ts";
 import { runSweeps } from "./services/sweeps.ts";
@@ -156,6 +158,7 @@ export async function startHub(
       secureCookies: tls || publicUrl?.protocol === "https:",
       // A URL without an http(s) origin (its origin is "null") never matches a request's Origin.
       publicOrigin: publicUrl?.origin === "null" ? undefined : publicUrl?.origin,
+      publicUrl: config.public_url,
     },
   });
 
@@ -229,6 +232,8 @@ export async function startHub(
   };
   const schedulerTimer = setInterval(schedule, SCHEDULER_INTERVAL_MS);
   void schedule();
+  // The notification outbox: claims are guarded UPDATEs, so every replica runs a sender.
+  const sender = startNotificationSender(deps);
 
   // Storage boxes: status, space, host keys and repo lists, once a minute.
   let refreshingBoxes = false;
@@ -252,6 +257,7 @@ export async function startHub(
     clearInterval(schedulerTimer);
     clearInterval(boxTimer);
     clearTimeout(wake);
+    await sender.stop();
     const closing = server.stop();
     deps.notifier.notifyAll(); // long polls answer now instead of holding shutdown
     await Promise.race([closing, Bun.sleep(5_000)]);

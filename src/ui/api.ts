@@ -18,6 +18,7 @@ import {
   type CreateBoxRequest,
   CreatedApiToken,
   CreatedEnrollmentToken,
+  type CreateNotificationChannelRequest,
   type CreateUserRequest,
   EnrollmentToken,
   Job,
@@ -26,12 +27,15 @@ import {
   LoginResponse,
   Machine,
   Me,
+  NotificationChannel,
+  NotificationDelivery,
   Plan,
   PlanPreview,
   Repository,
   type RepositoryAction,
   RepositoryDetail,
   type UpdateMachineRequest,
+  type UpdateNotificationChannelRequest,
   type UpdateUserRequest,
   User,
 } from "../shared/protocol/api.ts";
@@ -165,6 +169,22 @@ export const api = {
   createToken: (token: z.input<typeof CreateApiTokenRequest>) =>
     request("POST", "/api/tokens", CreatedApiToken, token),
   revokeToken: (id: number) => request("DELETE", `/api/tokens/${id}`, null),
+
+  // Notification channels (admin): Settings → Notifications.
+  channels: () => request("GET", "/api/notification-channels", z.array(NotificationChannel)),
+  createChannel: (channel: z.input<typeof CreateNotificationChannelRequest>) =>
+    request("POST", "/api/notification-channels", NotificationChannel, channel),
+  updateChannel: (id: number, change: UpdateNotificationChannelRequest) =>
+    request("PATCH", `/api/notification-channels/${id}`, NotificationChannel, change),
+  deleteChannel: (id: number) => request("DELETE", `/api/notification-channels/${id}`, null),
+  testChannel: (id: number) =>
+    request("POST", `/api/notification-channels/${id}/test`, z.object({ delivery_id: z.number() })),
+  deliveries: (id: number) =>
+    request(
+      "GET",
+      `/api/notification-channels/${id}/deliveries?limit=20`,
+      z.array(NotificationDelivery),
+    ),
 
   repositories: () => request("GET", "/api/repositories", z.array(Repository)),
   backupNow: (id: number) => request("POST", `/api/repositories/${id}/backup`, JobAccepted, {}),

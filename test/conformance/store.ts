@@ -22,6 +22,7 @@ import {
   type JobKind,
   type JobPayload,
 } from "../../src/shared/protocol/agent.ts";
+import { notificationConformance } from "./store-notifications.ts";
 
 export interface TestStore {
   store: Store;
@@ -859,6 +860,9 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         expect(all[1]).toEqual(line(1));
         expect((await store.jobs.logs(job, 1, 2)).map((l) => l.sequence)).toEqual([2, 3]);
         expect(await store.jobs.logs(job, 5, 10)).toEqual([]);
+        // The tail: the last lines, still in sequence order.
+        expect((await store.jobs.logTail(job, 2)).map((l) => l.sequence)).toEqual([3, 5]);
+        expect(await store.jobs.logTail(job, 100)).toEqual(all);
 
         const { job: other } = await runningJob(store);
         expect(await store.jobs.insertLogs(other, [line(0, "other job")])).toHaveLength(1);
@@ -1329,6 +1333,8 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         }
       });
     });
+
+    notificationConformance(fresh, connections);
   });
 }
 

@@ -71,6 +71,9 @@ export interface World {
   planId: number;
   /** A new plan, on a repository of its own (its run queues that repository's one backup). */
   freshPlan(): Promise<number>;
+  /** A notification channel that reads and PATCH use; never deleted. */
+  channelId: number;
+  freshChannel(): Promise<number>;
   freshUser(): Promise<number>;
   freshMachine(status?: "online" | "disabled"): Promise<number>;
   freshEnrollmentToken(): Promise<{ id: number; token: string }>;
@@ -162,6 +165,20 @@ export async function createWorld(hub: TestHub = createTestHub()): Promise<World
     return (created.body as { id: number }).id;
   };
   const boxId = await freshBox();
+  const freshChannel = async () => {
+    const created = await hub.request("POST", "/api/notification-channels", {
+      token: admin,
+      body: {
+        name: unique("catalog-channel"),
+        type: "webhook",
+        config: { url: "http://127.0.0.1:9/hook", secret: "catalog-webhook-secret" },
+        events: ["job.failed"],
+      },
+    });
+    expectStatus(created, 201, "create notification channel");
+    return (created.body as { id: number }).id;
+  };
+  const channelId = await freshChannel();
 
   const freshUser = async () => {
     const created = await hub.request("POST", "/api/users", {
@@ -236,6 +253,8 @@ export async function createWorld(hub: TestHub = createTestHub()): Promise<World
     freshRepository: () => freshRepository(),
     planId,
     freshPlan: () => freshPlan(),
+    channelId,
+    freshChannel,
     freshUser,
     async freshMachine(status = "online") {
       return (await addAgentMachine(hub, { status })).machineId;
@@ -486,6 +505,35 @@ export const ROUTE_CALLS: Record<string, CallFor> = {
   "DELETE /api/plans/:id": async (w) => ({ path: `/api/plans/${await w.freshPlan()}` }),
   // A fresh plan on a fresh repository each: a second backup of one repository is a 409.
   "POST /api/plans/:id/run": async (w) => ({ path: `/api/plans/${await w.freshPlan()}/run` }),
+
+  "GET /api/notification-channels": fixed("/api/notification-channels"),
+  "POST /api/notification-channels": async () => ({
+    path: "/api/notification-channels",
+    body: {
+      name: unique("channel"),
+      type: "ntfy",
+      config: { url: "https://ntfy.example.com/backups", token: "tk_catalog", priority: 4 },
+      events: ["job.failed", "repository.overdue"],
+      enabled: true,
+      cooldown_minutes: 30,
+    },
+  }),
+  "GET /api/notification-channels/:id": async (w) => ({
+    path: `/api/notification-channels/${w.channelId}`,
+  }),
+  "PATCH /api/notification-channels/:id": async (w) => ({
+    path: `/api/notification-channels/${w.channelId}`,
+    body: { events: ["job.failed", "machine.offline"], config: { secret: "set" } },
+  }),
+  "DELETE /api/notification-channels/:id": async (w) => ({
+    path: `/api/notification-channels/${await w.freshChannel()}`,
+  }),
+  "POST /api/notification-channels/:id/test": async (w) => ({
+    path: `/api/notification-channels/${w.channelId}/test`,
+  }),
+  "GET /api/notification-channels/:id/deliveries": async (w) => ({
+    path: `/api/notification-channels/${w.channelId}/deliveries?limit=10`,
+  }),
 
   "GET /api/jobs": fixed("/api/jobs?limit=5"),
   "GET /api/jobs/:id": async (w) => ({ path: `/api/jobs/${await w.job("queued")}` }),

@@ -79,7 +79,7 @@ export default defineCommand({
       type: "string",
       valueHint: "url",
       description:
-        "How agents and browsers reach the hub: install commands, allowed Origin, Secure cookie if https [env BORGCTL_PUBLIC_URL]",
+        "How agents and browsers reach the hub: install commands, allowed Origin, Secure cookie if https, links in notifications [env BORGCTL_PUBLIC_URL]",
     },
     "tls-cert": {
       type: "string",

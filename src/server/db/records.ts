@@ -300,3 +300,5 @@ export interface RepositoryOutcome {
 // Jobs, their logs and plans: job-records.ts; storage boxes: box-records.ts.
 export * from "./box-records.ts";
 export * from "./job-records.ts";
+// Notification channels and their outbox: notification-records.ts.
+export * from "./notification-records.ts";

@@ -26,6 +26,8 @@ import type {
   BoxRemoval,
   BoxRow,
   CredentialMatch,
+  DeliveryAttemptOutcome,
+  DeliveryListFilter,
   EnrollmentTokenRow,
   HeartbeatFacts,
   JobEndedReason,
@@ -42,10 +44,15 @@ import type {
   NewEnrollmentToken,
   NewJob,
   NewMachine,
+  NewNotificationChannel,
+  NewNotificationDelivery,
   NewPlan,
   NewRepository,
   NewSession,
   NewUser,
+  NotificationChannelPatch,
+  NotificationChannelRow,
+  NotificationDeliveryRow,
   PlanListFilter,
   PlanPatch,
   PlanRow,
@@ -294,6 +301,8 @@ export interface JobStore {
   insertLogs(jobId: number, entries: JobLogRow[]): Promise<JobLogRow[]>;
   /** Log lines after `afterSequence`, in sequence order, at most `limit`. */
   logs(jobId: number, afterSequence: number, limit: number): Promise<JobLogRow[]>;
+  /** The last `limit` log lines of a job, in sequence order (a notification's log tail). */
+  logTail(jobId: number, limit: number): Promise<JobLogRow[]>;
 }
 
 export interface PlanStore {
@@ -336,6 +345,66 @@ export interface SettingsStore {
   putIfAbsent(key: string, value: string, now: number): Promise<string>;
 }
 
+/**
+ * Notification channels and their outbox (services/hub-events.ts enqueues,
+ * services/notification-sender.ts sends). Claims and attempt records are guarded by
+ * status and the claimer's token, so several hub replicas can run senders on one outbox.
+ */
+export interface NotificationStore {
+  /** Undefined when the name is taken. */
+  insertChannel(
+    channel: NewNotificationChannel,
+    now: number,
+  ): Promise<NotificationChannelRow | undefined>;
+  /** Oldest first. */
+  listChannels(): Promise<NotificationChannelRow[]>;
+  channelById(id: number): Promise<NotificationChannelRow | undefined>;
+  /** "name_taken" when a rename collides; undefined when there is no such channel. */
+  updateChannel(
+    id: number,
+    patch: NotificationChannelPatch,
+    now: number,
+  ): Promise<NotificationChannelRow | undefined | "name_taken">;
+  /** Deletes the channel with its deliveries and cooldowns. */
+  removeChannel(id: number): Promise<boolean>;
+  /**
+   * The cooldown of (channel, key), in one guarded upsert: true (and last_at → now) when
+   * the key was never taken or last taken before `since`; false otherwise. Of racing
+   * takers of one key exactly one gets true.
+   */
+  takeCooldown(channelId: number, key: string, now: number, since: number): Promise<boolean>;
+  insertDelivery(delivery: NewNotificationDelivery, now: number): Promise<NotificationDeliveryRow>;
+  deliveryById(id: number): Promise<NotificationDeliveryRow | undefined>;
+  /** Newest first. */
+  listDeliveries(filter: DeliveryListFilter): Promise<NotificationDeliveryRow[]>;
+  /**
+   * Claims up to `limit` due deliveries (pending with next_attempt_at ≤ now, or sending
+   * with an expired claim) for `claimToken` until `claimUntil`, oldest due first; each is
+   * one guarded UPDATE, so of racing claimers one gets each row.
+   */
+  claimDue(
+    now: number,
+    claimToken: string,
+    claimUntil: number,
+    limit: number,
+  ): Promise<NotificationDeliveryRow[]>;
+  /**
+   * Records one attempt of a delivery this claimToken holds: sent, pending again until
+   * `outcome.nextAttemptAt`, or failed when that is null. Undefined (nothing written)
+   * when the claim was lost (expired and taken by another sender).
+   */
+  recordAttempt(
+    id: number,
+    claimToken: string,
+    outcome: DeliveryAttemptOutcome,
+    now: number,
+  ): Promise<NotificationDeliveryRow | undefined>;
+  /** The earliest next_attempt_at of a pending delivery (for the sender's timer). */
+  nextDueAt(): Promise<number | undefined>;
+  /** Deletes sent and failed deliveries created before `before`; returns how many. */
+  removeFinishedBefore(before: number): Promise<number>;
+}
+
 export interface Store {
   users: UserStore;
   sessions: SessionStore;
@@ -348,6 +417,7 @@ export interface Store {
   jobs: JobStore;
   plans: PlanStore;
   settings: SettingsStore;
+  notifications: NotificationStore;
   /**
    * Runs `work` in one transaction: its writes through `tx` land together when it
    * resolves and not at all when it throws (the error is rethrown). Inside, use `tx`

@@ -3,13 +3,15 @@
  * cancel, lease sweep): publish it to live views, let the job's kind record what it
  * records (server/jobs: a backup's outcome on its repository), and audit it. Also words
  * the "agent lost" failure the lease sweep writes; whether a job was lost is its
- * ended_reason, never this text.
+ * ended_reason, never this text. A finished job (and a started one, for Healthchecks'
+ * /start ping) is published as a hub event (hub-events.ts) for notifications.
  */
 import type { JobRow } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
 import { hubJobKind } from "../jobs/index.ts";
 import type { Actor } from "./actor.ts";
 import { audit } from "./audit.ts";
+import { type HubEvent, publishHubEvent } from "./hub-events.ts";
 import { chainAfterPlanJob } from "./plan-chain.ts";
 
 /** The error_message of a job failed by the lease sweep (its ended_reason: agent_lost). */
@@ -29,9 +31,43 @@ export const endedByLeaseSweep = (job: JobRow): boolean =>
   job.endedReason === "agent_lost" ||
   (job.status === "canceled" && job.claimedAt !== null && job.startedAt === null);
 
+/** The notification event of a job's change: its start, or how it ended (canceled: none). */
+const JOB_EVENTS: Partial<Record<JobRow["status"], HubEvent["type"]>> = {
+  completed: "job.succeeded",
+  completed_with_warnings: "job.warning",
+  failed: "job.failed",
+};
+
 /**
- * Publishes the change, runs the kind's own recording (server/jobs), audits, and queues
- * what a plan runs next (services/plan-chain.ts). Called once per guarded transition.
+ * Kinds that only read what the hub shows (an archive.list follows every backup): their
+ * success is housekeeping, not news. Their failures are still published.
+ */
+const QUIET_UNLESS_FAILED = new Set<string>(["archive.list", "repo.info"]);
+
+async function publishJobEvent(deps: HubDeps, job: JobRow, action: string): Promise<void> {
+  const type = action === "job.start" ? "job.started" : JOB_EVENTS[job.status];
+  if (type === undefined) return;
+  if (type !== "job.failed" && QUIET_UNLESS_FAILED.has(job.jobKind)) return;
+  const repository =
+    job.repositoryId === null ? undefined : await deps.store.repositories.byId(job.repositoryId);
+  const machine = await deps.store.machines.byId(job.agentMachineId);
+  await publishHubEvent(deps, {
+    type: type as "job.started",
+    job: {
+      id: job.id,
+      kind: job.jobKind,
+      status: job.status,
+      errorMessage: job.errorMessage,
+      planId: job.planId,
+    },
+    repository: repository && { id: repository.id, name: repository.name },
+    machine: machine && { id: machine.id, name: machine.name },
+  });
+}
+
+/**
+ * Publishes the change, runs the kind's own recording (server/jobs), audits, notifies, and
+ * queues what a plan runs next (services/plan-chain.ts). Called once per guarded transition.
  */
 export async function recordJobTransition(
   deps: HubDeps,
@@ -56,4 +92,5 @@ export async function recordJobTransition(
       error: (error as Error).message,
     });
   }
+  await publishJobEvent(deps, job, event.action);
 }

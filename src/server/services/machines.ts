@@ -9,6 +9,7 @@ import { RUNTIME_STATUSES } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
 import { SYSTEM, type UserActor } from "./actor.ts";
 import { audit } from "./audit.ts";
+import { publishHubEvent } from "./hub-events.ts";
 import { toIso } from "./time.ts";
 
 /** The error_message of queued jobs canceled because their agent was revoked. */
@@ -227,7 +228,8 @@ export async function cancelQueuedJobs(
 
 /**
  * Marks online machines not heard from for settings.offlineAfterMs offline, one audit
- * event each. The composition root calls this on a timer; tests call it after tick().
+ * event and one machine.offline notification (hub-events.ts) each. The composition root
+ * calls this on a timer; tests call it after tick().
  */
 export async function sweepOfflineAgents(deps: HubDeps): Promise<MachineRow[]> {
   const now = deps.clock();
@@ -242,6 +244,11 @@ export async function sweepOfflineAgents(deps: HubDeps): Promise<MachineRow[]> {
         to: "offline",
         last_seen_at: machine.lastSeenAt === null ? null : toIso(machine.lastSeenAt),
       },
+    });
+    await publishHubEvent(deps, {
+      type: "machine.offline",
+      machine: { id: machine.id, name: machine.name },
+      lastSeenAt: machine.lastSeenAt,
     });
   }
   return stale;

@@ -1,6 +1,8 @@
 /**
  * The hub's user-facing API (base /api): auth, tokens, users, machines, enrollment
- * tokens, repositories, jobs, audit; plans are in api-plans.ts and storage boxes in api-boxes.ts (re-exported here). Requests are strict (unknown fields are a 400);
+ * tokens, repositories, jobs, audit; plans are in api-plans.ts, storage boxes in
+ * api-boxes.ts and notification channels in api-notifications.ts (all re-exported here).
+ * Requests are strict (unknown fields are a 400);
  * responses are what the UI and API clients decode, and tests validate every one.
  * JSON is snake_case, times are RFC 3339 UTC.
  */
@@ -383,4 +385,5 @@ export const AuditQuery = z.strictObject({
 export const Health = z.object({ status: z.literal("ok"), version: z.string() });
 
 export * from "./api-boxes.ts";
+export * from "./api-notifications.ts";
 export * from "./api-plans.ts";

@@ -108,6 +108,15 @@ const MIN_ROLE: Record<string, Role | "agent"> = {
   "DELETE /api/plans/:id": "operator",
   "POST /api/plans/:id/run": "operator",
 
+  // Channels hold other systems' credentials and decide where fleet facts go.
+  "GET /api/notification-channels": "admin",
+  "POST /api/notification-channels": "admin",
+  "GET /api/notification-channels/:id": "admin",
+  "PATCH /api/notification-channels/:id": "admin",
+  "DELETE /api/notification-channels/:id": "admin",
+  "POST /api/notification-channels/:id/test": "admin",
+  "GET /api/notification-channels/:id/deliveries": "admin",
+
   "GET /api/jobs": "viewer",
   "GET /api/jobs/:id": "viewer",
   "GET /api/jobs/:id/logs": "viewer",

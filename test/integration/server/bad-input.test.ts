@@ -296,6 +296,24 @@ const BODIES: Record<string, Body | { [NONE]: string }> = {
   "DELETE /api/plans/:id": { [NONE]: "the id says it all" },
   "POST /api/plans/:id/run": { [NONE]: "an action on the id" },
   "POST /api/jobs/:id/cancel": { [NONE]: "an action on the id" },
+
+  "POST /api/notification-channels": {
+    audience: "user",
+    fields: {
+      name: s("name"),
+      type: { type: "enum" },
+      config: { type: "object" },
+      events: list("name"),
+      enabled: { type: "bool" },
+      cooldown_minutes: { type: "count" },
+    },
+  },
+  "PATCH /api/notification-channels/:id": {
+    audience: "user",
+    fields: { events: list("name"), config: { type: "record" } },
+  },
+  "DELETE /api/notification-channels/:id": { [NONE]: "the id says it all" },
+  "POST /api/notification-channels/:id/test": { [NONE]: "an action on the id" },
 };
 
 /** Bad query strings for the routes that read one. */
@@ -321,6 +339,7 @@ const QUERIES: Record<string, string[]> = {
     "before=0",
     "x=1",
   ],
+  "GET /api/notification-channels/:id/deliveries": ["limit=0", "limit=501", "before=0", "x=1"],
   "GET /api/plans": ["repository_id=0", "repository_id=-1", "repository_id=abc", "x=1"],
   "GET /api/jobs/:id/logs": ["after_sequence=-2", "after_sequence=abc", "limit=0", "limit=5001"],
   "GET /api/jobs/:id/events": ["after_sequence=-2", "after_sequence=abc", "x=1"],

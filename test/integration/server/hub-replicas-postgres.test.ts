@@ -5,8 +5,9 @@
  * held by replica A answers when a job is queued through replica B (LISTEN/NOTIFY, not
  * the poll timeout), that B's event bus follows progress and logs uploaded to A (an
  * oversized log line included), that a second start with another secret key is refused,
- * that the lease sweep run on both replicas at once records each expiry once, and that a
- * plan backup's result delivered to both replicas at once chains one prune.
+ * that the lease sweep run on both replicas at once records each expiry once, that a plan
+ * backup's result delivered to both replicas at once chains one prune, and that
+ * notifications published on both and sent by both reach a real receiver exactly once.
  * Latencies are printed, never asserted.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -20,7 +21,9 @@ import {
 } from "../../../src/server/db/secret-key-check.ts";
 import { createHubDeps, type HubDeps } from "../../../src/server/deps.ts";
 import { bootstrapAdmin } from "../../../src/server/services/auth.ts";
+import { publishHubEvent } from "../../../src/server/services/hub-events.ts";
 import type { JobEvent } from "../../../src/server/services/job-events.ts";
+import { runNotificationPass } from "../../../src/server/services/notification-sender.ts";
 import { SecretBox } from "../../../src/server/services/secret-box.ts";
 import { newPublicId, newToken } from "../../../src/server/services/tokens.ts";
 import { type HubDatabase, openHubDatabase } from "../../../src/server/start.ts";
@@ -358,6 +361,62 @@ describe("two hub replicas on one PostgreSQL database", () => {
       "repo.prune",
       "backup.create",
     ]);
+  });
+
+  test("notifications: the cooldown holds across replicas; both senders, each message once", async () => {
+    const url = await cluster.createDatabase("notify");
+    const [a, b] = await Promise.all([replica("A", url), replica("B", url)]);
+    if (!a || !b) throw new Error("no replicas");
+    const got: string[] = [];
+    const receiver = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(request) {
+        got.push(JSON.parse(await request.text()).summary);
+        return new Response(null, { status: 200 });
+      },
+    });
+    try {
+      const token = await login(a);
+      const channel = await a.request("POST", "/api/notification-channels", {
+        token,
+        body: {
+          name: "replicated hook",
+          type: "webhook",
+          config: { url: `http://127.0.0.1:${receiver.port}/hook` },
+          events: ["repository.overdue", "machine.offline"],
+          cooldown_minutes: 60,
+        },
+      });
+      expect(channel.status).toBe(201);
+      // Both replicas evaluate the same overdue repository at once, five times each.
+      const overdue = (hub: Replica) =>
+        publishHubEvent(hub.deps, {
+          type: "repository.overdue",
+          repository: { id: 1, name: "shared" },
+          overdueSince: Date.now() - 60_000,
+          lastSuccessAt: null,
+        });
+      const published = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => overdue(i % 2 ? a : b)),
+      );
+      expect(published.flat()).toHaveLength(1);
+      // 20 other messages (one machine each), then both senders drain the outbox together.
+      for (let i = 0; i < 20; i++) {
+        await publishHubEvent((i % 2 ? a : b).deps, {
+          type: "machine.offline",
+          machine: { id: 100 + i, name: `m${i}` },
+          lastSeenAt: null,
+        });
+      }
+      for (let round = 0; round < 5; round++) {
+        await Promise.all([runNotificationPass(a.deps), runNotificationPass(b.deps)]);
+      }
+      expect(got).toHaveLength(21);
+      expect(new Set(got).size).toBe(21);
+    } finally {
+      receiver.stop(true);
+    }
   });
 
   test("a replica started with another secret key is refused, saying why", async () => {

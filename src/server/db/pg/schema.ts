@@ -20,6 +20,7 @@ import {
   integer,
   jsonb,
   pgTable,
+  primaryKey,
   text,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
@@ -292,3 +293,55 @@ export const boxes = pgTable("boxes", {
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
+/** Where the hub sends notifications; secrets sealed in sealed_secret (sqlite/schema.ts). */
+export const notificationChannels = pgTable("notification_channels", {
+  id: id(),
+  name: text("name").notNull().unique(),
+  type: text("type").notNull(),
+  config: jsonb("config").notNull(),
+  sealedSecret: text("sealed_secret"),
+  events: jsonb("events").notNull(),
+  enabled: boolean("enabled").notNull().default(true),
+  cooldownSeconds: integer("cooldown_seconds").notNull().default(3600),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/** The notification outbox; claimed with guarded UPDATEs (sqlite/schema.ts says how). */
+export const notificationDeliveries = pgTable(
+  "notification_deliveries",
+  {
+    id: id(),
+    channelId: integer("channel_id")
+      .notNull()
+      .references(() => notificationChannels.id, { onDelete: "cascade" }),
+    event: text("event").notNull(),
+    message: jsonb("message").notNull(),
+    status: text("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    attemptLog: jsonb("attempt_log").notNull(),
+    lastError: text("last_error"),
+    nextAttemptAt: ms("next_attempt_at"),
+    claimToken: text("claim_token"),
+    claimUntil: ms("claim_until"),
+    createdAt: createdAt(),
+    sentAt: ms("sent_at"),
+  },
+  (t) => [
+    index("notification_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+    index("notification_deliveries_channel_idx").on(t.channelId, t.id),
+  ],
+);
+
+/** The re-notify cooldown per channel and subject, taken with one guarded upsert. */
+export const notificationCooldowns = pgTable(
+  "notification_cooldowns",
+  {
+    channelId: integer("channel_id")
+      .notNull()
+      .references(() => notificationChannels.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    lastAt: ms("last_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.key] })],
+);

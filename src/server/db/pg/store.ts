@@ -27,6 +27,7 @@ import { boxQueries } from "./queries/boxes.ts";
 import { enrollmentQueries } from "./queries/enrollment.ts";
 import { jobQueries } from "./queries/jobs.ts";
 import { machineQueries } from "./queries/machines.ts";
+import { notificationQueries } from "./queries/notifications.ts";
 import { planQueries } from "./queries/plans.ts";
 import { repositoryQueries } from "./queries/repositories.ts";
 import { settingsQueries } from "./queries/settings.ts";
@@ -78,6 +79,7 @@ export function createPgStore(db: Db): Store {
     jobs: jobQueries(db),
     plans: planQueries(db),
     settings: settingsQueries(db),
+    notifications: notificationQueries(db),
     transaction: (work) => db.transaction((tx) => work(createPgStore(tx))),
   });
 }

@@ -16,6 +16,7 @@ import {
   check,
   index,
   integer,
+  primaryKey,
   real,
   sqliteTable,
   text,
@@ -329,3 +330,69 @@ export const boxes = sqliteTable("boxes", {
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
+
+/**
+ * Where the hub sends notifications (API.md, Notifications). `config` holds the kind's
+ * fields without secrets; `sealed_secret` the secret fields, encrypted (secret-box.ts).
+ */
+export const notificationChannels = sqliteTable("notification_channels", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  name: text("name").notNull().unique(),
+  type: text("type").notNull(),
+  config: text("config", { mode: "json" }).notNull(),
+  sealedSecret: text("sealed_secret"),
+  events: text("events", { mode: "json" }).notNull(),
+  enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+  cooldownSeconds: integer("cooldown_seconds").notNull().default(3600),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+/**
+ * The notification outbox: one row per event and channel, written in the transaction
+ * that publishes it and sent by services/notification-sender.ts. A sender claims a row
+ * (status → sending, its own claim_token, claim_until) with one guarded UPDATE, so of
+ * several hub replicas one sends it; a claim whose lease ran out (a crashed sender) is
+ * claimable again. Every attempt is appended to attempt_log.
+ */
+export const notificationDeliveries = sqliteTable(
+  "notification_deliveries",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    channelId: integer("channel_id")
+      .notNull()
+      .references(() => notificationChannels.id, { onDelete: "cascade" }),
+    event: text("event").notNull(),
+    message: text("message", { mode: "json" }).notNull(),
+    status: text("status").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    attemptLog: text("attempt_log", { mode: "json" }).notNull(),
+    lastError: text("last_error"),
+    nextAttemptAt: integer("next_attempt_at"),
+    claimToken: text("claim_token"),
+    claimUntil: integer("claim_until"),
+    createdAt: createdAt(),
+    sentAt: integer("sent_at"),
+  },
+  (t) => [
+    index("notification_deliveries_due_idx").on(t.status, t.nextAttemptAt),
+    index("notification_deliveries_channel_idx").on(t.channelId, t.id),
+  ],
+);
+
+/**
+ * The re-notify cooldown: when a channel last got an event about one thing (`key`, e.g.
+ * "repository.overdue:repository:4"). Taken with one guarded upsert, so two replicas
+ * publishing the same overdue repository at once enqueue one delivery.
+ */
+export const notificationCooldowns = sqliteTable(
+  "notification_cooldowns",
+  {
+    channelId: integer("channel_id")
+      .notNull()
+      .references(() => notificationChannels.id, { onDelete: "cascade" }),
+    key: text("key").notNull(),
+    lastAt: integer("last_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.channelId, t.key] })],
+);

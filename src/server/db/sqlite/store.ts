@@ -27,6 +27,7 @@ import { boxQueries } from "./queries/boxes.ts";
 import { enrollmentQueries } from "./queries/enrollment.ts";
 import { jobQueries } from "./queries/jobs.ts";
 import { machineQueries } from "./queries/machines.ts";
+import { notificationQueries } from "./queries/notifications.ts";
 import { planQueries } from "./queries/plans.ts";
 import { repositoryQueries } from "./queries/repositories.ts";
 import { settingsQueries } from "./queries/settings.ts";
@@ -66,6 +67,7 @@ export function createSqliteStore(database: Pick<OpenDatabase, "db" | "sqlite">)
     jobs: jobQueries(db),
     plans: planQueries(db),
     settings: settingsQueries(db),
+    notifications: notificationQueries(db),
   };
 
   // The transaction holding the connection, if any, and the promise that settles when it ends.
@@ -198,5 +200,6 @@ function wrapGroups(groups: Groups, wrap: (fn: AnyAsync) => AnyAsync): Groups {
     jobs: wrapOne(groups.jobs),
     plans: wrapOne(groups.plans),
     settings: wrapOne(groups.settings),
+    notifications: wrapOne(groups.notifications),
   };
 }

@@ -36,6 +36,8 @@ const RECORD_TABLES: [z.ZodObject, string, string[]][] = [
   [records.JobLogRecord, "job_logs", []],
   [records.PlanRecord, "plans", []],
   [records.BoxRecord, "boxes", []],
+  [records.NotificationChannelRecord, "notification_channels", []],
+  [records.NotificationDeliveryRecord, "notification_deliveries", []],
 ];
 
 describe("SQLite and PostgreSQL schemas", () => {

@@ -3,7 +3,7 @@
  * conflict (ON CONFLICT DO NOTHING), so a re-upload, even racing on another replica,
  * stores each line exactly once. Spread into jobQueries (store.jobs).
  */
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, desc, eq, gt } from "drizzle-orm";
 import { parseRows } from "../../parse.ts";
 import { JobLogRecord } from "../../records.ts";
 import type { JobStore } from "../../store.ts";
@@ -19,7 +19,7 @@ const logColumns = {
   createdAt: jobLogs.createdAt,
 };
 
-export function jobLogQueries(db: Db): Pick<JobStore, "insertLogs" | "logs"> {
+export function jobLogQueries(db: Db): Pick<JobStore, "insertLogs" | "logs" | "logTail"> {
   return {
     async insertLogs(jobId, entries) {
       if (entries.length === 0) return [];
@@ -46,6 +46,18 @@ export function jobLogQueries(db: Db): Pick<JobStore, "insertLogs" | "logs"> {
           .orderBy(asc(jobLogs.sequence))
           .limit(limit),
       );
+    },
+    async logTail(jobId, limit) {
+      return parseRows(
+        JobLogRecord,
+        TABLE,
+        await db
+          .select(logColumns)
+          .from(jobLogs)
+          .where(eq(jobLogs.jobId, jobId))
+          .orderBy(desc(jobLogs.sequence))
+          .limit(limit),
+      ).reverse();
     },
   };
 }

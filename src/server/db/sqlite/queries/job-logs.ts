@@ -4,7 +4,7 @@
  * get them in sequence order. Spread into jobQueries (store.jobs), so callers see one
  * job store.
  */
-import { and, asc, eq, gt } from "drizzle-orm";
+import { and, asc, desc, eq, gt } from "drizzle-orm";
 import { parseRows } from "../../parse.ts";
 import { JobLogRecord } from "../../records.ts";
 import type { JobStore } from "../../store.ts";
@@ -20,7 +20,7 @@ const logColumns = {
   createdAt: jobLogs.createdAt,
 };
 
-export function jobLogQueries(db: Db): Pick<JobStore, "insertLogs" | "logs"> {
+export function jobLogQueries(db: Db): Pick<JobStore, "insertLogs" | "logs" | "logTail"> {
   return {
     async insertLogs(jobId, entries) {
       if (entries.length === 0) return [];
@@ -48,6 +48,19 @@ export function jobLogQueries(db: Db): Pick<JobStore, "insertLogs" | "logs"> {
           .limit(limit)
           .all(),
       );
+    },
+    async logTail(jobId, limit) {
+      return parseRows(
+        JobLogRecord,
+        TABLE,
+        db
+          .select(logColumns)
+          .from(jobLogs)
+          .where(eq(jobLogs.jobId, jobId))
+          .orderBy(desc(jobLogs.sequence))
+          .limit(limit)
+          .all(),
+      ).reverse();
     },
   };
 }
