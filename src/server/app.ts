@@ -24,6 +24,7 @@ import { jobRoutes } from "./http/routes/jobs.ts";
 import { machineRoutes } from "./http/routes/machines.ts";
 import { planRoutes } from "./http/routes/plans.ts";
 import { repositoryRoutes } from "./http/routes/repositories.ts";
+import { restoreRoutes } from "./http/routes/restore.ts";
 import { uiRoutes } from "./http/routes/ui.ts";
 import { userRoutes } from "./http/routes/users.ts";
 import { securityHeaders } from "./http/security-headers.ts";
@@ -64,6 +65,7 @@ export function createApp(deps: HubDeps): Hono<HubEnv> {
   repositoryRoutes(app, deps);
   jobRoutes(app, deps);
   planRoutes(app, deps);
+  restoreRoutes(app, deps);
   uiRoutes(app, loadUiAssets());
 
   app.notFound(notFound);

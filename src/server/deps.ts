@@ -28,6 +28,11 @@ export interface HubSettings {
   secureCookies: boolean;
   /** public_url's origin ("https://hub.example.com"), accepted as a request's Origin (CSRF). */
   publicOrigin?: string;
+  /**
+   * The archive listing cache (archive.browse) keeps at most this many entries over all
+   * archives; the least recently browsed listings are evicted first.
+   */
+  archiveCacheMaxEntries: number;
 }
 
 export const DEFAULT_SETTINGS: HubSettings = {
@@ -37,6 +42,7 @@ export const DEFAULT_SETTINGS: HubSettings = {
   leaseMs: 5 * 60_000,
   sessionTtlMs: 12 * 60 * 60_000,
   secureCookies: false,
+  archiveCacheMaxEntries: 5_000_000,
 };
 
 export interface HubDeps {

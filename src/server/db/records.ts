@@ -297,3 +297,5 @@ export interface RepositoryOutcome {
 
 // Jobs, their logs and plans: job-records.ts.
 export * from "./job-records.ts";
+// The archive listing cache: listing-records.ts.
+export * from "./listing-records.ts";

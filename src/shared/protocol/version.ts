@@ -10,6 +10,9 @@
  *   protocol_version and a log's created_at may be absent; poll answers add type and
  *   payload (secrets as {secret_ref}); /jobs/{id}/cancel aliases /canceled; register and
  *   heartbeat may carry labels. An older peer reads all of it as before.
+ * - 1 (2026-12-02), compatible additions, no bump: job kinds archive.browse and
+ *   archive.extract, and POST /jobs/{id}/listing (archive.browse's chunks). The hub
+ *   queues them only to agents whose capabilities name them.
  */
 export const PROTOCOL_VERSION = 1;
 export const MIN_SUPPORTED_PROTOCOL = 1;

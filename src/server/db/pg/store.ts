@@ -22,6 +22,7 @@ import type { OpenedStore, Store } from "../store.ts";
 import { type Db, drizzleOn, openPool, type PgPoolOptions } from "./client.ts";
 import { DatabaseUnreachableError, databaseTarget, driverReason } from "./connect.ts";
 import { applyPgMigrations } from "./migrate.ts";
+import { archiveListingQueries } from "./queries/archive-listings.ts";
 import { auditQueries } from "./queries/audit.ts";
 import { enrollmentQueries } from "./queries/enrollment.ts";
 import { jobQueries } from "./queries/jobs.ts";
@@ -76,6 +77,7 @@ export function createPgStore(db: Db): Store {
     jobs: jobQueries(db),
     plans: planQueries(db),
     settings: settingsQueries(db),
+    archiveListings: archiveListingQueries(db),
     transaction: (work) => db.transaction((tx) => work(createPgStore(tx))),
   });
 }

@@ -22,6 +22,7 @@ import type { Database } from "bun:sqlite";
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { OpenedStore, Store } from "../store.ts";
 import { type OpenDatabase, openDatabase } from "./client.ts";
+import { archiveListingQueries } from "./queries/archive-listings.ts";
 import { auditQueries } from "./queries/audit.ts";
 import { enrollmentQueries } from "./queries/enrollment.ts";
 import { jobQueries } from "./queries/jobs.ts";
@@ -64,6 +65,7 @@ export function createSqliteStore(database: Pick<OpenDatabase, "db" | "sqlite">)
     jobs: jobQueries(db),
     plans: planQueries(db),
     settings: settingsQueries(db),
+    archiveListings: archiveListingQueries(db),
   };
 
   // The transaction holding the connection, if any, and the promise that settles when it ends.
@@ -195,5 +197,6 @@ function wrapGroups(groups: Groups, wrap: (fn: AnyAsync) => AnyAsync): Groups {
     jobs: wrapOne(groups.jobs),
     plans: wrapOne(groups.plans),
     settings: wrapOne(groups.settings),
+    archiveListings: wrapOne(groups.archiveListings),
   };
 }

@@ -35,6 +35,8 @@ const RECORD_TABLES: [z.ZodObject, string, string[]][] = [
   [records.JobRecord, "jobs", []],
   [records.JobLogRecord, "job_logs", []],
   [records.PlanRecord, "plans", []],
+  [records.ArchiveListingRecord, "archive_listings", []],
+  [records.ArchiveEntryRecord, "archive_listing_entries", []],
 ];
 
 describe("SQLite and PostgreSQL schemas", () => {
