@@ -3,7 +3,7 @@
  * One repository: its settings (never its passphrase: only where it is kept), last
  * backup, the actions that queue a job for its machine (back up, init, check, prune with
  * a retention form, compact, break lock, refresh archives) each linking to the job it
- * queued, the archives from the last listing, its recent jobs, and for admins (as the hub
+ * queued, the archives from the last listing (each with a file browser to restore from), its recent jobs, and for admins (as the hub
  * allows) edit (sending only the fields that changed) and delete. Destructive actions (a
  * real prune, break lock, delete) ask first.
  */
@@ -14,6 +14,7 @@ import { ConfirmButton, ErrorText, Link, StatusBadge, useLoad, useNow } from "..
 import { elapsedSeconds, formatAge, formatDuration, jobKindLabel } from "../format.ts";
 import { canAdminister, canRunJobs } from "../roles.ts";
 import { navigate } from "../routes.ts";
+import { ArchiveBrowser } from "./archive-browser.tsx";
 import { ACTION_LABELS, type Queue, RepositoryActions } from "./repository-actions.tsx";
 import { ArchiveList } from "./repository-archives.tsx";
 import { EditRepository, Settings } from "./repository-edit.tsx";
@@ -71,6 +72,7 @@ export function RepositoryDetailPage(props: { id: number }) {
   const [queued, setQueued] = useState<{ label: string; jobId: number } | null>(null);
   const [actionError, setActionError] = useState<{ label: string; message: string } | null>(null);
   const [editing, setEditing] = useState(false);
+  const [browsing, setBrowsing] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
 
   const queue: Queue = async (action, body = {}) => {
@@ -197,7 +199,15 @@ export function RepositoryDetailPage(props: { id: number }) {
 
       <h2>Archives</h2>
       <ErrorText error={archives.error} />
-      <ArchiveList listing={listing} now={now} />
+      <ArchiveList listing={listing} now={now} onBrowse={setBrowsing} />
+      {browsing !== null && (
+        <ArchiveBrowser
+          repositoryId={props.id}
+          archive={browsing}
+          canRestore={canRun}
+          onClose={() => setBrowsing(null)}
+        />
+      )}
 
       <h2>Recent jobs</h2>
       <ErrorText error={jobs.error} />
