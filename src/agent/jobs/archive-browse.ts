@@ -28,9 +28,11 @@ export const archiveBrowse: AgentJobKind<"archive.browse"> = {
           if (!upload) return { ok: false, error: "this agent cannot upload listings" };
           let sent = 0;
           let chunks = 0;
+          let bytes = 0;
           for await (const chunk of spool.chunks()) {
             if (tools.signal.aborted) return { ok: false, error: "canceled while uploading" };
             await upload(chunk);
+            bytes += Buffer.byteLength(JSON.stringify(chunk));
             sent += chunk.entries.length;
             chunks++;
             io.progress({
@@ -39,6 +41,7 @@ export const archiveBrowse: AgentJobKind<"archive.browse"> = {
               phase: "uploading the listing",
             });
           }
+          io.log("agent", `listing uploaded: ${sent} entries in ${chunks} chunks, ${bytes} bytes`);
           if (spool.skipped > 0) {
             io.log(
               "agent",
