@@ -200,6 +200,9 @@ describe("restore onto the machine", () => {
     const replaced = await restore({ paths: [`/${member}/docs`], destination, overwrite: true });
     expect(replaced.status).toBe("completed");
     expect(await readFile(existing, "utf8")).toBe("notes\n");
+    // Counted from borg extract's own --list and progress (no listing pass first).
+    expect(replaced.result?.files).toBe(5);
+    expect(replaced.result?.bytes).toBe(BIG.length + 6 + 4);
   });
 
   test("a dry run writes nothing and names the files", async () => {
