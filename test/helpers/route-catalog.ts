@@ -197,6 +197,21 @@ export async function createWorld(hub: TestHub = createTestHub()): Promise<World
 
   // A browse is queued by a tree request for an archive the hub has not listed yet.
   const browseJob = async (archive = unique("catalog-archive")) => {
+    // Other calls may have heartbeated other capabilities: the hub queues a browse only to
+    // an agent that names the kind.
+    expectStatus(
+      await hub.request("POST", "/api/agents/heartbeat", {
+        agentToken: agent.token,
+        body: {
+          agent_id: agent.agentId,
+          protocol_version: PROTOCOL_VERSION,
+          capabilities: ["backup.create", "archive.browse", "archive.extract"],
+          running_job_ids: [],
+        },
+      }),
+      200,
+      "heartbeat",
+    );
     const queued = await hub.request(
       "GET",
       `/api/repositories/${repositoryId}/archives/${archive}/tree`,
