@@ -7,7 +7,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { closeSync, constants, existsSync, openSync, statSync } from "node:fs";
-import { mkdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runProcess } from "../../../src/shared/process/spawn.ts";
 import { ArchiveTree, Job, type Machine } from "../../../src/shared/protocol/api.ts";
@@ -98,6 +99,9 @@ describe("browse an archive from the hub", () => {
     expect(job.status).toBe("completed");
     expect(job.type).toBe("archive.browse");
     expect(job.result?.entry_count).toBe(8); // sources, docs, deep, 4 files and a link
+    // The agent's spool of the listing is gone once the job is over.
+    const spools = (await readdir(tmpdir())).filter((n) => n.startsWith("borgctl-listing-"));
+    expect(spools).toEqual([]);
 
     // The directories above the backed-up path are there, as borg restores them.
     const top = member.split("/")[0] as string;
