@@ -20,6 +20,7 @@ import {
   type FailRequest,
   type HeartbeatRequest,
   HeartbeatResponse,
+  type ListingChunk,
   type LogEntry,
   LogsResponse,
   PollResponse,
@@ -120,6 +121,9 @@ export class HubClient {
   }
   logs(jobId: number, entries: LogEntry[]) {
     return this.call("POST", `/jobs/${jobId}/logs`, LogsResponse, { entries });
+  }
+  listing(jobId: number, body: ListingChunk) {
+    return this.call("POST", `/jobs/${jobId}/listing`, UploadResponse, body);
   }
   complete(jobId: number, body: CompleteRequest) {
     return this.call("POST", `/jobs/${jobId}/complete`, UploadResponse, body);

@@ -29,7 +29,7 @@ import {
 import { parseBorgLocation } from "../shared/protocol/borg-values.ts";
 import { parseHostKeys } from "../shared/ssh-host-keys.ts";
 import { agentJobKind } from "./jobs/index.ts";
-import type { JobIo } from "./jobs/kind.ts";
+import type { JobIo, JobTools, JobWatch } from "./jobs/kind.ts";
 import { pinnedKnownHosts } from "./known-hosts.ts";
 import { checkJobPolicy } from "./policy.ts";
 import type { AgentPaths } from "./state.ts";
@@ -127,6 +127,7 @@ export async function executeJob(
   }
   const unprotect = passphrase ? deps.protect(passphrase) : () => {};
   let pinnedHostsFile: string | undefined;
+  let watch: JobWatch = {};
   try {
     const kind = agentJobKind(payload);
     const command = kind.command(featuresFor(borg.version), payload);
@@ -144,13 +145,37 @@ export async function executeJob(
       relocatedOk: true,
       unencryptedOk: payload.repository.encryption === "none",
     });
-    const watch = (await kind.watch?.(payload, io, deps.now)) ?? {};
+    const features = featuresFor(borg.version);
+    const tools: JobTools = {
+      features,
+      signal,
+      now: deps.now ?? Date.now,
+      runBorg: (extra, onStdoutLine) =>
+        runBorg({
+          borgPath: borg.path,
+          command: extra,
+          env,
+          signal,
+          ...(onStdoutLine ? { onStdoutLine } : {}),
+          onEvent: (event) => {
+            const line = describeBorgEvent(event);
+            if (line) io.log("stderr", line);
+          },
+        }),
+    };
+    watch = (await kind.watch?.(payload, io, deps.now, tools)) ?? {};
+    if (signal.aborted) {
+      return { kind: "canceled", body: { completed_at: nowIso(deps), return_code: null } };
+    }
+    if (watch.refuse !== undefined) return fail(watch.refuse);
     const result = await runBorg({
       borgPath: borg.path,
       command,
       env,
       signal,
       captureJson: kind.readsJson,
+      ...(watch.onStdoutLine ? { onStdoutLine: watch.onStdoutLine } : {}),
+      ...(watch.cwd ? { cwd: watch.cwd } : {}),
       onEvent: (event) => {
         if (watch.onEvent?.(event)) return;
         if (
@@ -182,7 +207,7 @@ export async function executeJob(
       return fail(message, result.exitCode);
     }
     // ok or warning: borg did the work, and the kind's result must be readable from it.
-    const read = kind.result(result, payload);
+    const read = watch.complete ? await watch.complete(result) : kind.result(result, payload);
     if (!read.ok) return fail(`${UNREADABLE_OUTPUT}: ${read.error}`, result.exitCode);
     watch.finished?.();
     const completed: CompleteRequest = {
@@ -198,6 +223,7 @@ export async function executeJob(
     return fail((error as Error).message);
   } finally {
     unprotect();
+    await watch.cleanup?.().catch(() => {});
     if (pinnedHostsFile) await rm(pinnedHostsFile, { force: true });
   }
 }

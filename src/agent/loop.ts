@@ -24,6 +24,7 @@ import type { Logger } from "../shared/log.ts";
 import {
   type HeartbeatRequest,
   JOB_KINDS,
+  type ListingChunk,
   PLAN_PRUNE_CAPABILITY,
   type ProgressRequest,
 } from "../shared/protocol/agent.ts";
@@ -38,6 +39,9 @@ import { fitHeartbeat, fitProgress } from "./upload-limits.ts";
 import { failUpload, RESULT_KINDS, Uploader } from "./uploader.ts";
 
 /** Every job kind, plus cooperative cancel and log streaming. */
+/** How often one listing chunk is tried while the hub is unreachable. */
+const LISTING_ATTEMPTS = 8;
+
 export const AGENT_CAPABILITIES = [
   ...JOB_KINDS,
   "backup.cancel",
@@ -187,7 +191,11 @@ export class AgentRuntime {
     try {
       outcome = await executeJob(
         payload,
-        { log: (stream, message) => batcher.push(stream, message), progress: progress.report },
+        {
+          log: (stream, message) => batcher.push(stream, message),
+          progress: progress.report,
+          uploadListing: (chunk) => this.uploadListing(id, chunk, controller),
+        },
         controller.signal,
         { ...this.o.executor, borgs: this.o.borgs, paths: this.o.paths },
       );
@@ -205,6 +213,30 @@ export class AgentRuntime {
     this.running = undefined;
     this.log.info("job finished", { job: id, outcome: outcome.kind });
     return outcome;
+  }
+
+  /**
+   * One listing chunk, sent now: retried with backoff while the hub is unreachable (up to
+   * LISTING_ATTEMPTS), given up on at once when it refuses the chunk. The answer can
+   * request a cancel, like progress.
+   */
+  private async uploadListing(
+    jobId: number,
+    chunk: ListingChunk,
+    controller: AbortController,
+  ): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const answer = await this.o.client.listing(jobId, chunk);
+        if (answer.cancel_requested) this.cancel(jobId, "the hub asked to cancel");
+        return;
+      } catch (error) {
+        if (!(error instanceof HubUnavailable) || attempt + 1 >= LISTING_ATTEMPTS) throw error;
+        this.handleError(error, "listing upload");
+        await this.sleep(backoffDelay(attempt), controller.signal);
+        if (controller.signal.aborted) throw new Error("canceled");
+      }
+    }
   }
 
   /** Sends the newest progress at most once a second; the answer can request a cancel. */

@@ -152,14 +152,9 @@ export function checkJobKind(
   );
 }
 
-/**
- * Where a restore job would write. No job kind restores yet and JobPayload has no
- * restore block; when one is added as `restore.destination`, this picks it up, so
- * allowed_restore_roots applies from the first restore job on.
- */
+/** Where a restore job (archive.extract's `restore` block) would write. */
 export function restoreDestinationOf(payload: JobPayload): string | undefined {
-  const restore = (payload as { restore?: { destination?: unknown } }).restore;
-  return typeof restore?.destination === "string" ? restore.destination : undefined;
+  return payload.restore?.destination;
 }
 
 /** The first rule the job breaks, or undefined when the policy allows it. */

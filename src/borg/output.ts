@@ -236,6 +236,37 @@ export const BorgInfoResult = z.looseObject({
   security_dir: z.string().optional(),
 });
 
+/**
+ * One line of `list --json-lines` over an archive's members (1.2.4: type, mode, user,
+ * group, uid, gid, path, healthy, source, linktarget, flags, size, mtime). `type` is the
+ * first letter of `ls -l`'s mode: "d" directory, "-" file, "l" symlink, or a device,
+ * fifo or socket letter.
+ */
+export const BorgListItem = z.looseObject({
+  type: z.string(),
+  path: z.string(),
+  mode: z.string().optional(),
+  size: z.number().int().min(0).optional(),
+  mtime: z.string().optional(),
+});
+export type BorgListItem = z.infer<typeof BorgListItem>;
+
+/** One --json-lines line as an item, or why it is not one. */
+export function parseListItemLine(
+  line: string,
+): { ok: true; item: BorgListItem } | { ok: false; error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch (error) {
+    return { ok: false, error: `a listing line is not JSON (${(error as Error).message})` };
+  }
+  const parsed = BorgListItem.safeParse(json);
+  return parsed.success
+    ? { ok: true, item: parsed.data }
+    : { ok: false, error: `unexpected listing line: ${describeIssues(parsed.error.issues)}` };
+}
+
 export type BorgCreateResult = z.infer<typeof BorgCreateResult>;
 export type BorgArchiveJson = z.infer<typeof BorgArchiveJson>;
 export type BorgListResult = z.infer<typeof BorgListResult>;

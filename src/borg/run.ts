@@ -16,7 +16,7 @@
  *      message. Whether a jsonError fails the job is the caller's to say: after a borg
  *      error stdout is often empty, after a success it must not be.
  * runBorg resolves for every borg failure, including "cannot start the program"
- * (outcome "error"); it rejects only when onEvent throws.
+ * (outcome "error"); it rejects only when onEvent or onStdoutLine throws.
  */
 import { Redactor } from "../shared/log.ts";
 import { ProcessStartError, runProcess, spawnProcess } from "../shared/process/spawn.ts";
@@ -42,6 +42,14 @@ export interface RunBorgOptions {
   onEvent?: (event: BorgLogEvent) => void;
   /** Parse stdout as one JSON document (commands built with `--json`). */
   captureJson?: boolean;
+  /**
+   * Every stdout line, in order, as it comes (commands built with `--json-lines`, whose
+   * output may be far larger than anything worth holding in memory). Not redacted: it is
+   * borg's data output, never a message.
+   */
+  onStdoutLine?: (line: string) => void;
+  /** borg's working directory (extract writes into it). */
+  cwd?: string;
   /** Cancellation delays: SIGINT, then SIGTERM after interruptMs, SIGKILL after terminateMs more. */
   grace?: { interruptMs?: number; terminateMs?: number };
 }
@@ -112,6 +120,8 @@ export async function runBorg(options: RunBorgOptions): Promise<BorgRunResult> {
       signal: options.signal,
       grace: options.grace,
       onStderrLine,
+      ...(options.onStdoutLine ? { onStdoutLine: options.onStdoutLine } : {}),
+      ...(options.cwd ? { cwd: options.cwd } : {}),
       captureStdout: options.captureJson ? { maxBytes: MAX_JSON_BYTES } : false,
       stderrTailLines: STDERR_TAIL_LINES,
     });

@@ -26,6 +26,7 @@ import { machineRoutes } from "./http/routes/machines.ts";
 import { notificationChannelRoutes } from "./http/routes/notification-channels.ts";
 import { planRoutes } from "./http/routes/plans.ts";
 import { repositoryRoutes } from "./http/routes/repositories.ts";
+import { restoreRoutes } from "./http/routes/restore.ts";
 import { uiRoutes } from "./http/routes/ui.ts";
 import { userRoutes } from "./http/routes/users.ts";
 import { securityHeaders } from "./http/security-headers.ts";
@@ -68,6 +69,7 @@ export function createApp(deps: HubDeps): Hono<HubEnv> {
   jobRoutes(app, deps);
   planRoutes(app, deps);
   notificationChannelRoutes(app, deps);
+  restoreRoutes(app, deps);
   uiRoutes(app, loadUiAssets());
 
   app.notFound(notFound);

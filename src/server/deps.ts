@@ -31,6 +31,11 @@ export interface HubSettings {
   publicOrigin?: string;
   /** public_url as configured: notifications link to the hub's pages under it. */
   publicUrl?: string;
+  /**
+   * The archive listing cache (archive.browse) keeps at most this many entries over all
+   * archives; the least recently browsed listings are evicted first.
+   */
+  archiveCacheMaxEntries: number;
 }
 
 export const DEFAULT_SETTINGS: HubSettings = {
@@ -40,6 +45,7 @@ export const DEFAULT_SETTINGS: HubSettings = {
   leaseMs: 5 * 60_000,
   sessionTtlMs: 12 * 60 * 60_000,
   secureCookies: false,
+  archiveCacheMaxEntries: 5_000_000,
 };
 
 export interface HubDeps {

@@ -11,6 +11,7 @@ import { z } from "zod";
 import {
   ApiToken,
   Archives,
+  ArchiveTree,
   AuditEvent,
   Box,
   BoxRepoList,
@@ -34,6 +35,7 @@ import {
   Repository,
   type RepositoryAction,
   RepositoryDetail,
+  type RestoreRequest,
   type UpdateMachineRequest,
   type UpdateNotificationChannelRequest,
   type UpdateUserRequest,
@@ -203,6 +205,15 @@ export const api = {
   repositoryAction: (id: number, action: RepositoryAction, body: Record<string, unknown> = {}) =>
     request("POST", `/api/repositories/${id}/${action}`, JobAccepted, body),
   archives: (id: number) => request("GET", `/api/repositories/${id}/archives`, Archives),
+  /** One level (or search hits) of an archive, or the listing job the hub queued first. */
+  archiveTree: (id: number, archive: string, path: string, q?: string) =>
+    request(
+      "GET",
+      `/api/repositories/${id}/archives/${encodeURIComponent(archive)}/tree${query({ path, q })}`,
+      z.union([ArchiveTree, JobAccepted]),
+    ),
+  restore: (id: number, body: z.input<typeof RestoreRequest>) =>
+    request("POST", `/api/repositories/${id}/restore`, JobAccepted, body),
 
   jobs: (filter: JobFilter = {}) => request("GET", `/api/jobs${query(filter)}`, z.array(Job)),
   job: (id: number) => request("GET", `/api/jobs/${id}`, Job),

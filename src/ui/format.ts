@@ -76,6 +76,8 @@ const JOB_KIND_LABELS: Record<string, string> = {
   "repo.break_lock": "Break lock",
   "archive.list": "List archives",
   "repo.info": "Repository info",
+  "archive.browse": "Browse archive",
+  "archive.extract": "Restore",
 };
 
 export function jobKindLabel(kind: string): string {

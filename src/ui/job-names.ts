@@ -40,6 +40,7 @@ const SUMMARY_NOUNS: Record<string, string> = {
   "repo.break_lock": "Lock break",
   "archive.list": "Archive listing",
   "repo.info": "Info",
+  "archive.browse": "Archive browsing",
 };
 
 /** "Backup of laptop-home (on vm), started by admin"; without a repository: "Backup on vm, …". */

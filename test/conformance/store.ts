@@ -888,6 +888,142 @@ export function storeConformance(name: string, factory: StoreFactory): void {
       });
     });
 
+    describe("archive listings", () => {
+      const entry = (parent: string, name: string, type: "file" | "dir" | "link" = "file") => ({
+        parent,
+        name,
+        type,
+        size: type === "dir" ? 0 : name.length,
+        mtime: type === "dir" ? null : "2026-01-02T03:04:05.000Z",
+        mode: type === "dir" ? null : "-rw-r--r--",
+      });
+      const setUp = async () => {
+        const store = await fresh();
+        const machine = await addMachine(store, "lister");
+        const repositoryId = await addRepository(store, machine, "listed");
+        return { store, repositoryId };
+      };
+
+      test("built from chunks (real entries replace placeholders, repeats change nothing), published whole", async () => {
+        const { store, repositoryId } = await setUp();
+        const listings = store.archiveListings;
+        const listing = await listings.begin({ repositoryId, archive: "a-1", jobId: 41 }, T0);
+        expect(listing).toMatchObject({ status: "building", entryCount: 0, archive: "a-1" });
+        expect(await listings.begin({ repositoryId, archive: "a-1", jobId: 41 }, T0 + 1)).toEqual(
+          listing,
+        );
+        const placeholder = { ...entry("", "home", "dir") };
+        const realHome = {
+          ...entry("", "home", "dir"),
+          mtime: "2026-01-01T00:00:00.000Z",
+          mode: "drwxr-xr-x",
+        };
+        expect(
+          await listings.addEntries(
+            listing.id,
+            [entry("home", "b.txt"), entry("home", "a.txt")],
+            [placeholder],
+          ),
+        ).toBe(true);
+        // The real directory arrives later and replaces the placeholder; a re-sent chunk is harmless.
+        expect(await listings.addEntries(listing.id, [realHome, entry("home", "a.txt")], [])).toBe(
+          true,
+        );
+        expect(await listings.addEntries(listing.id, [], [placeholder])).toBe(true);
+        expect(await listings.entry(listing.id, "", "home")).toEqual(realHome);
+        // Not served before it is published.
+        expect((await listings.forArchive(repositoryId, "a-1"))?.status).toBe("building");
+
+        const published = await listings.publish(listing.id, T0 + 5);
+        expect(published).toMatchObject({ status: "ready", entryCount: 3, lastUsedAt: T0 + 5 });
+        expect(await listings.publish(listing.id, T0 + 6)).toBeUndefined();
+        expect(await listings.addEntries(listing.id, [entry("home", "late")], [])).toBe(false);
+        expect(await listings.entry(listing.id, "home", "late")).toBeUndefined();
+        expect(await listings.byJob(41)).toEqual(published);
+      });
+
+      test("one level: directories first, then bytewise by name, limited; search by LIKE", async () => {
+        const { store, repositoryId } = await setUp();
+        const listings = store.archiveListings;
+        const { id } = await listings.begin({ repositoryId, archive: "a-1", jobId: 7 }, T0);
+        await listings.addEntries(
+          id,
+          [
+            entry("d", "b.pdf"),
+            entry("d", "Zeta", "dir"),
+            entry("d", "a_1.PDF"),
+            entry("d", "alpha", "dir"),
+            entry("d", "Apdf"),
+            entry("d/alpha", "deep.pdf"),
+            entry("d", "link", "link"),
+          ],
+          [entry("", "d", "dir")],
+        );
+        await listings.publish(id, T0);
+        expect((await listings.children(id, "d", 100)).map((e) => e.name)).toEqual([
+          "Zeta",
+          "alpha",
+          "Apdf",
+          "a_1.PDF",
+          "b.pdf",
+          "link",
+        ]);
+        expect((await listings.children(id, "d", 2)).map((e) => e.name)).toEqual(["Zeta", "alpha"]);
+        expect(await listings.children(id, "nowhere", 10)).toEqual([]);
+        expect((await listings.children(id, "", 10)).map((e) => e.name)).toEqual(["d"]);
+
+        const names = async (like: string, onPath = false) =>
+          (await listings.search(id, like, { onPath, limit: 100 })).map(
+            (e) => `${e.parent}/${e.name}`,
+          );
+        // Case-insensitive; "_" escaped matches only itself.
+        // By directory, then name.
+        expect(await names("%.pdf")).toEqual(["d/a_1.PDF", "d/b.pdf", "d/alpha/deep.pdf"]);
+        expect(await names("a\\_%")).toEqual(["d/a_1.PDF"]);
+        expect(await names("d/alpha/%", true)).toEqual(["d/alpha/deep.pdf"]);
+        expect(await listings.search(id, "%", { onPath: false, limit: 2 })).toHaveLength(2);
+      });
+
+      test("a new listing of an archive replaces the old on publish; remove and evict by size, least recently used first", async () => {
+        const { store, repositoryId } = await setUp();
+        const listings = store.archiveListings;
+        const build = async (archive: string, jobId: number, count: number, at: number) => {
+          const { id } = await listings.begin({ repositoryId, archive, jobId }, at);
+          await listings.addEntries(
+            id,
+            Array.from({ length: count }, (_, i) => entry("", `f${i}`)),
+            [],
+          );
+          await listings.publish(id, at);
+          return id;
+        };
+        const first = await build("a-1", 1, 2, T0);
+        const again = await build("a-1", 2, 3, T0 + 1);
+        expect(await listings.byJob(1)).toBeUndefined();
+        expect(await listings.forArchive(repositoryId, "a-1")).toMatchObject({
+          id: again,
+          entryCount: 3,
+        });
+        expect(await listings.children(first, "", 10)).toEqual([]);
+
+        const older = await build("a-2", 3, 4, T0 + 2);
+        const newest = await build("a-3", 4, 5, T0 + 3);
+        await listings.touch(again, T0 + 10); // a-1 browsed last: a-2 is the least recently used
+        expect(await listings.evict(8, newest)).toBe(1);
+        expect(await listings.forArchive(repositoryId, "a-2")).toBeUndefined();
+        expect(await listings.children(older, "", 10)).toEqual([]);
+        // `keep` survives even alone over the budget.
+        expect(await listings.evict(0, newest)).toBe(1);
+        expect(await listings.forArchive(repositoryId, "a-3")).toMatchObject({ id: newest });
+        await listings.remove(newest);
+        expect(await listings.forArchive(repositoryId, "a-3")).toBeUndefined();
+        // A building listing is never evicted.
+        const building = await listings.begin({ repositoryId, archive: "a-4", jobId: 5 }, T0);
+        expect(await listings.evict(0)).toBe(0);
+        expect(await listings.byJob(5)).toEqual(building);
+      });
+    });
+
     describe("pagination", () => {
       test("jobs: newest first, paged by `before`, no gaps and no repeats", async () => {
         const store = await fresh();

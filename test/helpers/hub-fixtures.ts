@@ -36,7 +36,7 @@ export async function addAgentMachine(
     agentVersion: "0.0.0-test",
     protocolVersion: PROTOCOL_VERSION,
     borgVersions: [{ major: 1, version: "1.2.4", path: "/usr/bin/borg" }],
-    capabilities: options.capabilities ?? ["backup.create"],
+    capabilities: options.capabilities ?? ["backup.create", "archive.browse", "archive.extract"],
     sshPublicKey: null,
     status: options.status ?? "online",
   });

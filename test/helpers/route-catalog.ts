@@ -67,6 +67,10 @@ export interface World {
   /** A fresh credential of `role`, for routes that use up the caller's (logout). */
   freshCredential(role: Role, via: "session" | "api_token"): Promise<string>;
   freshRepository(): Promise<number>;
+  /** A running archive.browse job of `agent` (for its listing uploads). */
+  browseJob(): Promise<number>;
+  /** An archive of `repositoryId` whose listing the hub has cached (made once). */
+  cachedArchive(): Promise<string>;
   /** A plan that reads and PATCH use; never deleted. */
   planId: number;
   /** A new plan, on a repository of its own (its run queues that repository's one backup). */
@@ -227,6 +231,57 @@ export async function createWorld(hub: TestHub = createTestHub()): Promise<World
     return id;
   };
 
+  // A browse is queued by a tree request for an archive the hub has not listed yet.
+  const browseJob = async (archive = unique("catalog-archive")) => {
+    // Other calls may have heartbeated other capabilities: the hub queues a browse only to
+    // an agent that names the kind.
+    expectStatus(
+      await hub.request("POST", "/api/agents/heartbeat", {
+        agentToken: agent.token,
+        body: {
+          agent_id: agent.agentId,
+          protocol_version: PROTOCOL_VERSION,
+          capabilities: ["backup.create", "archive.browse", "archive.extract"],
+          running_job_ids: [],
+        },
+      }),
+      200,
+      "heartbeat",
+    );
+    const queued = await hub.request(
+      "GET",
+      `/api/repositories/${repositoryId}/archives/${archive}/tree`,
+      { token: sessions.operator },
+    );
+    expectStatus(queued, 202, "queue a browse");
+    const id = (queued.body as { job_id: number }).job_id;
+    expectStatus(await runtime(agent, "POST", `/${id}/claim`), 200, "claim");
+    expectStatus(await runtime(agent, "POST", `/${id}/start`, {}), 200, "start");
+    return id;
+  };
+  let cached: Promise<string> | undefined;
+  const cachedArchive = () => {
+    cached ??= (async () => {
+      const archive = unique("cached-archive");
+      const id = await browseJob(archive);
+      const entry = { path: "home/u/a.txt", type: "file", size: 3, mtime: null, mode: null };
+      expectStatus(
+        await runtime(agent, "POST", `/${id}/listing`, { sequence: 0, entries: [entry] }),
+        200,
+        "listing",
+      );
+      expectStatus(
+        await runtime(agent, "POST", `/${id}/complete`, {
+          result: { return_code: 0, entry_count: 1, chunk_count: 1 },
+        }),
+        200,
+        "complete",
+      );
+      return archive;
+    })();
+    return cached;
+  };
+
   return {
     hub,
     usernames,
@@ -241,6 +296,8 @@ export async function createWorld(hub: TestHub = createTestHub()): Promise<World
     boxId,
     freshBox,
     close: () => box.stop(),
+    browseJob,
+    cachedArchive,
     async freshCredential(role, via) {
       const session = await hub.login(
         usernames[role],
@@ -419,6 +476,13 @@ export const ROUTE_CALLS: Record<string, CallFor> = {
     path: `/api/agents/jobs/${await w.job("running")}/logs`,
     body: agentLogEntry(),
   }),
+  "POST /api/agents/jobs/:id/listing": async (w) => ({
+    path: `/api/agents/jobs/${await w.browseJob()}/listing`,
+    body: {
+      sequence: 0,
+      entries: [{ path: "etc/hosts", type: "file", size: 9, mtime: null, mode: null }],
+    },
+  }),
   "POST /api/agents/jobs/:id/complete": async (w) => ({
     path: `/api/agents/jobs/${await w.job("running")}/complete`,
     body: { result: { return_code: 0 } },
@@ -459,6 +523,14 @@ export const ROUTE_CALLS: Record<string, CallFor> = {
   }),
   "GET /api/repositories/:id/archives": async (w) => ({
     path: `/api/repositories/${w.repositoryId}/archives`,
+  }),
+  // A cached archive: a viewer reads it (listing an uncached one needs an operator).
+  "GET /api/repositories/:id/archives/:archive/tree": async (w) => ({
+    path: `/api/repositories/${w.repositoryId}/archives/${await w.cachedArchive()}/tree?path=/home`,
+  }),
+  "POST /api/repositories/:id/restore": async (w) => ({
+    path: `/api/repositories/${w.repositoryId}/restore`,
+    body: { archive: "catalog-archive", paths: ["home/u"], destination: "/srv/restore" },
   }),
   // A fresh repository each: a second backup of one repository would be a 409.
   ...Object.fromEntries(

@@ -13,6 +13,7 @@ import type {
   JobKind,
   JobPayloadOf,
   JobResultOf,
+  ListingChunk,
   LogEntry,
   ProgressRequest,
 } from "../../shared/protocol/agent.ts";
@@ -21,6 +22,26 @@ import type {
 export interface JobIo {
   log(stream: LogEntry["stream"], message: string): void;
   progress(report: ProgressRequest): void;
+  /**
+   * Sends one chunk of an archive listing now (archive.browse), retrying network errors;
+   * resolves once the hub stored it, rejects when it refused it or stayed unreachable.
+   * Not through the outbox: a listing is a cache the hub can ask for again, and holding
+   * millions of entries on disk twice is worse than failing the job.
+   */
+  uploadListing?(chunk: ListingChunk): Promise<void>;
+}
+
+/** What a kind's watch may use beyond the payload: the job's own borg, clock and cancel. */
+export interface JobTools {
+  features: BorgFeatures;
+  signal: AbortSignal;
+  now: () => number;
+  /**
+   * Runs another borg command for this job before the main one (same binary, environment
+   * and cancel), e.g. the listing an extract checks for conflicts. Resolves for every
+   * borg failure (see runBorg).
+   */
+  runBorg(command: BorgCommand, onStdoutLine?: (line: string) => void): Promise<BorgRunResult>;
 }
 
 /** A kind's own result fields (per kind, when K is several); return_code and warnings are the executor's. */
@@ -34,11 +55,21 @@ export type KindResultRead<K extends JobKind> =
   | { ok: false; error: string };
 
 /** Hooks of one run, set up before borg starts (see AgentJobKind.watch). */
-export interface JobWatch {
+export interface JobWatch<K extends JobKind = JobKind> {
   /** Sees every borg event first; true when it took the event (no generic handling then). */
   onEvent?(event: BorgLogEvent): boolean;
+  /** Every line of borg's stdout as it comes (kinds whose command prints --json-lines). */
+  onStdoutLine?(line: string): void;
+  /** borg's working directory. */
+  cwd?: string;
+  /** Set when the job must fail before the main borg command runs, saying why. */
+  refuse?: string;
+  /** Instead of `result`, for kinds whose result needs work after borg (an upload). */
+  complete?(run: BorgRunResult): Promise<KindResultRead<K>>;
   /** After the result was read, just before it is reported. */
   finished?(): void;
+  /** Always, once the job is over, whatever its outcome (temp files go here). */
+  cleanup?(): Promise<void>;
 }
 
 export interface AgentJobKind<K extends JobKind> {
@@ -50,7 +81,12 @@ export interface AgentJobKind<K extends JobKind> {
    * Optional, for kinds with their own progress (backup.create: a prescan for the total,
    * then borg's archive_progress events). Runs after the policy check, before borg.
    */
-  watch?(payload: JobPayloadOf<K>, io: JobIo, now?: () => number): Promise<JobWatch>;
+  watch?(
+    payload: JobPayloadOf<K>,
+    io: JobIo,
+    now: (() => number) | undefined,
+    tools: JobTools,
+  ): Promise<JobWatch<K>>;
   /** The result of a run that finished (exit ok or warning). Never throws. */
   result(run: BorgRunResult, payload: JobPayloadOf<K>): KindResultRead<K>;
 }

@@ -50,6 +50,12 @@ export const StoredJobResult = z.object({
     .optional(),
   warnings: z.array(z.string()).optional(),
   archive_count: z.number().int().optional(),
+  /** archive.browse: members uploaded. */
+  entry_count: z.number().int().optional(),
+  /** archive.extract: members and bytes restored (would be, for a dry run), and a dry run's names. */
+  files: z.number().int().optional(),
+  bytes: z.number().int().optional(),
+  listed: z.array(z.string()).optional(),
 });
 export type StoredJobResult = z.infer<typeof StoredJobResult>;
 

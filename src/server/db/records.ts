@@ -300,5 +300,7 @@ export interface RepositoryOutcome {
 // Jobs, their logs and plans: job-records.ts; storage boxes: box-records.ts.
 export * from "./box-records.ts";
 export * from "./job-records.ts";
+// The archive listing cache: listing-records.ts.
+export * from "./listing-records.ts";
 // Notification channels and their outbox: notification-records.ts.
 export * from "./notification-records.ts";

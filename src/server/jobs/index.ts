@@ -3,6 +3,8 @@
  * protocol (shared/protocol/jobs/index.ts) does not compile here until it has its module.
  */
 import type { JobKind } from "../../shared/protocol/agent.ts";
+import { archiveBrowse } from "./archive-browse.ts";
+import { archiveExtract } from "./archive-extract.ts";
 import { archiveList } from "./archive-list.ts";
 import { backupCreate } from "./backup-create.ts";
 import type { HubJobKind } from "./kind.ts";
@@ -22,6 +24,8 @@ export const HUB_JOB_KINDS: { readonly [K in JobKind]: HubJobKind<K> } = {
   "repo.break_lock": repoBreakLock,
   "archive.list": archiveList,
   "repo.info": repoInfo,
+  "archive.browse": archiveBrowse,
+  "archive.extract": archiveExtract,
 };
 
 /**

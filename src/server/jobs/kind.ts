@@ -7,10 +7,12 @@
  * machine, redaction, audit and events are the services', the same for every kind.
  */
 import type {
+  BrowseBlock,
   JobKind,
   JobPayloadOf,
   JobResultOf,
   PruneBlock,
+  RestoreBlock,
 } from "../../shared/protocol/agent.ts";
 import type { JobRow, RepositoryRow, StoredJobResult } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
@@ -21,6 +23,8 @@ export interface JobOptions {
   backup?: { archive_prefix?: string };
   prune?: Omit<PruneBlock, "dry_run"> & { dry_run?: boolean };
   check?: { repository_only: boolean; verify_data: boolean };
+  browse?: BrowseBlock;
+  restore?: RestoreBlock;
 }
 
 type CommonPayloadKey = "schema_version" | "job_id" | "job_kind" | "repository" | "secrets";

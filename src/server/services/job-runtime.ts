@@ -31,7 +31,7 @@ import { completedStatus, redactSecrets } from "./job-payload.ts";
 
 const HELD = new Set(["claimed", "running", "cancel_requested"]);
 
-const leaseUntil = (deps: HubDeps, now: number) => now + deps.settings.leaseMs;
+export const leaseUntil = (deps: HubDeps, now: number) => now + deps.settings.leaseMs;
 
 /**
  * Up to `limit` of the agent's queued jobs, oldest first. With none and `waitMs` > 0,
@@ -82,7 +82,7 @@ export function polledJobJson(row: JobRow): JobSummary {
 }
 
 /** Why a guarded update of job `id` by this agent matched no row. */
-async function refusal(deps: HubDeps, agent: AgentActor, id: number): Promise<AppError> {
+export async function refusal(deps: HubDeps, agent: AgentActor, id: number): Promise<AppError> {
   const job = await deps.store.jobs.byId(id);
   // Another agent's job looks exactly like a missing one.
   if (!job || job.agentMachineId !== agent.machineId) {

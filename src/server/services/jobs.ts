@@ -4,7 +4,11 @@
  * (JobNotifier); every status change is also published for live views (JobEventBus).
  */
 import { AppError } from "../../shared/errors.ts";
-import { PLAN_PRUNE_CAPABILITY, TERMINAL_JOB_STATUSES } from "../../shared/protocol/agent.ts";
+import {
+  type JobKind,
+  PLAN_PRUNE_CAPABILITY,
+  TERMINAL_JOB_STATUSES,
+} from "../../shared/protocol/agent.ts";
 import type { JobListFilter, JobRow } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
 import { hubJobKind } from "../jobs/index.ts";
@@ -19,20 +23,38 @@ import {
 } from "./job-payload.ts";
 import { getRepository } from "./repositories.ts";
 
+/** Kinds added after agents were first released: queued only where the agent names them. */
+const NEW_KINDS: ReadonlySet<JobKind> = new Set(["archive.browse", "archive.extract"]);
+
 /** Who asked, as stored in jobs.triggered_by: the API token used, else the actor. */
 export const triggeredBy = (actor: Actor): string =>
   actor.kind === "user" && actor.via === "api_token"
     ? `api_token:${actor.credentialId}`
     : actorName(actor);
 
-export async function queueRepositoryJob(
+export function queueRepositoryJob(
   deps: HubDeps,
   actor: UserActor,
   repositoryId: number,
   action: RepositoryAction,
   options: JobOptions = {},
 ): Promise<JobRow> {
-  const kind = REPOSITORY_ACTIONS[action];
+  return queueJobOfKind(deps, actor, repositoryId, REPOSITORY_ACTIONS[action], options);
+}
+
+/**
+ * Queues a job of `kind` for the repository's agent (the repository actions, and the
+ * kinds with routes of their own: archive.browse, archive.extract). A kind newer than
+ * the agent (not among its reported capabilities) is refused with 409: the agent would
+ * refuse its payload.
+ */
+export async function queueJobOfKind(
+  deps: HubDeps,
+  actor: UserActor,
+  repositoryId: number,
+  kind: JobKind,
+  options: JobOptions = {},
+): Promise<JobRow> {
   hubJobKind(kind).checkRequest?.(options);
   const repository = await getRepository(deps, repositoryId);
   const machine = await deps.store.machines.byId(repository.agentMachineId);
@@ -50,6 +72,12 @@ export async function queueRepositoryJob(
     throw new AppError(
       "conflict",
       `the agent of machine "${machine.name}" is too old for keep_last; upgrade it, or prune without it`,
+    );
+  }
+  if (NEW_KINDS.has(kind) && !machine.capabilities.includes(kind)) {
+    throw new AppError(
+      "conflict",
+      `the agent on machine "${machine.name}" is too old to run ${kind}; upgrade borgctl there`,
     );
   }
   const job = await deps.store.jobs.insertQueued(

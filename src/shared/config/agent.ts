@@ -55,7 +55,7 @@ const policyShape = {
   allowed_source_roots: policyList(policyRoot),
   /** The repository location must match one of these globs (Bun.Glob syntax, whole string). */
   allowed_repository_locations: policyList(locationPattern),
-  /** A restore destination must be inside one of these directories (for restore jobs). */
+  /** A restore destination (archive.extract) must be inside one of these directories. */
   allowed_restore_roots: policyList(policyRoot),
   /** Only these job kinds run. */
   allow_job_kinds: policyList(JobKind),
@@ -108,7 +108,7 @@ export const AGENT_POLICY_TEMPLATE = `
 # allowed_source_roots = ["/home", "/srv"]
 # Use only repositories whose location matches one of these globs (* = any run of characters but "/", ** = any run):
 # allowed_repository_locations = ["ssh://borg@box.example.com/*", "/srv/backup/*"]
-# Restore only into these directories (applies to restore jobs):
+# Restore (archive.extract) only into these directories; [] forbids restores:
 # allowed_restore_roots = ["/srv/restore"]
 # Run only these job kinds (of ${JOB_KINDS.join(", ")}):
 # allow_job_kinds = ["repo.init", "backup.create", "archive.list", "repo.info"]

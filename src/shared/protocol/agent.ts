@@ -37,6 +37,16 @@ import { OneLine, Text, Timestamp } from "./common.ts";
 import { Size } from "./jobs/common.ts";
 import { JOB_KIND_PROTOCOLS } from "./jobs/index.ts";
 
+export {
+  ARCHIVE_ENTRY_TYPES,
+  BrowseBlock,
+  ListingChunk,
+  ListingEntry,
+  MAX_LISTING_CHUNK_BYTES,
+  MAX_LISTING_CHUNK_ENTRIES,
+  MAX_MEMBER_PATH_CHARS,
+} from "./jobs/archive-browse.ts";
+export { MAX_RESTORE_LISTED, MAX_RESTORE_PATHS, RestoreBlock } from "./jobs/archive-extract.ts";
 export { ArchiveInfo } from "./jobs/archive-list.ts";
 export { BackupBlock, BackupStats } from "./jobs/backup-create.ts";
 export {

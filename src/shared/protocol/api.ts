@@ -307,6 +307,13 @@ export const JobResult = z.object({
   stats: BackupStats.optional(),
   warnings: z.array(z.string()).optional(),
   archive_count: z.number().int().optional(),
+  /** archive.browse: members listed. */
+  entry_count: z.number().int().optional(),
+  /** archive.extract: members and bytes restored (would be, for a dry run). */
+  files: z.number().int().optional(),
+  bytes: z.number().int().optional(),
+  /** archive.extract dry run: the members it would restore (the first 1,000). */
+  listed: z.array(z.string()).optional(),
 });
 
 export const Job = z.object({
@@ -387,3 +394,4 @@ export const Health = z.object({ status: z.literal("ok"), version: z.string() })
 export * from "./api-boxes.ts";
 export * from "./api-notifications.ts";
 export * from "./api-plans.ts";
+export * from "./api-restore.ts";

@@ -184,3 +184,22 @@ export function absolutePathProblem(path: string): string | undefined {
   if (!path.startsWith("/")) return "must be an absolute path (starting with /)";
   return undefined;
 }
+
+/**
+ * A path inside an archive, as borg stores it: relative (borg strips the leading "/";
+ * one given with it, or with a trailing "/", is accepted and means the same), no "." or ".." segment (a restore
+ * must not climb out of its destination), no empty segment, one line.
+ */
+export function archivePathProblem(path: string): string | undefined {
+  if (CONTROL_CHARS.test(path)) return "contains a control character";
+  const relative = archiveMemberPath(path);
+  if (relative === "") return "is empty";
+  if (relative.split("/").some((segment) => segment === "" || segment === "." || segment === ".."))
+    return 'must not have an empty, "." or ".." segment';
+  return undefined;
+}
+
+/** The archive's own spelling of a member path: no leading or trailing "/". */
+export function archiveMemberPath(path: string): string {
+  return path.replace(/^\/+/, "").replace(/\/+$/, "");
+}

@@ -15,6 +15,9 @@
  * - 1 (2026-12-02), compatible addition, no bump: the repo.prune block may carry keep_last
  *   and archive_prefix (a plan's prune). An older agent would drop them and prune more, so
  *   the hub sends them only to agents whose capabilities list "repo.prune.plan".
+ * - 1 (2026-12-02), compatible additions, no bump: job kinds archive.browse and
+ *   archive.extract, and POST /jobs/{id}/listing (archive.browse's chunks). The hub
+ *   queues them only to agents whose capabilities name them.
  */
 export const PROTOCOL_VERSION = 1;
 export const MIN_SUPPORTED_PROTOCOL = 1;

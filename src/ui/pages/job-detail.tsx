@@ -11,7 +11,7 @@ import { JobStatus } from "../../shared/protocol/agent.ts";
 import { Job, JobLog, JobProgress } from "../../shared/protocol/api.ts";
 import { api } from "../api.ts";
 import { ConfirmButton, ErrorText, Link, StatusBadge, useLoad, useNow } from "../components.tsx";
-import { elapsedSeconds, formatDuration, jobKindLabel } from "../format.ts";
+import { elapsedSeconds, formatBytes, formatDuration, jobKindLabel } from "../format.ts";
 import { jobSummary, triggeredByLabel } from "../job-names.ts";
 import { backupStatsFacts, failureMessage } from "../job-result.ts";
 import {
@@ -197,6 +197,23 @@ export function JobDetailPage(props: { id: number }) {
           <>
             <dt>Archive</dt>
             <dd>{job.result.archive_name}</dd>
+          </>
+        )}
+        {job.result?.files !== undefined && (
+          <>
+            <dt>{job.type === "archive.extract" ? "Restored" : "Files"}</dt>
+            <dd data-fact="restored">
+              {job.result.files} items, {formatBytes(job.result.bytes ?? 0)}
+            </dd>
+          </>
+        )}
+        {job.result?.listed && job.result.listed.length > 0 && (
+          <>
+            <dt>Would restore</dt>
+            <dd class="path small" data-fact="listed" style="white-space: pre-line">
+              {job.result.listed.slice(0, 50).join("\n")}
+              {job.result.listed.length > 50 ? `\n… ${job.result.listed.length - 50} more` : ""}
+            </dd>
           </>
         )}
         {job.return_code !== null && (

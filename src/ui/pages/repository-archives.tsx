@@ -9,7 +9,12 @@ import { formatAge } from "../format.ts";
 
 type ArchiveListing = Awaited<ReturnType<typeof api.archives>>;
 
-export function ArchiveList(props: { listing: ArchiveListing | undefined; now: number }) {
+export function ArchiveList(props: {
+  listing: ArchiveListing | undefined;
+  now: number;
+  /** Opens the archive's file browser. */
+  onBrowse?: (archive: string) => void;
+}) {
   const { listing, now } = props;
   return (
     <>
@@ -32,6 +37,7 @@ export function ArchiveList(props: { listing: ArchiveListing | undefined; now: n
                 <th>Name</th>
                 <th>Time</th>
                 <th>Host</th>
+                {props.onBrowse && <th aria-label="Files" />}
               </tr>
             </thead>
             <tbody>
@@ -42,6 +48,17 @@ export function ArchiveList(props: { listing: ArchiveListing | undefined; now: n
                     {a.time || a.start ? new Date(a.time ?? a.start ?? "").toLocaleString() : "–"}
                   </td>
                   <td>{a.hostname ?? "–"}</td>
+                  {props.onBrowse && (
+                    <td>
+                      <button
+                        type="button"
+                        data-browse={a.name}
+                        onClick={() => props.onBrowse?.(a.name)}
+                      >
+                        Browse files
+                      </button>
+                    </td>
+                  )}
                 </tr>
               ))}
             </tbody>

@@ -3,8 +3,8 @@
  * One repository: its settings (never its passphrase: only where it is kept), last
  * backup, the actions that queue a job for its machine (back up, init, check, prune with
  * a retention form, compact, break lock, refresh archives) each linking to the job it
- * queued, its backup plans (repository-plans.tsx), the archives from the last listing,
- * its recent jobs, and for admins (as the hub
+ * queued, its backup plans (repository-plans.tsx), the archives from the last listing
+ * (each with a file browser to restore from), its recent jobs, and for admins (as the hub
  * allows) edit (sending only the fields that changed) and delete. Destructive actions (a
  * real prune, break lock, delete) ask first.
  */
@@ -15,6 +15,7 @@ import { ConfirmButton, ErrorText, Link, StatusBadge, useLoad, useNow } from "..
 import { elapsedSeconds, formatAge, formatDuration, jobKindLabel } from "../format.ts";
 import { canAdminister, canRunJobs } from "../roles.ts";
 import { navigate } from "../routes.ts";
+import { ArchiveBrowser } from "./archive-browser.tsx";
 import { ACTION_LABELS, type Queue, RepositoryActions } from "./repository-actions.tsx";
 import { ArchiveList } from "./repository-archives.tsx";
 import { EditRepository, Settings } from "./repository-edit.tsx";
@@ -77,6 +78,7 @@ export function RepositoryDetailPage(props: { id: number }) {
   const [queued, setQueued] = useState<{ label: string; jobId: number } | null>(null);
   const [actionError, setActionError] = useState<{ label: string; message: string } | null>(null);
   const [editing, setEditing] = useState(false);
+  const [browsing, setBrowsing] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
 
   const queue: Queue = async (action, body = {}) => {
@@ -220,7 +222,15 @@ export function RepositoryDetailPage(props: { id: number }) {
 
       <h2>Archives</h2>
       <ErrorText error={archives.error} />
-      <ArchiveList listing={listing} now={now} />
+      <ArchiveList listing={listing} now={now} onBrowse={setBrowsing} />
+      {browsing !== null && (
+        <ArchiveBrowser
+          repositoryId={props.id}
+          archive={browsing}
+          canRestore={canRun}
+          onClose={() => setBrowsing(null)}
+        />
+      )}
 
       <h2>Recent jobs</h2>
       <ErrorText error={jobs.error} />

@@ -70,6 +70,7 @@ const MIN_ROLE: Record<string, Role | "agent"> = {
   "POST /api/agents/jobs/:id/start": "agent",
   "POST /api/agents/jobs/:id/progress": "agent",
   "POST /api/agents/jobs/:id/logs": "agent",
+  "POST /api/agents/jobs/:id/listing": "agent",
   "POST /api/agents/jobs/:id/complete": "agent",
   "POST /api/agents/jobs/:id/fail": "agent",
   "POST /api/agents/jobs/:id/canceled": "agent",
@@ -91,6 +92,9 @@ const MIN_ROLE: Record<string, Role | "agent"> = {
   "PATCH /api/repositories/:id": "operator",
   "DELETE /api/repositories/:id": "admin",
   "GET /api/repositories/:id/archives": "viewer",
+  // Viewers read cached listings; listing an uncached archive (a job) needs an operator.
+  "GET /api/repositories/:id/archives/:archive/tree": "viewer",
+  "POST /api/repositories/:id/restore": "operator",
   "POST /api/repositories/:id/init": "operator",
   "POST /api/repositories/:id/backup": "operator",
   "POST /api/repositories/:id/check": "operator",

@@ -172,6 +172,10 @@ const BODIES: Record<string, Body | { [NONE]: string }> = {
       created_at: { type: "timestamp" },
     },
   },
+  "POST /api/agents/jobs/:id/listing": {
+    audience: "agent",
+    fields: { sequence: { type: "count" }, entries: { type: "objects" } },
+  },
   "POST /api/agents/jobs/:id/complete": {
     audience: "agent",
     fields: { completed_at: { type: "timestamp" }, result: { type: "object" } },
@@ -272,6 +276,17 @@ const BODIES: Record<string, Body | { [NONE]: string }> = {
   "POST /api/repositories/:id/compact": { audience: "user", fields: {} },
   "POST /api/repositories/:id/break-lock": { audience: "user", fields: {} },
   "POST /api/repositories/:id/list": { audience: "user", fields: {} },
+  "POST /api/repositories/:id/restore": {
+    audience: "user",
+    fields: {
+      archive: s("argv"),
+      paths: list("argv"),
+      destination: s("argv"),
+      overwrite: { type: "bool" },
+      dry_run: { type: "bool" },
+      target_machine_id: { type: "id" },
+    },
+  },
   "POST /api/plans": {
     audience: "user",
     fields: {
@@ -344,6 +359,14 @@ const QUERIES: Record<string, string[]> = {
   "GET /api/jobs/:id/logs": ["after_sequence=-2", "after_sequence=abc", "limit=0", "limit=5001"],
   "GET /api/jobs/:id/events": ["after_sequence=-2", "after_sequence=abc", "x=1"],
   "DELETE /api/repositories/:id": ["purge=yes", "purge=1", "purge=TRUE", "x=1"],
+  "GET /api/repositories/:id/archives/:archive/tree": [
+    "path=..%2F..%2Fetc",
+    "path=%2Fa%2F..%2F..",
+    "path=a%00b",
+    `path=${"a".repeat(5000)}`,
+    "q=",
+    "x=1",
+  ],
 };
 
 /** Ids that name nothing: path traversal, not numbers, negative, huge, odd spellings. */
@@ -422,6 +445,9 @@ const INJECTIONS: Record<string, unknown[]> = {
   archive_name: ["-x", "--help", "a::b", "../../etc/passwd"],
   compression: ["lz4; touch /tmp/borgctl-pwned", "$(id)", "-x", "zstd,3 --rsh=sh"],
   keep_within: ["--rsh=sh", "7d; id", "-1d"],
+  archive: ["-x", "--help", "a::b", "../../etc/passwd"],
+  destination: ["-x", "relative/path", "--rsh=sh"],
+  paths: [["../../etc/passwd"], ["a/../../b"], ["/"]],
 };
 
 const METACHARACTERS = [

@@ -208,15 +208,34 @@ describe("allowed_restore_roots", () => {
     );
   });
 
-  test("checkJobPolicy applies it to a payload that carries a restore destination", async () => {
-    const restoring = { ...payload(), restore: { destination: "/etc" } } as JobPayload;
-    expect(restoreDestinationOf(restoring)).toBe("/etc");
-    expect((await checkJobPolicy(restoring, { allowed_restore_roots: [inside] }))?.rule).toBe(
+  test("checkJobPolicy applies it to a restore (archive.extract) and nothing else", async () => {
+    const restore = (destination: string) =>
+      payload({
+        job_kind: "archive.extract",
+        restore: { archive: "a-1", paths: [], destination, overwrite: false, dry_run: false },
+      });
+    expect(restoreDestinationOf(restore("/etc"))).toBe("/etc");
+    expect((await checkJobPolicy(restore("/etc"), { allowed_restore_roots: [inside] }))?.rule).toBe(
       "allowed_restore_roots",
     );
-    expect(await checkJobPolicy(restoring, {})).toBeUndefined();
-    // Today's payloads carry none, so the rule has nothing to refuse.
+    expect(
+      await checkJobPolicy(restore(join(inside, "restore")), { allowed_restore_roots: [inside] }),
+    ).toBeUndefined();
+    // An empty list forbids every restore onto this machine.
+    expect(
+      (await checkJobPolicy(restore(join(inside, "restore")), { allowed_restore_roots: [] }))?.rule,
+    ).toBe("allowed_restore_roots");
+    expect(await checkJobPolicy(restore("/etc"), {})).toBeUndefined();
+    // Other kinds carry no destination, so the rule has nothing to refuse.
     expect(await checkJobPolicy(payload(), { allowed_restore_roots: [] })).toBeUndefined();
+    // And allow_job_kinds can leave restores (and listings) out altogether.
+    expect(
+      (
+        await checkJobPolicy(restore(inside), {
+          allow_job_kinds: ["backup.create", "archive.list"],
+        })
+      )?.message,
+    ).toContain('job kind "archive.extract" is not in allow_job_kinds');
   });
 });
 

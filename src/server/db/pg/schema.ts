@@ -345,3 +345,42 @@ export const notificationCooldowns = pgTable(
   },
   (t) => [primaryKey({ columns: [t.channelId, t.key] })],
 );
+
+/** The archive listing cache (archive.browse); see sqlite/schema.ts. */
+export const archiveListings = pgTable(
+  "archive_listings",
+  {
+    id: id(),
+    repositoryId: integer("repository_id")
+      .notNull()
+      .references(() => repositories.id, { onDelete: "cascade" }),
+    archive: text("archive").notNull(),
+    jobId: integer("job_id").notNull(),
+    status: text("status").notNull(),
+    entryCount: integer("entry_count").notNull().default(0),
+    createdAt: ms("created_at").notNull(),
+    lastUsedAt: ms("last_used_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("archive_listings_job_idx").on(t.jobId),
+    index("archive_listings_archive_idx").on(t.repositoryId, t.archive),
+    check("archive_listings_status_check", sql`${t.status} IN ('building', 'ready')`),
+  ],
+);
+
+/** One member of a cached listing, keyed by its directory and name. */
+export const archiveListingEntries = pgTable(
+  "archive_listing_entries",
+  {
+    listingId: integer("listing_id")
+      .notNull()
+      .references(() => archiveListings.id, { onDelete: "cascade" }),
+    parent: text("parent").notNull(),
+    name: text("name").notNull(),
+    type: text("type").notNull(),
+    size: ms("size").notNull(),
+    mtime: text("mtime"),
+    mode: text("mode"),
+  },
+  (t) => [primaryKey({ columns: [t.listingId, t.parent, t.name] })],
+);

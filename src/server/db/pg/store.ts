@@ -22,6 +22,7 @@ import type { OpenedStore, Store } from "../store.ts";
 import { type Db, drizzleOn, openPool, type PgPoolOptions } from "./client.ts";
 import { DatabaseUnreachableError, databaseTarget, driverReason } from "./connect.ts";
 import { applyPgMigrations } from "./migrate.ts";
+import { archiveListingQueries } from "./queries/archive-listings.ts";
 import { auditQueries } from "./queries/audit.ts";
 import { boxQueries } from "./queries/boxes.ts";
 import { enrollmentQueries } from "./queries/enrollment.ts";
@@ -80,6 +81,7 @@ export function createPgStore(db: Db): Store {
     plans: planQueries(db),
     settings: settingsQueries(db),
     notifications: notificationQueries(db),
+    archiveListings: archiveListingQueries(db),
     transaction: (work) => db.transaction((tx) => work(createPgStore(tx))),
   });
 }

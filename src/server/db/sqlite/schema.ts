@@ -396,3 +396,46 @@ export const notificationCooldowns = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.channelId, t.key] })],
 );
+
+/**
+ * The archive listing cache (archive.browse): one row per listing of an archive, built
+ * while its job uploads chunks ("building") and served once the job completed ("ready").
+ * Archives are immutable, so a ready listing is never refreshed, only evicted by size.
+ */
+export const archiveListings = sqliteTable(
+  "archive_listings",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    repositoryId: integer("repository_id")
+      .notNull()
+      .references(() => repositories.id, { onDelete: "cascade" }),
+    archive: text("archive").notNull(),
+    jobId: integer("job_id").notNull(),
+    status: text("status").notNull(),
+    entryCount: integer("entry_count").notNull().default(0),
+    createdAt: integer("created_at").notNull(),
+    lastUsedAt: integer("last_used_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("archive_listings_job_idx").on(t.jobId),
+    index("archive_listings_archive_idx").on(t.repositoryId, t.archive),
+    check("archive_listings_status_check", sql`${t.status} IN ('building', 'ready')`),
+  ],
+);
+
+/** One member of a cached listing, keyed by its directory and name (one level per lookup). */
+export const archiveListingEntries = sqliteTable(
+  "archive_listing_entries",
+  {
+    listingId: integer("listing_id")
+      .notNull()
+      .references(() => archiveListings.id, { onDelete: "cascade" }),
+    parent: text("parent").notNull(),
+    name: text("name").notNull(),
+    type: text("type").notNull(),
+    size: integer("size").notNull(),
+    mtime: text("mtime"),
+    mode: text("mode"),
+  },
+  (t) => [primaryKey({ columns: [t.listingId, t.parent, t.name] })],
+);

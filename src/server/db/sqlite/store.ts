@@ -22,6 +22,7 @@ import type { Database } from "bun:sqlite";
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { OpenedStore, Store } from "../store.ts";
 import { type OpenDatabase, openDatabase } from "./client.ts";
+import { archiveListingQueries } from "./queries/archive-listings.ts";
 import { auditQueries } from "./queries/audit.ts";
 import { boxQueries } from "./queries/boxes.ts";
 import { enrollmentQueries } from "./queries/enrollment.ts";
@@ -68,6 +69,7 @@ export function createSqliteStore(database: Pick<OpenDatabase, "db" | "sqlite">)
     plans: planQueries(db),
     settings: settingsQueries(db),
     notifications: notificationQueries(db),
+    archiveListings: archiveListingQueries(db),
   };
 
   // The transaction holding the connection, if any, and the promise that settles when it ends.
@@ -201,5 +203,6 @@ function wrapGroups(groups: Groups, wrap: (fn: AnyAsync) => AnyAsync): Groups {
     plans: wrapOne(groups.plans),
     settings: wrapOne(groups.settings),
     notifications: wrapOne(groups.notifications),
+    archiveListings: wrapOne(groups.archiveListings),
   };
 }

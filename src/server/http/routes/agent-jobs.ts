@@ -1,6 +1,6 @@
 /**
  * The agent runtime's job routes, /api/agents/jobs… (lifecycle in protocol/agent.ts):
- * long poll, claim, start, progress, logs, complete/fail/canceled (alias /cancel), and the agent-scoped
+ * long poll, claim, start, progress, logs, listing (archive.browse), complete/fail/canceled (alias /cancel), and the agent-scoped
  * status read. Every route needs the agent credential and acts only on the caller's own
  * jobs; another agent's job id answers 404. After a terminal report, every further
  * upload for the job answers 409 (lease_lost when the hub gave up on the agent).
@@ -10,6 +10,7 @@ import {
   CanceledRequest,
   CompleteRequest,
   FailRequest,
+  ListingChunk,
   LogsRequest,
   PollQuery,
   ProgressRequest,
@@ -17,6 +18,7 @@ import {
 } from "../../../shared/protocol/agent.ts";
 import type { JobRow } from "../../db/records.ts";
 import type { HubDeps } from "../../deps.ts";
+import { storeListingChunk } from "../../services/archive-browse.ts";
 import {
   agentJob,
   appendJobLogs,
@@ -98,6 +100,20 @@ export function agentJobRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
       duplicates: stored.duplicates,
     });
   });
+
+  // archive.browse's listing, in bounded chunks while the job runs (protocol/jobs/archive-browse.ts).
+  app.post(`${BASE}/:id/listing`, agent, validate("json", ListingChunk), async (c) =>
+    c.json(
+      uploadJson(
+        await storeListingChunk(
+          deps,
+          agentActorOf(c),
+          jobId(c.req.param("id")),
+          c.req.valid("json"),
+        ),
+      ),
+    ),
+  );
 
   app.post(`${BASE}/:id/complete`, agent, validate("json", CompleteRequest), async (c) =>
     c.json(

@@ -5,6 +5,8 @@
  * Adding a kind: a file next to this one (see repo-compact.ts for the smallest), a line
  * here, and one module and registry line on each side (docs/ARCHITECTURE.md).
  */
+import { archiveBrowse } from "./archive-browse.ts";
+import { archiveExtract } from "./archive-extract.ts";
 import { archiveList } from "./archive-list.ts";
 import { backupCreate } from "./backup-create.ts";
 import { repoBreakLock } from "./repo-break-lock.ts";
@@ -24,4 +26,6 @@ export const JOB_KIND_PROTOCOLS = [
   repoBreakLock,
   archiveList,
   repoInfo,
+  archiveBrowse,
+  archiveExtract,
 ] as const;

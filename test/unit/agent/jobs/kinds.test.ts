@@ -9,9 +9,11 @@ import { buildBreakLockCommand } from "../../../../src/borg/commands/break-lock.
 import { buildCheckCommand } from "../../../../src/borg/commands/check.ts";
 import { buildCompactCommand } from "../../../../src/borg/commands/compact.ts";
 import { buildCreateCommand } from "../../../../src/borg/commands/create.ts";
+import { buildExtractCommand } from "../../../../src/borg/commands/extract.ts";
 import { buildInfoCommand } from "../../../../src/borg/commands/info.ts";
 import { buildInitCommand } from "../../../../src/borg/commands/init.ts";
 import { buildListCommand } from "../../../../src/borg/commands/list.ts";
+import { buildListArchiveCommand } from "../../../../src/borg/commands/list-archive.ts";
 import { buildPruneCommand } from "../../../../src/borg/commands/prune.ts";
 import { featuresFor } from "../../../../src/borg/features.ts";
 import type { BorgRunResult } from "../../../../src/borg/run.ts";
@@ -68,6 +70,16 @@ const PAYLOADS = {
   "repo.break_lock": payload("repo.break_lock"),
   "archive.list": payload("archive.list"),
   "repo.info": payload("repo.info"),
+  "archive.browse": payload("archive.browse", { browse: { archive: "laptop-2026" } }),
+  "archive.extract": payload("archive.extract", {
+    restore: {
+      archive: "laptop-2026",
+      paths: ["home/u/docs", "/etc/hosts"],
+      destination: "/srv/restore",
+      overwrite: false,
+      dry_run: true,
+    },
+  }),
 } as const;
 
 /** A finished run as runBorg reports it, with stdout as captured. */
@@ -130,6 +142,18 @@ describe("commands: the payload becomes src/borg's command", () => {
       expect(command("repo.break_lock")).toEqual(buildBreakLockCommand(f, { repo }));
       expect(command("archive.list")).toEqual(buildListCommand(f, { repo }));
       expect(command("repo.info")).toEqual(buildInfoCommand(f, { repo }));
+      expect(command("archive.browse")).toEqual(
+        buildListArchiveCommand(f, { repo, archive: "laptop-2026" }),
+      );
+      expect(command("archive.extract")).toEqual(
+        buildExtractCommand(f, {
+          repo,
+          archive: "laptop-2026",
+          paths: ["home/u/docs", "/etc/hosts"],
+          dryRun: true,
+          list: true,
+        }),
+      );
     });
   }
 });
@@ -202,7 +226,11 @@ describe("results from captured borg output", () => {
   });
 
   test("kinds without --json output report no fields of their own", () => {
-    for (const kind of JOB_KINDS.filter((k) => !AGENT_JOB_KINDS[k].readsJson)) {
+    // archive.browse and archive.extract read their result in their watch (a listing upload, counts).
+    const watched: readonly JobKind[] = ["archive.browse", "archive.extract"];
+    for (const kind of JOB_KINDS.filter(
+      (k) => !AGENT_JOB_KINDS[k].readsJson && !watched.includes(k),
+    )) {
       expect(agentJobKind(PAYLOADS[kind]).result(run(undefined), PAYLOADS[kind])).toEqual({
         ok: true,
         fields: {},

@@ -38,6 +38,8 @@ const RECORD_TABLES: [z.ZodObject, string, string[]][] = [
   [records.BoxRecord, "boxes", []],
   [records.NotificationChannelRecord, "notification_channels", []],
   [records.NotificationDeliveryRecord, "notification_deliveries", []],
+  [records.ArchiveListingRecord, "archive_listings", []],
+  [records.ArchiveEntryRecord, "archive_listing_entries", []],
 ];
 
 describe("SQLite and PostgreSQL schemas", () => {

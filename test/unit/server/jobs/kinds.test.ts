@@ -33,6 +33,13 @@ const repository: RepositoryRow = {
   updatedAt: 0,
 };
 
+/** A request for every kind at once: each kind takes only its own part. */
+const OPTIONS = {
+  prune: { keep_daily: 1 },
+  browse: { archive: "a-1" },
+  restore: { archive: "a-1", paths: [], destination: "/srv/r", overwrite: false, dry_run: false },
+};
+
 describe("the hub's registry", () => {
   test("has a module for every protocol kind", () => {
     expect(Object.keys(HUB_JOB_KINDS).sort()).toEqual([...JOB_KINDS].sort());
@@ -44,10 +51,7 @@ describe("the hub's registry", () => {
 
   test("each kind builds only its own block", () => {
     const blocks = Object.fromEntries(
-      JOB_KINDS.map((kind) => [
-        kind,
-        Object.keys(HUB_JOB_KINDS[kind].blocks(repository, { prune: { keep_daily: 1 } })),
-      ]),
+      JOB_KINDS.map((kind) => [kind, Object.keys(HUB_JOB_KINDS[kind].blocks(repository, OPTIONS))]),
     );
     expect(blocks).toEqual({
       "repo.init": ["init"],
@@ -58,6 +62,8 @@ describe("the hub's registry", () => {
       "repo.break_lock": [],
       "archive.list": [],
       "repo.info": [],
+      "archive.browse": ["browse"],
+      "archive.extract": ["restore"],
     });
   });
 

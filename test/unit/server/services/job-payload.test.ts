@@ -115,7 +115,17 @@ describe("buildJobPayload", () => {
 
   test("every kind's payload is one its agents accept (the protocol's own union)", () => {
     for (const kind of JOB_KINDS) {
-      const options = { prune: { keep_daily: 1 } };
+      const options = {
+        prune: { keep_daily: 1 },
+        browse: { archive: "a-1" },
+        restore: {
+          archive: "a-1",
+          paths: ["home/u"],
+          destination: "/srv/r",
+          overwrite: false,
+          dry_run: true,
+        },
+      };
       const payload = buildJobPayload(3, kind, repository, options);
       expect(JobPayload.parse(payload)).toEqual(payload);
       expect(payload.job_kind).toBe(kind);

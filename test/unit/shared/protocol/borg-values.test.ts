@@ -7,7 +7,9 @@ import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import {
   absolutePathProblem,
+  archiveMemberPath,
   archiveNameProblem,
+  archivePathProblem,
   compressionProblem,
   formatBorgLocation,
   parseBorgLocation,
@@ -187,5 +189,19 @@ describe("the other argv values", () => {
     for (const bad of ["", "-rf", "home", "/a\u0000b", "/a\rb"]) {
       expect(absolutePathProblem(bad)).toBeString();
     }
+  });
+});
+
+describe("archivePathProblem / archiveMemberPath", () => {
+  test("archive members: relative or with a leading '/', never climbing", () => {
+    expect(archivePathProblem("/home/u/a.txt")).toBeUndefined();
+    expect(archivePathProblem("home/u/")).toBeUndefined();
+    expect(archiveMemberPath("/home/u/")).toBe("home/u");
+    expect(archivePathProblem("")).toBe("is empty");
+    expect(archivePathProblem("/")).toBe("is empty");
+    for (const bad of ["a/../b", "..", "./a", "a//b"]) {
+      expect(archivePathProblem(bad)).toMatch(/segment/);
+    }
+    expect(archivePathProblem("a\u0007b")).toMatch(/control/);
   });
 });

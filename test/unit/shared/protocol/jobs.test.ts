@@ -55,6 +55,18 @@ const WIRE_PAYLOADS = {
   "repo.break_lock": { ...common, job_kind: "repo.break_lock" },
   "archive.list": { ...common, job_kind: "archive.list" },
   "repo.info": { ...common, job_kind: "repo.info" },
+  "archive.browse": { ...common, job_kind: "archive.browse", browse: { archive: "a-1" } },
+  "archive.extract": {
+    ...common,
+    job_kind: "archive.extract",
+    restore: {
+      archive: "a-1",
+      paths: ["home/u/docs"],
+      destination: "/srv/restore",
+      overwrite: false,
+      dry_run: false,
+    },
+  },
 } as const;
 
 describe("job payloads", () => {
@@ -68,6 +80,8 @@ describe("job payloads", () => {
       "repo.break_lock",
       "archive.list",
       "repo.info",
+      "archive.browse",
+      "archive.extract",
     ]);
     expect(JOB_KIND_PROTOCOLS.map((p) => p.kind)).toEqual([...JOB_KINDS]);
     expect(Object.keys(WIRE_PAYLOADS).sort()).toEqual([...JOB_KINDS].sort());
@@ -86,6 +100,8 @@ describe("job payloads", () => {
       "backup.create": "backup",
       "repo.prune": "prune",
       "repo.check": "check",
+      "archive.browse": "browse",
+      "archive.extract": "restore",
     } as const;
     for (const [kind, block] of Object.entries(blocks)) {
       const payload: Record<string, unknown> = { ...WIRE_PAYLOADS[kind as keyof typeof blocks] };
