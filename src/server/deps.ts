@@ -7,6 +7,7 @@
 import { buildInfo } from "../shared/build-info.ts";
 import { FailureThrottle } from "../shared/failure-throttle.ts";
 import type { Logger } from "../shared/log.ts";
+import type { RepositoryRow } from "./db/records.ts";
 import type { Store } from "./db/store.ts";
 import { InMemoryJobEventBus, type JobEventBus } from "./services/job-events.ts";
 import { InMemoryJobNotifier, type JobNotifier } from "./services/job-notifier.ts";
@@ -54,7 +55,19 @@ export interface HubDeps {
   /** Waits before answering a refused credential (tests pass a no-op). */
   sleep: (ms: number) => Promise<void>;
   version: string;
+  /**
+   * Called once per transition of a repository into overdue (services/freshness.ts), by
+   * the one replica whose guarded UPDATE stored it, with the row as stored and the time
+   * it became overdue (epoch ms). Notifications hook in here; a throw is logged, never
+   * retried (the transition is stored either way). Default: does nothing.
+   */
+  onRepositoryOverdue: RepositoryOverdueListener;
 }
+
+export type RepositoryOverdueListener = (
+  repository: RepositoryRow,
+  since: number,
+) => void | Promise<void>;
 
 /** What the hub is built from; everything but the store, logger and secret box has a default. */
 export interface HubDepsInputs {
@@ -73,6 +86,8 @@ export interface HubDepsInputs {
   events?: JobEventBus;
   /** Default: the build's version. */
   version?: string;
+  /** Default: no-op. */
+  onRepositoryOverdue?: RepositoryOverdueListener;
 }
 
 export function createHubDeps(inputs: HubDepsInputs): HubDeps {
@@ -89,5 +104,6 @@ export function createHubDeps(inputs: HubDepsInputs): HubDeps {
     agentAuthThrottle: new FailureThrottle({ now: clock }),
     sleep: inputs.sleep ?? ((ms) => Bun.sleep(ms)),
     version: inputs.version ?? buildInfo().version,
+    onRepositoryOverdue: inputs.onRepositoryOverdue ?? (() => {}),
   };
 }

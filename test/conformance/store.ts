@@ -261,6 +261,72 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         });
       });
 
+      test("repositories: freshness fields, failure counting, guarded overdue transitions", async () => {
+        const stores = await connections(3);
+        const store = stores[0] as Store;
+        const machine = await addMachine(store, "m1");
+        const repo = await store.repositories.insert(newRepository(machine, "r1", null));
+        if (!repo) throw new Error("insert failed");
+        expect(repo).toMatchObject({
+          expectedIntervalSeconds: null,
+          overdueFactor: 1.5,
+          failuresSinceSuccess: 0,
+          overdueSince: null,
+        });
+        expect(
+          await store.repositories.update(
+            repo.id,
+            { expectedIntervalSeconds: 3600, overdueFactor: 2.25 },
+            T0,
+          ),
+        ).toMatchObject({ expectedIntervalSeconds: 3600, overdueFactor: 2.25 });
+
+        const outcome = (job: number, extra: object) =>
+          store.repositories.recordOutcome(
+            repo.id,
+            { lastResult: "failed", lastJobId: job, ...extra },
+            T0,
+          );
+        await outcome(1, { failed: true });
+        await outcome(2, { failed: true });
+        await outcome(3, { lastResult: "canceled" });
+        expect(await store.repositories.byId(repo.id)).toMatchObject({
+          failuresSinceSuccess: 2,
+          lastResult: "canceled",
+          lastBackupAt: null,
+        });
+
+        // Racing sweeps on separate connections: exactly one marks it overdue.
+        const marks = await Promise.all(
+          stores.map((s) => s.repositories.markOverdue(repo.id, T0 + 10, null, T0 + 20)),
+        );
+        expect(marks.filter((m) => m !== undefined)).toHaveLength(1);
+        expect(marks.find((m) => m)?.overdueSince).toBe(T0 + 10);
+        // Already overdue: a later sweep's mark changes nothing.
+        expect(await store.repositories.markOverdue(repo.id, T0 + 99, null, T0)).toBeUndefined();
+        expect((await store.repositories.byId(repo.id))?.overdueSince).toBe(T0 + 10);
+
+        // Clearing needs the stored since; a success clears it and resets the count.
+        expect(await store.repositories.clearOverdue(repo.id, T0 + 11, T0)).toBeUndefined();
+        await store.repositories.recordOutcome(
+          repo.id,
+          { lastResult: "completed", lastJobId: 4, lastBackupAt: T0 + 30 },
+          T0 + 30,
+        );
+        expect(await store.repositories.byId(repo.id)).toMatchObject({
+          failuresSinceSuccess: 0,
+          overdueSince: null,
+          lastBackupAt: T0 + 30,
+        });
+        // A sweep that evaluated the old last_backup_at loses to the success.
+        expect(await store.repositories.markOverdue(repo.id, T0 + 40, null, T0)).toBeUndefined();
+        const marked = await store.repositories.markOverdue(repo.id, T0 + 40, T0 + 30, T0 + 41);
+        expect(marked?.overdueSince).toBe(T0 + 40);
+        expect(
+          (await store.repositories.clearOverdue(repo.id, T0 + 40, T0 + 42))?.overdueSince,
+        ).toBe(null);
+      });
+
       test("repositories: removeIfIdle refuses while a job of it is active", async () => {
         const store = await fresh();
         const machine = await addMachine(store, "m1");

@@ -175,7 +175,23 @@ export interface RepositoryStore {
     patch: RepositoryPatch,
     now: number,
   ): Promise<RepositoryRow | undefined | "name_taken">;
+  /** A finished backup's outcome, in one UPDATE (a success also clears overdue_since). */
   recordOutcome(id: number, outcome: RepositoryOutcome, now: number): Promise<void>;
+  /**
+   * The freshness sweep's transition into overdue, one guarded UPDATE: overdue_since →
+   * `since` only while it is null and last_backup_at is still `lastBackupAt` (what the
+   * sweep evaluated), so a success landing in between wins. Of racing sweeps (replicas)
+   * exactly one gets the row back; the others, and a repository already overdue, get
+   * undefined.
+   */
+  markOverdue(
+    id: number,
+    since: number,
+    lastBackupAt: number | null,
+    now: number,
+  ): Promise<RepositoryRow | undefined>;
+  /** Back from overdue without a success (interval or factor changed): only while overdue_since is `since`. */
+  clearOverdue(id: number, since: number, now: number): Promise<RepositoryRow | undefined>;
   setArchives(id: number, archives: ArchiveInfo[], listedAt: number): Promise<void>;
   /** The archives last listed ([] and null before any list); undefined when no such repository. */
   archives(id: number): Promise<RepositoryArchives | undefined>;

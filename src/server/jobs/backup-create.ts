@@ -2,7 +2,8 @@
  * backup.create on the hub: the payload carries the repository's sources, excludes,
  * compression and archive-name template; one backup per repository at a time; the job
  * keeps the archive's name and stats; and every finished backup that ran is recorded on
- * its repository (last result, last job, last_backup_at when it produced an archive).
+ * its repository (last result, last job, last_backup_at when it produced an archive,
+ * which is a success for freshness; a failure counts in failures_since_success).
  */
 import { TERMINAL_JOB_STATUSES } from "../../shared/protocol/agent.ts";
 import type { StoredJobResult } from "../db/records.ts";
@@ -43,6 +44,7 @@ export const backupCreate: HubJobKind<"backup.create"> = {
       {
         lastResult: job.status,
         lastJobId: job.id,
+        failed: job.status === "failed",
         ...(produced && job.completedAt !== null ? { lastBackupAt: job.completedAt } : {}),
       },
       deps.clock(),

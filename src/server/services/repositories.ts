@@ -10,6 +10,7 @@ import type { JobRow, RepositoryPatch, RepositoryRow } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
 import type { UserActor } from "./actor.ts";
 import { audit } from "./audit.ts";
+import { sweepFreshness } from "./freshness.ts";
 import {
   assertMayPatch,
   checkArchiveTemplate,
@@ -29,6 +30,8 @@ export interface RepositoryUpdate {
   compression?: string;
   archive_name?: string;
   ssh_host_key?: string | null;
+  expected_interval_seconds?: number | null;
+  overdue_factor?: number;
 }
 
 const BOXES_UNAVAILABLE = "storage boxes are not available yet";
@@ -120,6 +123,8 @@ export async function createRepository(
     archiveName: request.archive_name,
     appendOnly: request.append_only,
     sshHostKey: request.ssh_host_key === undefined ? null : checkHostKeys(request.ssh_host_key),
+    expectedIntervalSeconds: request.expected_interval_seconds ?? null,
+    overdueFactor: request.overdue_factor,
   });
   if (!created) throw new AppError("conflict", `a repository named "${request.name}" exists`);
   await audit(deps, {
@@ -165,6 +170,8 @@ export async function updateRepository(
     sshHostKey: request.ssh_host_key ? checkHostKeys(request.ssh_host_key) : request.ssh_host_key,
     passphraseEncrypted:
       request.passphrase === undefined ? undefined : deps.secretBox.encrypt(request.passphrase),
+    expectedIntervalSeconds: request.expected_interval_seconds,
+    overdueFactor: request.overdue_factor,
   };
   const updated = await deps.store.repositories.update(id, patch, deps.clock());
   if (updated === "name_taken") {
@@ -178,6 +185,11 @@ export async function updateRepository(
     // Field names only: never the passphrase (or any value).
     details: { fields: Object.keys(request).sort() },
   });
+  if (request.expected_interval_seconds !== undefined || request.overdue_factor !== undefined) {
+    // A new deadline is in effect now, not at the next sweep.
+    await sweepFreshness(deps, [updated]);
+    return (await deps.store.repositories.byId(id)) ?? updated;
+  }
   return updated;
 }
 

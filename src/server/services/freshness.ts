@@ -1,0 +1,204 @@
+/**
+ * Freshness: is each repository protected? (API.md, Repositories.) What a repository is
+ * expected to do comes from its enabled plans (croner: the longest gap between their
+ * consecutive due times, plus the plan's random delay) or a hand-set interval on the
+ * repository, which wins. A repository is overdue when no backup succeeded within
+ * overdue_factor × that interval, counted from its last success (or, never backed up,
+ * from when it or its first enabled plan appeared, whichever is later).
+ *
+ * The evaluation runs continuously: `sweepFreshness` is one of the periodic sweeps
+ * (services/sweeps.ts, every 15 s on every replica). It stores each transition into
+ * overdue with one guarded UPDATE (store.repositories.markOverdue), so overdue_since is
+ * stable and, of several replicas sweeping at once, exactly one wins the transition and
+ * calls `deps.onRepositoryOverdue(repository, since)` — once per transition. A success
+ * clears overdue_since in the same UPDATE that records it (job outcome); a repository
+ * that stops being overdue without one (its interval grew, its plans were disabled) is
+ * cleared by the sweep, guarded by the since it read.
+ *
+ * Answers read the stored overdue_since, so the API, the UI, metrics and notifications
+ * agree; they lag the deadline by at most one sweep interval.
+ */
+import type { RepositoryFreshness } from "../../shared/protocol/api.ts";
+import type { PlanRow, RepositoryRow } from "../db/records.ts";
+import type { HubDeps } from "../deps.ts";
+import { SYSTEM } from "./actor.ts";
+import { audit } from "./audit.ts";
+import { planCron } from "./plans.ts";
+import { toIsoOrNull } from "./time.ts";
+
+/** Due times looked at to find a schedule's longest gap: covers weekends and month ends. */
+const GAP_SAMPLE_RUNS = 200;
+
+/** The longest gap between consecutive due times of a schedule, in seconds (null: < 2 runs). */
+export function scheduleGapSeconds(
+  schedule: string,
+  timezone: string,
+  from: number,
+): number | null {
+  const runs = planCron(schedule, timezone)
+    .nextRuns(GAP_SAMPLE_RUNS, new Date(from))
+    .map((d) => d.getTime());
+  let longest = 0;
+  for (let i = 1; i < runs.length; i++) {
+    longest = Math.max(longest, (runs[i] as number) - (runs[i - 1] as number));
+  }
+  return runs.length < 2 ? null : Math.ceil(longest / 1000);
+}
+
+/** Memo of schedule gaps for one pass: many plans share a schedule. */
+export type GapCache = Map<string, number | null>;
+
+/**
+ * The interval the enabled plans promise: the shortest of their longest gaps (a daily and
+ * a weekly plan together promise a backup a day). Null when no enabled plan has one.
+ */
+export function planInterval(
+  plans: readonly PlanRow[],
+  now: number,
+  cache: GapCache = new Map(),
+): number | null {
+  let best: number | null = null;
+  for (const plan of plans) {
+    if (!plan.enabled) continue;
+    const key = `${plan.timezone}\u0000${plan.schedule}`;
+    if (!cache.has(key)) cache.set(key, scheduleGapSeconds(plan.schedule, plan.timezone, now));
+    const gap = cache.get(key);
+    if (gap === null || gap === undefined) continue;
+    const interval = gap + plan.randomDelaySeconds;
+    best = best === null ? interval : Math.min(best, interval);
+  }
+  return best;
+}
+
+export interface FreshnessFacts {
+  expectedIntervalSeconds: number | null;
+  source: "repository" | "plans" | null;
+  /** When the repository is (was) overdue without a success; null without an interval. */
+  overdueAt: number | null;
+}
+
+/** The expected interval in effect and the deadline it sets, from the repository and its plans. */
+export function freshnessFacts(
+  repository: RepositoryRow,
+  plans: readonly PlanRow[],
+  now: number,
+  cache?: GapCache,
+): FreshnessFacts {
+  const fromPlans = repository.expectedIntervalSeconds === null;
+  const interval = fromPlans ? planInterval(plans, now, cache) : repository.expectedIntervalSeconds;
+  if (interval === null) return { expectedIntervalSeconds: null, source: null, overdueAt: null };
+  // Never backed up: the clock starts when there was something to expect.
+  const firstPlan = Math.min(...plans.filter((p) => p.enabled).map((p) => p.createdAt));
+  const basis =
+    repository.lastBackupAt ??
+    (fromPlans ? Math.max(repository.createdAt, firstPlan) : repository.createdAt);
+  return {
+    expectedIntervalSeconds: interval,
+    source: fromPlans ? "plans" : "repository",
+    overdueAt: basis + Math.round(repository.overdueFactor * interval * 1000),
+  };
+}
+
+export function freshnessStatus(repository: RepositoryRow): RepositoryFreshness["status"] {
+  if (repository.failuresSinceSuccess > 0) return "failing";
+  if (repository.overdueSince !== null) return "overdue";
+  if (repository.lastBackupAt === null) return "never";
+  return "ok";
+}
+
+export function freshnessJson(
+  repository: RepositoryRow,
+  facts: FreshnessFacts,
+): RepositoryFreshness {
+  return {
+    status: freshnessStatus(repository),
+    last_success_at: toIsoOrNull(repository.lastBackupAt),
+    last_job_status: repository.lastResult,
+    failures_since_success: repository.failuresSinceSuccess,
+    expected_interval_seconds: facts.expectedIntervalSeconds,
+    expected_interval_source: facts.source,
+    overdue_factor: repository.overdueFactor,
+    overdue_at: toIsoOrNull(facts.overdueAt),
+    overdue_since: toIsoOrNull(repository.overdueSince),
+  };
+}
+
+const plansByRepository = (plans: readonly PlanRow[]) => {
+  const grouped = new Map<number, PlanRow[]>();
+  for (const plan of plans)
+    grouped.set(plan.repositoryId, [...(grouped.get(plan.repositoryId) ?? []), plan]);
+  return grouped;
+};
+
+/** The freshness facts of several repositories (one plan read, one gap memo). */
+export async function freshnessOfRepositories(
+  deps: Pick<HubDeps, "store" | "clock">,
+  repositories: readonly RepositoryRow[],
+): Promise<Map<number, FreshnessFacts>> {
+  const now = deps.clock();
+  const plans = plansByRepository(
+    repositories.length === 1
+      ? await deps.store.plans.list({ repositoryId: (repositories[0] as RepositoryRow).id })
+      : await deps.store.plans.list(),
+  );
+  const cache: GapCache = new Map();
+  return new Map(
+    repositories.map((r) => [r.id, freshnessFacts(r, plans.get(r.id) ?? [], now, cache)]),
+  );
+}
+
+export interface FreshnessSweepResult {
+  overdue: number[];
+  cleared: number[];
+}
+
+/**
+ * One pass over every repository (or the ones given): stores transitions into and out of
+ * overdue. Safe to run on every replica at once: each transition is a guarded UPDATE and
+ * only its winner audits it and calls onRepositoryOverdue.
+ */
+export async function sweepFreshness(
+  deps: HubDeps,
+  only?: readonly RepositoryRow[],
+): Promise<FreshnessSweepResult> {
+  const repositories = only ?? (await deps.store.repositories.list());
+  const facts = await freshnessOfRepositories(deps, repositories);
+  const now = deps.clock();
+  const result: FreshnessSweepResult = { overdue: [], cleared: [] };
+  for (const repository of repositories) {
+    const { overdueAt } = facts.get(repository.id) as FreshnessFacts;
+    const due = overdueAt !== null && overdueAt <= now;
+    if (due && repository.overdueSince === null) {
+      const marked = await deps.store.repositories.markOverdue(
+        repository.id,
+        overdueAt,
+        repository.lastBackupAt,
+        now,
+      );
+      if (!marked) continue; // another replica won it, or a success just landed
+      result.overdue.push(marked.id);
+      await audit(deps, {
+        actor: SYSTEM,
+        action: "repository.overdue",
+        target: `repository:${marked.id}`,
+        details: { name: marked.name, overdue_since: toIsoOrNull(overdueAt) },
+      });
+      try {
+        await deps.onRepositoryOverdue(marked, overdueAt);
+      } catch (error) {
+        deps.logger.child("freshness").error("overdue listener failed", {
+          repository: marked.id,
+          error: (error as Error).message,
+        });
+      }
+    } else if (!due && repository.overdueSince !== null) {
+      const cleared = await deps.store.repositories.clearOverdue(
+        repository.id,
+        repository.overdueSince,
+        now,
+      );
+      if (cleared) result.cleared.push(cleared.id);
+    }
+  }
+  return result;
+}
