@@ -1,16 +1,26 @@
 /** @jsxImportSource hono/jsx/dom */
 /**
- * One repository: its settings (never its passphrase: only where it is kept), last
- * backup, the actions that queue a job for its machine (back up, init, check, prune with
+ * One repository: its freshness (protected, overdue, failing, never; what is expected of
+ * it and why it needs attention), its settings (never its passphrase: only where it is
+ * kept), last backup, the actions that queue a job for its machine (back up, init, check, prune with
  * a retention form, compact, break lock, refresh archives) each linking to the job it
  * queued, the archives from the last listing, its recent jobs, and for admins (as the hub
  * allows) edit (sending only the fields that changed) and delete. Destructive actions (a
  * real prune, break lock, delete) ask first.
  */
 import { useState } from "hono/jsx/dom";
-import type { Job } from "../../shared/protocol/api.ts";
+import type { Job, Repository } from "../../shared/protocol/api.ts";
 import { api, errorMessage } from "../api.ts";
-import { ConfirmButton, ErrorText, Link, StatusBadge, useLoad, useNow } from "../components.tsx";
+import {
+  ConfirmButton,
+  ErrorText,
+  FreshnessBadge,
+  Link,
+  StatusBadge,
+  useLoad,
+  useNow,
+} from "../components.tsx";
+import { attentionReason, repositoryHealth } from "../fleet.ts";
 import { elapsedSeconds, formatAge, formatDuration, jobKindLabel } from "../format.ts";
 import { canAdminister, canRunJobs } from "../roles.ts";
 import { navigate } from "../routes.ts";
@@ -48,6 +58,34 @@ function JobsTable(props: { jobs: Job[]; now: number }) {
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** What the hub expects of the repository and when it is (was) overdue. */
+function FreshnessFacts(props: { repo: Repository; now: number }) {
+  const f = props.repo.freshness;
+  const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "–");
+  return (
+    <dl class="facts">
+      <dt>Expected</dt>
+      <dd>
+        {f.expected_interval_seconds
+          ? `every ${formatDuration(f.expected_interval_seconds)} (${f.expected_interval_source === "repository" ? "set on the repository" : "from its backup plans"})`
+          : "nothing: no enabled backup plan and no interval set"}
+      </dd>
+      <dt>Overdue after</dt>
+      <dd>
+        {f.overdue_factor}× the interval{f.overdue_at ? `, at ${when(f.overdue_at)}` : ""}
+      </dd>
+      {f.overdue_since && (
+        <>
+          <dt>Overdue since</dt>
+          <dd>{when(f.overdue_since)}</dd>
+        </>
+      )}
+      <dt>Failed since last success</dt>
+      <dd>{f.failures_since_success}</dd>
+    </dl>
   );
 }
 
@@ -127,8 +165,14 @@ export function RepositoryDetailPage(props: { id: number }) {
         )}
       </div>
       <ErrorText error={detail.error} />
-      <div class="card">
-        <h2 class="first">Last backup</h2>
+      <div class="card" data-card="freshness">
+        <h2 class="first">Freshness</h2>
+        <p>
+          <FreshnessBadge health={repositoryHealth(repo, repo.last_job ?? undefined)} />{" "}
+          {attentionReason(repo, now, repo.last_job ?? undefined)}
+        </p>
+        <FreshnessFacts repo={repo} now={now} />
+        <h3>Last backup</h3>
         <p>
           {formatAge(repo.last_backup_at, now)}
           {repo.last_result && repo.last_job_id && (
