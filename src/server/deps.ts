@@ -11,6 +11,7 @@ import type { RepositoryRow } from "./db/records.ts";
 import type { Store } from "./db/store.ts";
 import { InMemoryJobEventBus, type JobEventBus } from "./services/job-events.ts";
 import { InMemoryJobNotifier, type JobNotifier } from "./services/job-notifier.ts";
+import { HubMetrics } from "./services/metrics.ts";
 import type { SecretBox } from "./services/secret-box.ts";
 import { type Clock, systemClock } from "./services/time.ts";
 
@@ -29,6 +30,8 @@ export interface HubSettings {
   secureCookies: boolean;
   /** public_url's origin ("https://hub.example.com"), accepted as a request's Origin (CSRF). */
   publicOrigin?: string;
+  /** metrics_token: a bearer token that may read GET /metrics (and nothing else). */
+  metricsToken?: string;
 }
 
 export const DEFAULT_SETTINGS: HubSettings = {
@@ -62,6 +65,8 @@ export interface HubDeps {
    * retried (the transition is stored either way). Default: does nothing.
    */
   onRepositoryOverdue: RepositoryOverdueListener;
+  /** The hub's Prometheus registry (services/metrics.ts): HTTP counts, job durations. */
+  metrics: HubMetrics;
 }
 
 export type RepositoryOverdueListener = (
@@ -105,5 +110,6 @@ export function createHubDeps(inputs: HubDepsInputs): HubDeps {
     sleep: inputs.sleep ?? ((ms) => Bun.sleep(ms)),
     version: inputs.version ?? buildInfo().version,
     onRepositoryOverdue: inputs.onRepositoryOverdue ?? (() => {}),
+    metrics: new HubMetrics(),
   };
 }

@@ -155,6 +155,7 @@ export async function startHub(
       secureCookies: tls || publicUrl?.protocol === "https:",
       // A URL without an http(s) origin (its origin is "null") never matches a request's Origin.
       publicOrigin: publicUrl?.origin === "null" ? undefined : publicUrl?.origin,
+      metricsToken: config.metrics_token,
     },
   });
 

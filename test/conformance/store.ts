@@ -327,6 +327,50 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         ).toBe(null);
       });
 
+      test("metrics: job counts by kind and status; each repository's newest archive size", async () => {
+        const store = await fresh();
+        expect(await store.metrics.jobCounts()).toEqual([]);
+        expect(await store.metrics.latestBackupSizes()).toEqual([]);
+        const machine = await addMachine(store, "m1");
+        const r1 = await addRepository(store, machine, "r1");
+        const r2 = await addRepository(store, machine, "r2");
+        const stats = (original_size: number) => ({
+          stats: { original_size, compressed_size: 1, deduplicated_size: 1, nfiles: 1 },
+        });
+        const finish = async (repo: number, status: "completed" | "failed", size?: number) => {
+          const job = await queue(store, machine, repo);
+          await store.jobs.claim(job, machine, T0, T0 + LEASE);
+          await store.jobs.finish(
+            job,
+            machine,
+            { status, result: size === undefined ? null : stats(size) },
+            T0,
+          );
+        };
+        await finish(r1, "completed", 100);
+        await finish(r1, "completed", 250);
+        await finish(r1, "failed");
+        await finish(r2, "completed", 7);
+        await queue(store, machine, r2);
+        await queue(store, machine, r2, "repo.check");
+        const counts = (await store.metrics.jobCounts()).sort((a, b) =>
+          `${a.jobKind}/${a.status}`.localeCompare(`${b.jobKind}/${b.status}`),
+        );
+        expect(counts).toEqual([
+          { jobKind: "backup.create", status: "completed", count: 3 },
+          { jobKind: "backup.create", status: "failed", count: 1 },
+          { jobKind: "backup.create", status: "queued", count: 1 },
+          { jobKind: "repo.check", status: "queued", count: 1 },
+        ]);
+        const sizes = (await store.metrics.latestBackupSizes()).sort(
+          (a, b) => a.repositoryId - b.repositoryId,
+        );
+        expect(sizes).toEqual([
+          { repositoryId: r1, originalBytes: 250 },
+          { repositoryId: r2, originalBytes: 7 },
+        ]);
+      });
+
       test("repositories: removeIfIdle refuses while a job of it is active", async () => {
         const store = await fresh();
         const machine = await addMachine(store, "m1");

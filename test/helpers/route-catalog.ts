@@ -449,6 +449,8 @@ export const ROUTE_CALLS: Record<string, CallFor> = {
   // A fresh plan on a fresh repository each: a second backup of one repository is a 409.
   "POST /api/plans/:id/run": async (w) => ({ path: `/api/plans/${await w.freshPlan()}/run` }),
 
+  "GET /metrics": fixed("/metrics"),
+
   "GET /api/jobs": fixed("/api/jobs?limit=5"),
   "GET /api/jobs/:id": async (w) => ({ path: `/api/jobs/${await w.job("queued")}` }),
   "GET /api/jobs/:id/logs": async (w) => ({ path: `/api/jobs/${await w.job("running")}/logs` }),

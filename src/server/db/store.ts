@@ -310,6 +310,20 @@ export interface SettingsStore {
   putIfAbsent(key: string, value: string, now: number): Promise<string>;
 }
 
+/** Aggregates for GET /metrics (services/metrics.ts), read fresh on every scrape. */
+export interface MetricsStore {
+  /** How many jobs of each kind are in each status (the whole history the hub keeps). */
+  jobCounts(): Promise<JobCount[]>;
+  /** Per repository, the original size of its newest backup that produced an archive. */
+  latestBackupSizes(): Promise<{ repositoryId: number; originalBytes: number }[]>;
+}
+
+export interface JobCount {
+  jobKind: string;
+  status: string;
+  count: number;
+}
+
 export interface Store {
   users: UserStore;
   sessions: SessionStore;
@@ -321,6 +335,7 @@ export interface Store {
   jobs: JobStore;
   plans: PlanStore;
   settings: SettingsStore;
+  metrics: MetricsStore;
   /**
    * Runs `work` in one transaction: its writes through `tx` land together when it
    * resolves and not at all when it throws (the error is rethrown). Inside, use `tx`

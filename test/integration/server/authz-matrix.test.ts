@@ -105,6 +105,9 @@ const MIN_ROLE: Record<string, Role | "agent"> = {
   "GET /api/jobs/:id/logs": "viewer",
   "POST /api/jobs/:id/cancel": "operator",
   "GET /api/jobs/:id/events": "viewer",
+
+  // Prometheus: a viewer's credential (or the metrics token, metrics.test.ts); never anonymous.
+  "GET /metrics": "viewer",
 };
 
 /** Routes anyone may call, each with the reason. */

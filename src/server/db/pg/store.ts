@@ -26,6 +26,7 @@ import { auditQueries } from "./queries/audit.ts";
 import { enrollmentQueries } from "./queries/enrollment.ts";
 import { jobQueries } from "./queries/jobs.ts";
 import { machineQueries } from "./queries/machines.ts";
+import { metricsQueries } from "./queries/metrics.ts";
 import { planQueries } from "./queries/plans.ts";
 import { repositoryQueries } from "./queries/repositories.ts";
 import { settingsQueries } from "./queries/settings.ts";
@@ -76,6 +77,7 @@ export function createPgStore(db: Db): Store {
     jobs: jobQueries(db),
     plans: planQueries(db),
     settings: settingsQueries(db),
+    metrics: metricsQueries(db),
     transaction: (work) => db.transaction((tx) => work(createPgStore(tx))),
   });
 }

@@ -26,6 +26,7 @@ import { auditQueries } from "./queries/audit.ts";
 import { enrollmentQueries } from "./queries/enrollment.ts";
 import { jobQueries } from "./queries/jobs.ts";
 import { machineQueries } from "./queries/machines.ts";
+import { metricsQueries } from "./queries/metrics.ts";
 import { planQueries } from "./queries/plans.ts";
 import { repositoryQueries } from "./queries/repositories.ts";
 import { settingsQueries } from "./queries/settings.ts";
@@ -64,6 +65,7 @@ export function createSqliteStore(database: Pick<OpenDatabase, "db" | "sqlite">)
     jobs: jobQueries(db),
     plans: planQueries(db),
     settings: settingsQueries(db),
+    metrics: metricsQueries(db),
   };
 
   // The transaction holding the connection, if any, and the promise that settles when it ends.
@@ -195,5 +197,6 @@ function wrapGroups(groups: Groups, wrap: (fn: AnyAsync) => AnyAsync): Groups {
     jobs: wrapOne(groups.jobs),
     plans: wrapOne(groups.plans),
     settings: wrapOne(groups.settings),
+    metrics: wrapOne(groups.metrics),
   };
 }
