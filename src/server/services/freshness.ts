@@ -135,6 +135,7 @@ export async function freshnessOfRepositories(
   deps: Pick<HubDeps, "store" | "clock">,
   repositories: readonly RepositoryRow[],
 ): Promise<Map<number, FreshnessFacts>> {
+  if (repositories.length === 0) return new Map();
   const now = deps.clock();
   const plans = plansByRepository(
     repositories.length === 1

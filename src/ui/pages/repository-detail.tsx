@@ -9,24 +9,16 @@
  * real prune, break lock, delete) ask first.
  */
 import { useState } from "hono/jsx/dom";
-import type { Job, Repository } from "../../shared/protocol/api.ts";
+import type { Job } from "../../shared/protocol/api.ts";
 import { api, errorMessage } from "../api.ts";
-import {
-  ConfirmButton,
-  ErrorText,
-  FreshnessBadge,
-  Link,
-  StatusBadge,
-  useLoad,
-  useNow,
-} from "../components.tsx";
-import { attentionReason, repositoryHealth } from "../fleet.ts";
+import { ConfirmButton, ErrorText, Link, StatusBadge, useLoad, useNow } from "../components.tsx";
 import { elapsedSeconds, formatAge, formatDuration, jobKindLabel } from "../format.ts";
 import { canAdminister, canRunJobs } from "../roles.ts";
 import { navigate } from "../routes.ts";
 import { ACTION_LABELS, type Queue, RepositoryActions } from "./repository-actions.tsx";
 import { ArchiveList } from "./repository-archives.tsx";
 import { EditRepository, Settings } from "./repository-edit.tsx";
+import { FreshnessCard } from "./repository-freshness.tsx";
 
 function JobsTable(props: { jobs: Job[]; now: number }) {
   return (
@@ -58,34 +50,6 @@ function JobsTable(props: { jobs: Job[]; now: number }) {
         </tbody>
       </table>
     </div>
-  );
-}
-
-/** What the hub expects of the repository and when it is (was) overdue. */
-function FreshnessFacts(props: { repo: Repository; now: number }) {
-  const f = props.repo.freshness;
-  const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : "–");
-  return (
-    <dl class="facts">
-      <dt>Expected</dt>
-      <dd>
-        {f.expected_interval_seconds
-          ? `every ${formatDuration(f.expected_interval_seconds)} (${f.expected_interval_source === "repository" ? "set on the repository" : "from its backup plans"})`
-          : "nothing: no enabled backup plan and no interval set"}
-      </dd>
-      <dt>Overdue after</dt>
-      <dd>
-        {f.overdue_factor}× the interval{f.overdue_at ? `, at ${when(f.overdue_at)}` : ""}
-      </dd>
-      {f.overdue_since && (
-        <>
-          <dt>Overdue since</dt>
-          <dd>{when(f.overdue_since)}</dd>
-        </>
-      )}
-      <dt>Failed since last success</dt>
-      <dd>{f.failures_since_success}</dd>
-    </dl>
   );
 }
 
@@ -166,12 +130,7 @@ export function RepositoryDetailPage(props: { id: number }) {
       </div>
       <ErrorText error={detail.error} />
       <div class="card" data-card="freshness">
-        <h2 class="first">Freshness</h2>
-        <p>
-          <FreshnessBadge health={repositoryHealth(repo, repo.last_job ?? undefined)} />{" "}
-          {attentionReason(repo, now, repo.last_job ?? undefined)}
-        </p>
-        <FreshnessFacts repo={repo} now={now} />
+        <FreshnessCard repo={repo} now={now} canChange={canRun} onSaved={detail.reload} />
         <h3>Last backup</h3>
         <p>
           {formatAge(repo.last_backup_at, now)}
