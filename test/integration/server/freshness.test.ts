@@ -20,7 +20,8 @@ import {
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-const hub = createTestHub();
+// Days pass on the fake clock: sessions must outlive them.
+const hub = createTestHub({ settings: { sessionTtlMs: 365 * DAY } });
 let admin: string;
 let operator: string;
 let viewer: string;
