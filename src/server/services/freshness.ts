@@ -35,9 +35,15 @@ export function scheduleGapSeconds(
   timezone: string,
   from: number,
 ): number | null {
-  const runs = planCron(schedule, timezone)
-    .nextRuns(GAP_SAMPLE_RUNS, new Date(from))
-    .map((d) => d.getTime());
+  let runs: number[];
+  try {
+    runs = planCron(schedule, timezone)
+      .nextRuns(GAP_SAMPLE_RUNS, new Date(from))
+      .map((d) => d.getTime());
+  } catch {
+    // Checked when the plan was stored; one croner no longer reads must not fail every answer.
+    return null;
+  }
   let longest = 0;
   for (let i = 1; i < runs.length; i++) {
     longest = Math.max(longest, (runs[i] as number) - (runs[i - 1] as number));

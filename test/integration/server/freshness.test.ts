@@ -74,6 +74,8 @@ describe("expected interval from schedules (croner)", () => {
     expect(scheduleGapSeconds("*/15 * * * *", "UTC", from)).toBe(900);
     // Weekdays at 02:00: Friday to Monday is the gap that matters.
     expect(scheduleGapSeconds("0 2 * * 1-5", "UTC", from)).toBe(3 * 86_400);
+    // A stored schedule croner no longer reads gives no interval instead of failing answers.
+    expect(scheduleGapSeconds("not a schedule", "UTC", from)).toBeNull();
     const plan = (schedule: string, enabled = true, randomDelaySeconds = 0) =>
       ({ schedule, timezone: "UTC", enabled, randomDelaySeconds }) as never;
     expect(planInterval([plan("@weekly"), plan("@daily", true, 600)], from)).toBe(86_400 + 600);
