@@ -6,7 +6,12 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { RepositoryRow } from "../../../src/server/db/records.ts";
-import { planInterval, scheduleGapSeconds } from "../../../src/server/services/freshness.ts";
+import { createHubDeps } from "../../../src/server/deps.ts";
+import {
+  planInterval,
+  scheduleGapSeconds,
+  sweepFreshness,
+} from "../../../src/server/services/freshness.ts";
 import { runSweeps } from "../../../src/server/services/sweeps.ts";
 import { JobAccepted, Repository } from "../../../src/shared/protocol/api.ts";
 import { createTestHub } from "../../helpers/hub.ts";
@@ -212,5 +217,38 @@ describe("freshness in repository answers and the sweep", () => {
       expected_interval_seconds: 7 * 86_400,
       overdue_since: null,
     });
+  });
+});
+
+describe("several hubs sweeping one database", () => {
+  test("the transition is stored once and its listener called once, whoever sweeps", async () => {
+    const admin = await hub.login();
+    const repo = await createRepository(hub, admin, agent.machineId);
+    await backup(repo.id, "complete");
+    const patched = await hub.request("PATCH", `/api/repositories/${repo.id}`, {
+      token: admin,
+      body: { expected_interval_seconds: 600 },
+    });
+    expect(Repository.parse(patched.body).freshness.status).toBe("ok");
+    hub.tick(3600_000);
+    // Three "replicas": their own deps (and listeners) on the same store and clock.
+    const calls: number[] = [];
+    const replicas = [1, 2, 3].map((n) =>
+      createHubDeps({
+        store: hub.deps.store,
+        logger: hub.deps.logger,
+        secretBox: hub.deps.secretBox,
+        clock: hub.deps.clock,
+        onRepositoryOverdue: (r) => {
+          if (r.id === repo.id) calls.push(n);
+        },
+      }),
+    );
+    const results = await Promise.all(replicas.map((deps) => sweepFreshness(deps)));
+    expect(results.filter((r) => r.overdue.includes(repo.id))).toHaveLength(1);
+    expect(calls).toHaveLength(1);
+    // Later passes find it overdue already: nothing more.
+    await Promise.all(replicas.map((deps) => sweepFreshness(deps)));
+    expect(calls).toHaveLength(1);
   });
 });
