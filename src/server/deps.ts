@@ -9,6 +9,7 @@ import { FailureThrottle } from "../shared/failure-throttle.ts";
 import type { Logger } from "../shared/log.ts";
 import type { RepositoryRow } from "./db/records.ts";
 import type { Store } from "./db/store.ts";
+import { ScheduleGapCache } from "./services/freshness.ts";
 import { InMemoryJobEventBus, type JobEventBus } from "./services/job-events.ts";
 import { InMemoryJobNotifier, type JobNotifier } from "./services/job-notifier.ts";
 import { HubMetrics } from "./services/metrics.ts";
@@ -67,6 +68,8 @@ export interface HubDeps {
   onRepositoryOverdue: RepositoryOverdueListener;
   /** The hub's Prometheus registry (services/metrics.ts): HTTP counts, job durations. */
   metrics: HubMetrics;
+  /** Plan schedules' longest gaps, reused for hours (services/freshness.ts). */
+  scheduleGaps: ScheduleGapCache;
 }
 
 export type RepositoryOverdueListener = (
@@ -111,5 +114,6 @@ export function createHubDeps(inputs: HubDepsInputs): HubDeps {
     version: inputs.version ?? buildInfo().version,
     onRepositoryOverdue: inputs.onRepositoryOverdue ?? (() => {}),
     metrics: new HubMetrics(),
+    scheduleGaps: new ScheduleGapCache(),
   };
 }

@@ -26,8 +26,14 @@ import { audit } from "./audit.ts";
 import { planCron } from "./plans.ts";
 import { toIsoOrNull } from "./time.ts";
 
-/** Due times looked at to find a schedule's longest gap: covers weekends and month ends. */
-const GAP_SAMPLE_RUNS = 200;
+/**
+ * Due times looked at to find a schedule's longest gap: at least MIN_RUNS and at least
+ * MIN_SPAN_MS from the first (a week and a day: weekends; 13 runs: month lengths), at
+ * most MAX_RUNS (a schedule every few minutes: 200 runs still span its nights).
+ */
+const MIN_RUNS = 13;
+const MIN_SPAN_MS = 8 * 24 * 60 * 60_000;
+const MAX_RUNS = 200;
 
 /** The longest gap between consecutive due times of a schedule, in seconds (null: < 2 runs). */
 export function scheduleGapSeconds(
@@ -35,11 +41,15 @@ export function scheduleGapSeconds(
   timezone: string,
   from: number,
 ): number | null {
-  let runs: number[];
+  const runs: number[] = [];
   try {
-    runs = planCron(schedule, timezone)
-      .nextRuns(GAP_SAMPLE_RUNS, new Date(from))
-      .map((d) => d.getTime());
+    const cron = planCron(schedule, timezone);
+    let next = cron.nextRun(new Date(from));
+    while (next !== null && runs.length < MAX_RUNS) {
+      runs.push(next.getTime());
+      if (runs.length >= MIN_RUNS && next.getTime() - (runs[0] as number) >= MIN_SPAN_MS) break;
+      next = cron.nextRun(next);
+    }
   } catch {
     // Checked when the plan was stored; one croner no longer reads must not fail every answer.
     return null;
@@ -51,8 +61,37 @@ export function scheduleGapSeconds(
   return runs.length < 2 ? null : Math.ceil(longest / 1000);
 }
 
-/** Memo of schedule gaps for one pass: many plans share a schedule. */
-export type GapCache = Map<string, number | null>;
+/** How long a computed gap is reused: it depends on the schedule, and on time only through DST. */
+const GAP_TTL_MS = 6 * 60 * 60_000;
+
+/**
+ * Schedule gaps, kept per schedule and timezone for GAP_TTL_MS: croner steps 13 to 200
+ * due times per schedule (milliseconds each time), and every sweep and repository
+ * answer needs them.
+ * One per HubDeps (deps.scheduleGaps); entries of schedules no longer used are dropped
+ * when they expire.
+ */
+export class ScheduleGapCache {
+  private readonly entries = new Map<string, { gap: number | null; at: number }>();
+
+  gap(schedule: string, timezone: string, now: number): number | null {
+    const key = `${timezone}\u0000${schedule}`;
+    const cached = this.entries.get(key);
+    if (cached && now - cached.at < GAP_TTL_MS && now >= cached.at) return cached.gap;
+    if (this.entries.size > 10_000) this.dropExpired(now);
+    const gap = scheduleGapSeconds(schedule, timezone, now);
+    // Backdated by up to a quarter of the TTL, so a fleet's entries do not all expire in
+    // the same pass (a cold pass over many distinct schedules takes seconds).
+    this.entries.set(key, { gap, at: now - Math.floor(Math.random() * (GAP_TTL_MS / 4)) });
+    return gap;
+  }
+
+  private dropExpired(now: number): void {
+    for (const [key, entry] of this.entries) {
+      if (now - entry.at >= GAP_TTL_MS) this.entries.delete(key);
+    }
+  }
+}
 
 /**
  * The interval the enabled plans promise: the shortest of their longest gaps (a daily and
@@ -61,15 +100,13 @@ export type GapCache = Map<string, number | null>;
 export function planInterval(
   plans: readonly PlanRow[],
   now: number,
-  cache: GapCache = new Map(),
+  cache: ScheduleGapCache = new ScheduleGapCache(),
 ): number | null {
   let best: number | null = null;
   for (const plan of plans) {
     if (!plan.enabled) continue;
-    const key = `${plan.timezone}\u0000${plan.schedule}`;
-    if (!cache.has(key)) cache.set(key, scheduleGapSeconds(plan.schedule, plan.timezone, now));
-    const gap = cache.get(key);
-    if (gap === null || gap === undefined) continue;
+    const gap = cache.gap(plan.schedule, plan.timezone, now);
+    if (gap === null) continue;
     const interval = gap + plan.randomDelaySeconds;
     best = best === null ? interval : Math.min(best, interval);
   }
@@ -88,7 +125,7 @@ export function freshnessFacts(
   repository: RepositoryRow,
   plans: readonly PlanRow[],
   now: number,
-  cache?: GapCache,
+  cache?: ScheduleGapCache,
 ): FreshnessFacts {
   const fromPlans = repository.expectedIntervalSeconds === null;
   const interval = fromPlans ? planInterval(plans, now, cache) : repository.expectedIntervalSeconds;
@@ -136,9 +173,9 @@ const plansByRepository = (plans: readonly PlanRow[]) => {
   return grouped;
 };
 
-/** The freshness facts of several repositories (one plan read, one gap memo). */
+/** The freshness facts of several repositories (one plan read; gaps from deps.scheduleGaps). */
 export async function freshnessOfRepositories(
-  deps: Pick<HubDeps, "store" | "clock">,
+  deps: Pick<HubDeps, "store" | "clock" | "scheduleGaps">,
   repositories: readonly RepositoryRow[],
 ): Promise<Map<number, FreshnessFacts>> {
   if (repositories.length === 0) return new Map();
@@ -148,9 +185,11 @@ export async function freshnessOfRepositories(
       ? await deps.store.plans.list({ repositoryId: (repositories[0] as RepositoryRow).id })
       : await deps.store.plans.list(),
   );
-  const cache: GapCache = new Map();
   return new Map(
-    repositories.map((r) => [r.id, freshnessFacts(r, plans.get(r.id) ?? [], now, cache)]),
+    repositories.map((r) => [
+      r.id,
+      freshnessFacts(r, plans.get(r.id) ?? [], now, deps.scheduleGaps),
+    ]),
   );
 }
 

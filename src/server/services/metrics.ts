@@ -112,7 +112,7 @@ export class HubMetrics {
   }
 
   /** The text exposition, the database gauges read fresh. */
-  render(deps: Pick<HubDeps, "store" | "clock" | "version">): Promise<string> {
+  render(deps: Pick<HubDeps, "store" | "clock" | "version" | "scheduleGaps">): Promise<string> {
     const next = this.rendering.then(async () => {
       await this.refresh(deps);
       return this.registry.metrics();
@@ -121,7 +121,9 @@ export class HubMetrics {
     return next;
   }
 
-  private async refresh(deps: Pick<HubDeps, "store" | "clock" | "version">): Promise<void> {
+  private async refresh(
+    deps: Pick<HubDeps, "store" | "clock" | "version" | "scheduleGaps">,
+  ): Promise<void> {
     const [machines, repositories, jobCounts, sizes] = await Promise.all([
       deps.store.machines.list(),
       deps.store.repositories.list(),

@@ -79,6 +79,9 @@ describe("expected interval from schedules (croner)", () => {
     expect(scheduleGapSeconds("*/15 * * * *", "UTC", from)).toBe(900);
     // Weekdays at 02:00: Friday to Monday is the gap that matters.
     expect(scheduleGapSeconds("0 2 * * 1-5", "UTC", from)).toBe(3 * 86_400);
+    // Month lengths: the longest month counts. Office hours: Friday 17:30 to Monday 09:00.
+    expect(scheduleGapSeconds("0 2 1 * *", "UTC", from)).toBe(31 * 86_400);
+    expect(scheduleGapSeconds("*/30 9-17 * * 1-5", "UTC", from)).toBe(2 * 86_400 + 15.5 * 3600);
     // A stored schedule croner no longer reads gives no interval instead of failing answers.
     expect(scheduleGapSeconds("not a schedule", "UTC", from)).toBeNull();
     const plan = (schedule: string, enabled = true, randomDelaySeconds = 0) =>
