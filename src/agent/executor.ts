@@ -106,6 +106,10 @@ export async function executeJob(
   // Before borg, the prescan or a secret lookup touches anything the hub named.
   const refused = await checkJobPolicy(payload, deps.policy ?? {});
   if (refused) return fail(refused.message);
+  const kind = agentJobKind(payload);
+  // What this machine can tell before borg runs (a backup's missing source path).
+  const problem = await kind?.precheck?.(payload);
+  if (problem) return fail(problem);
   const borg = deps.borgs.find((b) => b.version.major === payload.repository.borg_version);
   if (!borg) {
     return fail(
@@ -129,7 +133,6 @@ export async function executeJob(
   let pinnedHostsFile: string | undefined;
   let watch: JobWatch = {};
   try {
-    const kind = agentJobKind(payload);
     const command = kind.command(featuresFor(borg.version), payload);
     const hosts = await knownHosts(payload, deps.paths);
     if (hosts.strict === "yes") pinnedHostsFile = hosts.file;

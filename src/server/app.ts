@@ -1,5 +1,6 @@
 /**
- * createApp(deps): the hub's HTTP surface. Middleware order: request id + access log,
+ * createApp(deps): the hub's HTTP surface. Middleware order: request counting (for
+ * /metrics, by matched route pattern), request id + access log,
  * security headers (on every response), CSRF checks for cookie-authenticated changes
  * (before any body is read), body limit, then the route groups, each of which applies its
  * own authentication (user routes: requireUser; agent runtime: the agent credential),
@@ -16,6 +17,7 @@ import { AGENT_API_PREFIX } from "../shared/protocol/agent.ts";
 import type { HubDeps } from "./deps.ts";
 import type { HubEnv } from "./http/context.ts";
 import { csrfProtection } from "./http/csrf.ts";
+import { requestMetrics } from "./http/request-metrics.ts";
 import { agentJobRoutes } from "./http/routes/agent-jobs.ts";
 import { agentRoutes } from "./http/routes/agents.ts";
 import { auditRoutes } from "./http/routes/audit.ts";
@@ -23,6 +25,7 @@ import { authRoutes } from "./http/routes/auth.ts";
 import { boxRoutes } from "./http/routes/boxes.ts";
 import { jobRoutes } from "./http/routes/jobs.ts";
 import { machineRoutes } from "./http/routes/machines.ts";
+import { metricsRoutes } from "./http/routes/metrics.ts";
 import { notificationChannelRoutes } from "./http/routes/notification-channels.ts";
 import { planRoutes } from "./http/routes/plans.ts";
 import { repositoryRoutes } from "./http/routes/repositories.ts";
@@ -46,6 +49,7 @@ export const bodyLimitFor = (path: string): number =>
 export function createApp(deps: HubDeps): Hono<HubEnv> {
   const app = new Hono<HubEnv>();
 
+  app.use("*", requestMetrics(deps));
   app.use("*", accessLog(deps.logger.child("http")));
   app.use("*", securityHeaders());
   app.use("/api/*", csrfProtection(deps));
@@ -70,6 +74,7 @@ export function createApp(deps: HubDeps): Hono<HubEnv> {
   planRoutes(app, deps);
   notificationChannelRoutes(app, deps);
   restoreRoutes(app, deps);
+  metricsRoutes(app, deps);
   uiRoutes(app, loadUiAssets());
 
   app.notFound(notFound);

@@ -7,9 +7,12 @@
 import { buildInfo } from "../shared/build-info.ts";
 import { FailureThrottle } from "../shared/failure-throttle.ts";
 import type { Logger } from "../shared/log.ts";
+import type { RepositoryRow } from "./db/records.ts";
 import type { Store } from "./db/store.ts";
+import { ScheduleGapCache } from "./services/freshness.ts";
 import { InMemoryJobEventBus, type JobEventBus } from "./services/job-events.ts";
 import { InMemoryJobNotifier, type JobNotifier } from "./services/job-notifier.ts";
+import { HubMetrics } from "./services/metrics.ts";
 import { NotificationWakeup } from "./services/notification-wakeup.ts";
 import type { SecretBox } from "./services/secret-box.ts";
 import { type Clock, systemClock } from "./services/time.ts";
@@ -36,6 +39,8 @@ export interface HubSettings {
    * archives; the least recently browsed listings are evicted first.
    */
   archiveCacheMaxEntries: number;
+  /** metrics_token: a bearer token that may read GET /metrics (and nothing else). */
+  metricsToken?: string;
 }
 
 export const DEFAULT_SETTINGS: HubSettings = {
@@ -65,7 +70,23 @@ export interface HubDeps {
   /** Waits before answering a refused credential (tests pass a no-op). */
   sleep: (ms: number) => Promise<void>;
   version: string;
+  /**
+   * Called once per transition of a repository into overdue (services/freshness.ts), by
+   * the one replica whose guarded UPDATE stored it, with the row as stored and the time
+   * it became overdue (epoch ms). Notifications hook in here; a throw is logged, never
+   * retried (the transition is stored either way). Default: does nothing.
+   */
+  onRepositoryOverdue: RepositoryOverdueListener;
+  /** The hub's Prometheus registry (services/metrics.ts): HTTP counts, job durations. */
+  metrics: HubMetrics;
+  /** Plan schedules' longest gaps, reused for hours (services/freshness.ts). */
+  scheduleGaps: ScheduleGapCache;
 }
+
+export type RepositoryOverdueListener = (
+  repository: RepositoryRow,
+  since: number,
+) => void | Promise<void>;
 
 /** What the hub is built from; everything but the store, logger and secret box has a default. */
 export interface HubDepsInputs {
@@ -84,6 +105,8 @@ export interface HubDepsInputs {
   events?: JobEventBus;
   /** Default: the build's version. */
   version?: string;
+  /** Default: no-op. */
+  onRepositoryOverdue?: RepositoryOverdueListener;
 }
 
 export function createHubDeps(inputs: HubDepsInputs): HubDeps {
@@ -101,5 +124,8 @@ export function createHubDeps(inputs: HubDepsInputs): HubDeps {
     agentAuthThrottle: new FailureThrottle({ now: clock }),
     sleep: inputs.sleep ?? ((ms) => Bun.sleep(ms)),
     version: inputs.version ?? buildInfo().version,
+    onRepositoryOverdue: inputs.onRepositoryOverdue ?? (() => {}),
+    metrics: new HubMetrics(),
+    scheduleGaps: new ScheduleGapCache(),
   };
 }

@@ -159,6 +159,7 @@ export async function startHub(
       // A URL without an http(s) origin (its origin is "null") never matches a request's Origin.
       publicOrigin: publicUrl?.origin === "null" ? undefined : publicUrl?.origin,
       publicUrl: config.public_url,
+      metricsToken: config.metrics_token,
     },
   });
 

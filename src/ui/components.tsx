@@ -1,11 +1,12 @@
 /** @jsxImportSource hono/jsx/dom */
 /**
- * Small shared pieces of the UI: in-app links, status badges, error text, a button that
+ * Small shared pieces of the UI: in-app links, status and freshness badges, error text, a button that
  * asks before a destructive action, a copyable command, and a data loader hook.
  */
 import type { Child } from "hono/jsx";
 import { useCallback, useEffect, useRef, useState } from "hono/jsx/dom";
 import { errorMessage } from "./api.ts";
+import { HEALTH_LABELS, type RepositoryHealth } from "./fleet.ts";
 import { humanize, statusTone } from "./format.ts";
 import { navigate } from "./routes.ts";
 
@@ -27,6 +28,22 @@ export function Link(props: { href: string; class?: string; children?: Child }) 
 
 export function StatusBadge(props: { status: string }) {
   return <span class={`badge tone-${statusTone(props.status)}`}>{humanize(props.status)}</span>;
+}
+
+const HEALTH_TONES: Record<RepositoryHealth, string> = {
+  ok: "ok",
+  overdue: "warn",
+  never: "warn",
+  failing: "bad",
+};
+
+/** A repository's freshness as a badge: "protected", "overdue", "failing", "never backed up". */
+export function FreshnessBadge(props: { health: RepositoryHealth }) {
+  return (
+    <span class={`badge tone-${HEALTH_TONES[props.health]}`} data-freshness={props.health}>
+      {HEALTH_LABELS[props.health]}
+    </span>
+  );
 }
 
 export function ErrorText(props: { error: string | null | undefined }) {

@@ -1,10 +1,10 @@
 /**
- * The dashboard's view of the fleet: machine counts, repositories ordered so the ones
- * that need attention come first (a repository whose newest finished job failed, of any
- * kind, is failing: a failed init is not "never backed up"), running jobs. Pure.
+ * The dashboard's view of the fleet: machine counts, the hub's freshness of each
+ * repository (protected, overdue, failing, never) with why one needs attention, the
+ * repositories ordered so those come first, running jobs. Pure.
  */
 import type { Job, Machine, Repository } from "../shared/protocol/api.ts";
-import { humanize, jobKindLabel } from "./format.ts";
+import { formatAge, formatDuration, humanize, jobKindLabel } from "./format.ts";
 import { isTerminal } from "./job-view.ts";
 
 export interface MachineCounts {
@@ -23,9 +23,6 @@ export function countMachines(machines: readonly Machine[]): MachineCounts {
   return counts;
 }
 
-/** A day without a successful backup is overdue until backup plans say otherwise. */
-export const OVERDUE_AFTER_MS = 24 * 60 * 60 * 1000;
-
 export type RepositoryHealth = "failing" | "never" | "overdue" | "ok";
 
 /** Each repository's newest finished job among `jobs` (any order). */
@@ -39,13 +36,46 @@ export function lastFinishedJobs(jobs: readonly Job[]): Map<number, Job> {
   return last;
 }
 
-export function repositoryHealth(repo: Repository, nowMs: number, lastJob?: Job): RepositoryHealth {
-  if (repo.last_result === "failed" || lastJob?.status === "failed") return "failing";
-  if (!repo.last_backup_at) return "never";
-  if (nowMs - Date.parse(repo.last_backup_at) > OVERDUE_AFTER_MS) return "overdue";
-  return "ok";
+/**
+ * The hub's freshness answer (the hub evaluates it continuously, with the plans'
+ * schedules). One addition: a repository never backed up whose newest job failed (a
+ * failed init) is failing, since no backup can succeed until that is fixed.
+ */
+export function repositoryHealth(repo: Repository, lastJob?: Job): RepositoryHealth {
+  const status = repo.freshness.status;
+  if (status === "never" && lastJob?.status === "failed") return "failing";
+  return status;
 }
 
+/** Why a repository needs attention, in one line; undefined when it does not. */
+export function attentionReason(
+  repo: Repository,
+  nowMs: number,
+  lastJob?: Job,
+): string | undefined {
+  const f = repo.freshness;
+  const health = repositoryHealth(repo, lastJob);
+  const every = f.expected_interval_seconds
+    ? `expected every ${formatDuration(f.expected_interval_seconds)}`
+    : undefined;
+  if (health === "failing") {
+    if (lastJob?.status === "failed") return failureSummary(lastJob);
+    const n = f.failures_since_success;
+    return `${n} backup${n === 1 ? "" : "s"} failed since the last success`;
+  }
+  if (health === "overdue") {
+    const since = f.last_success_at
+      ? `no successful backup for ${formatAge(f.last_success_at, nowMs).replace(/ ago$/, "")}`
+      : "never backed up";
+    return every ? `${since}, ${every}` : since;
+  }
+  if (health === "never") {
+    return every
+      ? `not backed up yet (${every})`
+      : "never backed up, and no backup plan: add a plan or back up now";
+  }
+  return undefined;
+}
 /** Why a failed job failed, in one line: "Initialize failed: repository already exists". */
 export function failureSummary(job: Job): string {
   const reason =
@@ -55,20 +85,40 @@ export function failureSummary(job: Job): string {
   return `${jobKindLabel(job.type)} failed: ${reason}`;
 }
 
-const HEALTH_ORDER: Record<RepositoryHealth, number> = { failing: 0, never: 1, overdue: 2, ok: 3 };
+const HEALTH_ORDER: Record<RepositoryHealth, number> = { failing: 0, overdue: 1, never: 2, ok: 3 };
 
-/** Failing first, then never backed up, then overdue, then the rest; oldest backup first. */
+/** Failing first, then overdue, then never backed up, then the rest; oldest success first. */
 export function repositoriesByAttention(
   repos: readonly Repository[],
-  nowMs: number,
   lastJobs: ReadonlyMap<number, Job> = new Map(),
 ): Repository[] {
-  const backupAt = (r: Repository) => (r.last_backup_at ? Date.parse(r.last_backup_at) : 0);
-  const health = (r: Repository) => HEALTH_ORDER[repositoryHealth(r, nowMs, lastJobs.get(r.id))];
+  const successAt = (r: Repository) =>
+    r.freshness.last_success_at ? Date.parse(r.freshness.last_success_at) : 0;
+  const health = (r: Repository) => HEALTH_ORDER[repositoryHealth(r, lastJobs.get(r.id))];
   return [...repos].sort(
-    (a, b) => health(a) - health(b) || backupAt(a) - backupAt(b) || a.name.localeCompare(b.name),
+    (a, b) => health(a) - health(b) || successAt(a) - successAt(b) || a.name.localeCompare(b.name),
   );
 }
+
+export type FreshnessCounts = Record<RepositoryHealth, number>;
+
+/** How many repositories are protected (ok), overdue, failing, never backed up. */
+export function countFreshness(
+  repos: readonly Repository[],
+  lastJobs: ReadonlyMap<number, Job> = new Map(),
+): FreshnessCounts {
+  const counts: FreshnessCounts = { ok: 0, overdue: 0, failing: 0, never: 0 };
+  for (const r of repos) counts[repositoryHealth(r, lastJobs.get(r.id))]++;
+  return counts;
+}
+
+/** The freshness status in words, for badges. */
+export const HEALTH_LABELS: Record<RepositoryHealth, string> = {
+  ok: "protected",
+  overdue: "overdue",
+  failing: "failing",
+  never: "never backed up",
+};
 
 export function activeJobs(jobs: readonly Job[]): Job[] {
   return jobs.filter((j) => !isTerminal(j.status));

@@ -354,6 +354,116 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         });
       });
 
+      test("repositories: freshness fields, failure counting, guarded overdue transitions", async () => {
+        const stores = await connections(3);
+        const store = stores[0] as Store;
+        const machine = await addMachine(store, "m1");
+        const repo = await store.repositories.insert(newRepository(machine, "r1", null));
+        if (!repo) throw new Error("insert failed");
+        expect(repo).toMatchObject({
+          expectedIntervalSeconds: null,
+          overdueFactor: 1.5,
+          failuresSinceSuccess: 0,
+          overdueSince: null,
+        });
+        expect(
+          await store.repositories.update(
+            repo.id,
+            { expectedIntervalSeconds: 3600, overdueFactor: 2.25 },
+            T0,
+          ),
+        ).toMatchObject({ expectedIntervalSeconds: 3600, overdueFactor: 2.25 });
+
+        const outcome = (job: number, extra: object) =>
+          store.repositories.recordOutcome(
+            repo.id,
+            { lastResult: "failed", lastJobId: job, ...extra },
+            T0,
+          );
+        await outcome(1, { failed: true });
+        await outcome(2, { failed: true });
+        await outcome(3, { lastResult: "canceled" });
+        expect(await store.repositories.byId(repo.id)).toMatchObject({
+          failuresSinceSuccess: 2,
+          lastResult: "canceled",
+          lastBackupAt: null,
+        });
+
+        // Racing sweeps on separate connections: exactly one marks it overdue.
+        const marks = await Promise.all(
+          stores.map((s) => s.repositories.markOverdue(repo.id, T0 + 10, null, T0 + 20)),
+        );
+        expect(marks.filter((m) => m !== undefined)).toHaveLength(1);
+        expect(marks.find((m) => m)?.overdueSince).toBe(T0 + 10);
+        // Already overdue: a later sweep's mark changes nothing.
+        expect(await store.repositories.markOverdue(repo.id, T0 + 99, null, T0)).toBeUndefined();
+        expect((await store.repositories.byId(repo.id))?.overdueSince).toBe(T0 + 10);
+
+        // Clearing needs the stored since; a success clears it and resets the count.
+        expect(await store.repositories.clearOverdue(repo.id, T0 + 11, T0)).toBeUndefined();
+        await store.repositories.recordOutcome(
+          repo.id,
+          { lastResult: "completed", lastJobId: 4, lastBackupAt: T0 + 30 },
+          T0 + 30,
+        );
+        expect(await store.repositories.byId(repo.id)).toMatchObject({
+          failuresSinceSuccess: 0,
+          overdueSince: null,
+          lastBackupAt: T0 + 30,
+        });
+        // A sweep that evaluated the old last_backup_at loses to the success.
+        expect(await store.repositories.markOverdue(repo.id, T0 + 40, null, T0)).toBeUndefined();
+        const marked = await store.repositories.markOverdue(repo.id, T0 + 40, T0 + 30, T0 + 41);
+        expect(marked?.overdueSince).toBe(T0 + 40);
+        expect(
+          (await store.repositories.clearOverdue(repo.id, T0 + 40, T0 + 42))?.overdueSince,
+        ).toBe(null);
+      });
+
+      test("metrics: job counts by kind and status; each repository's newest archive size", async () => {
+        const store = await fresh();
+        expect(await store.metrics.jobCounts()).toEqual([]);
+        expect(await store.metrics.latestBackupSizes()).toEqual([]);
+        const machine = await addMachine(store, "m1");
+        const r1 = await addRepository(store, machine, "r1");
+        const r2 = await addRepository(store, machine, "r2");
+        const stats = (original_size: number) => ({
+          stats: { original_size, compressed_size: 1, deduplicated_size: 1, nfiles: 1 },
+        });
+        const finish = async (repo: number, status: "completed" | "failed", size?: number) => {
+          const job = await queue(store, machine, repo);
+          await store.jobs.claim(job, machine, T0, T0 + LEASE);
+          await store.jobs.finish(
+            job,
+            machine,
+            { status, result: size === undefined ? null : stats(size) },
+            T0,
+          );
+        };
+        await finish(r1, "completed", 100);
+        await finish(r1, "completed", 250);
+        await finish(r1, "failed");
+        await finish(r2, "completed", 7);
+        await queue(store, machine, r2);
+        await queue(store, machine, r2, "repo.check");
+        const counts = (await store.metrics.jobCounts()).sort((a, b) =>
+          `${a.jobKind}/${a.status}`.localeCompare(`${b.jobKind}/${b.status}`),
+        );
+        expect(counts).toEqual([
+          { jobKind: "backup.create", status: "completed", count: 3 },
+          { jobKind: "backup.create", status: "failed", count: 1 },
+          { jobKind: "backup.create", status: "queued", count: 1 },
+          { jobKind: "repo.check", status: "queued", count: 1 },
+        ]);
+        const sizes = (await store.metrics.latestBackupSizes()).sort(
+          (a, b) => a.repositoryId - b.repositoryId,
+        );
+        expect(sizes).toEqual([
+          { repositoryId: r1, originalBytes: 250 },
+          { repositoryId: r2, originalBytes: 7 },
+        ]);
+      });
+
       test("repositories: removeIfIdle refuses while a job of it is active", async () => {
         const store = await fresh();
         const machine = await addMachine(store, "m1");

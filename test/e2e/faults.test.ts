@@ -7,8 +7,8 @@
  *
  * Making borg slow enough to interrupt: 24 MiB of random data at zstd,19 takes borg a few
  * seconds. Making every log line countable: borg logs nothing per file on a clean run, so
- * the backups that check "every log line exactly once" also name one missing path after
- * each file; borg warns once per missing path, in order, while it works through the
+ * the backups that check "every log line exactly once" also name one unreadable path (a
+ * name too long for the filesystem) after each file; borg warns once per such path, in order, while it works through the
  * files. Those jobs therefore end `completed_with_warnings` (borg rc 1), on purpose.
  *
  * Not tested here: the hub's 5-minute "agent lost" lease. It is DEFAULT_SETTINGS.leaseMs
@@ -29,7 +29,12 @@ import { createFleet, type Fleet, isAlive, waitFor } from "../helpers/fleet.ts";
 const PASSPHRASE = "faults e2e passphrase";
 const FILES = 24;
 const pad = (i: number) => String(i).padStart(2, "0");
-const MISSING = Array.from({ length: FILES }, (_, i) => `missing-${pad(i)}`);
+/**
+ * Names too long for the filesystem (a component over 255 bytes): borg warns about each
+ * ("File name too long"). A path that merely does not exist would fail the backup before
+ * borg runs (src/agent/source-paths.ts).
+ */
+const MISSING = Array.from({ length: FILES }, (_, i) => `missing-${pad(i)}-${"x".repeat(250)}`);
 
 /** 24 files of 1 MiB random data (incompressible: zstd,19 is slow on it, lz4 can't shrink it). */
 async function randomSources(fleet: Fleet): Promise<{ dir: string; interleaved: string[] }> {

@@ -15,7 +15,8 @@
  * balancer the agent would need no restart at all.
  *
  * Making the backup slow and its log lines countable is done as in faults.test.ts: 24 MiB
- * of random data at zstd,19, each file followed by a missing path that borg warns about
+ * of random data at zstd,19, each file followed by a path whose name is too long for the
+ * filesystem, which borg warns about
  * once, in order (so the job ends completed_with_warnings, on purpose). Dispatch latency
  * across replicas (queued on B → claimed on A, from the job's own timestamps) is printed,
  * never asserted.
@@ -31,7 +32,12 @@ import { type PostgresCluster, startPostgres } from "../helpers/postgres.ts";
 const PASSPHRASE = "replicas e2e passphrase";
 const FILES = 24;
 const pad = (i: number) => String(i).padStart(2, "0");
-const MISSING = Array.from({ length: FILES }, (_, i) => `missing-${pad(i)}`);
+/**
+ * Names too long for the filesystem (a component over 255 bytes): borg warns about each
+ * ("File name too long"). A path that merely does not exist would fail the backup before
+ * borg runs (src/agent/source-paths.ts).
+ */
+const MISSING = Array.from({ length: FILES }, (_, i) => `missing-${pad(i)}-${"x".repeat(250)}`);
 
 let cluster: PostgresCluster | undefined;
 let fleet: Fleet | undefined;

@@ -278,7 +278,7 @@ describe("the first hour in chromium against the compiled hub", () => {
       "laptop-home",
     );
 
-    // Item 15: colour marks problems only: "0 offline" is not red, "1 repositories failing" is.
+    // Item 15: colour marks problems only: "0 offline" is not red, "1 failing" is.
     const stat = (label: string) => page.locator(".stat", { hasText: label });
     const colourOf = (label: string) =>
       stat(label)
@@ -288,7 +288,15 @@ describe("the first hour in chromium against the compiled hub", () => {
     expect(await stat("offline").locator("strong").textContent()).toBe("0");
     expect(await colourOf("offline")).toBe(textColour);
     expect(await colourOf("online")).toBe(textColour);
-    expect(await colourOf("repositories failing")).not.toBe(textColour);
+    expect(await colourOf("failing")).not.toBe(textColour);
+    // Freshness leads: the hub's counts, the reason beside each repository needing attention.
+    expect(await stat("failing").locator("strong").textContent()).toBe("1");
+    expect(await stat("never backed up").locator("strong").textContent()).toBe("1");
+    expect(await stat("overdue").locator("strong").textContent()).toBe("0");
+    expect(await colourOf("overdue")).toBe(textColour);
+    await page
+      .locator('tr[data-repository="docs"]', { hasText: "never backed up, and no backup plan" })
+      .waitFor();
 
     // Item 10: jobs are named in words, on the dashboard, the job page and the jobs list.
     const summary = "Backup of docs (on vm), started by admin";
@@ -328,6 +336,9 @@ describe("the first hour in chromium against the compiled hub", () => {
     await screenshot(page, "dashboard-phone");
     await page.getByRole("link", { name: "Repositories", exact: true }).click();
     await page.locator('tr[data-repository="laptop-home"]').waitFor();
+    expect(
+      await page.locator('tr[data-repository="laptop-home"] [data-freshness]').textContent(),
+    ).toBe("failing");
     await fitsThePhone(page);
     // Each repository is a card: its location is on screen, not off to the right.
     const location = page.locator('tr[data-repository="laptop-home"] td[data-label="Location"]');

@@ -203,6 +203,19 @@ describe("repositories in the web UI", () => {
       .first()
       .waitFor();
 
+    // Freshness: protected after the backup; an operator-level form sets the interval.
+    const freshness = page.locator('[data-card="freshness"]');
+    await freshness.locator('[data-freshness="ok"]').waitFor();
+    await freshness.getByText("nothing: no enabled backup plan and no interval set").waitFor();
+    await freshness.getByLabel("Expected every (hours; empty: from the plans)").fill("6");
+    await freshness.getByRole("button", { name: "Save" }).click();
+    await freshness.getByText("every 6h (set on the repository)").waitFor();
+    expect(Repository.parse(await api("GET", `/api/repositories/${id}`)).freshness).toMatchObject({
+      status: "ok",
+      expected_interval_seconds: 6 * 3600,
+      expected_interval_source: "repository",
+    });
+
     // Prune: no keep rule is refused in the form; a dry run is queued and completes.
     await page.getByRole("button", { name: "Prune (dry run)" }).click();
     await page.getByText("give at least one keep rule").waitFor();

@@ -606,6 +606,7 @@ export const ROUTE_CALLS: Record<string, CallFor> = {
   "GET /api/notification-channels/:id/deliveries": async (w) => ({
     path: `/api/notification-channels/${w.channelId}/deliveries?limit=10`,
   }),
+  "GET /metrics": fixed("/metrics"),
 
   "GET /api/jobs": fixed("/api/jobs?limit=5"),
   "GET /api/jobs/:id": async (w) => ({ path: `/api/jobs/${await w.job("queued")}` }),

@@ -2,16 +2,22 @@
  * backup.create on the agent: `borg create --json` of the payload's sources, progress
  * from borg's archive_progress events (a percent and ETA when the prescan found a total),
  * and the new archive's name and stats from borg's --json output. A run whose output
- * can't be read fails: a backup is never reported done without its archive.
+ * can't be read fails: a backup is never reported done without its archive. A source
+ * path that does not exist fails the job before borg runs (source-paths.ts), instead of
+ * an archive "with warnings" that lacks it.
  */
 import { buildCreateCommand } from "../../borg/commands/create.ts";
 import { BorgCreateResult, readJsonResult } from "../../borg/output.ts";
 import { estimateSourceBytes } from "../prescan.ts";
 import { ProgressTracker } from "../progress.ts";
+import { missingSourcePaths, missingSourcesMessage } from "../source-paths.ts";
 import type { AgentJobKind } from "./kind.ts";
 
 export const backupCreate: AgentJobKind<"backup.create"> = {
   readsJson: true,
+
+  precheck: async ({ backup }) =>
+    missingSourcesMessage(await missingSourcePaths(backup.source_paths)),
 
   command: (features, { repository, backup }) =>
     buildCreateCommand(features, {

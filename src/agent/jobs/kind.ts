@@ -78,6 +78,12 @@ export interface AgentJobKind<K extends JobKind> {
   /** Whether the command prints a --json document on stdout that `result` reads. */
   readsJson: boolean;
   /**
+   * Optional: a reason not to run borg at all, found on this machine (backup.create: a
+   * source path that does not exist). Runs after the policy check, before the passphrase
+   * lookup and borg; a string fails the job with that message.
+   */
+  precheck?(payload: JobPayloadOf<K>): Promise<string | undefined>;
+  /**
    * Optional, for kinds with their own progress (backup.create: a prescan for the total,
    * then borg's archive_progress events). Runs after the policy check, before borg.
    */

@@ -125,6 +125,7 @@ export default defineCommand({
     const logger = commandLogger(config.log_level, "hub");
     logger.redactor.add(config.admin_password);
     logger.redactor.add(config.secret_key);
+    logger.redactor.add(config.metrics_token);
     if (config.database_url !== undefined) {
       logger.redactor.add(config.database_url);
       const password = new URL(config.database_url).password;

@@ -250,6 +250,14 @@ export const RepositoryRecord = z.object({
   lastBackupAt: TimeOrNull,
   lastResult: z.string().nullable(),
   lastJobId: Id.nullable(),
+  /** Set by hand (PATCH); null: the expected interval comes from the enabled plans. */
+  expectedIntervalSeconds: z.number().int().nullable(),
+  /** Overdue after factor × the expected interval without a successful backup. */
+  overdueFactor: z.number(),
+  /** Backups that failed since the last one that produced an archive. */
+  failuresSinceSuccess: z.number().int(),
+  /** When the repository went overdue (stored once by the freshness sweep); null while not. */
+  overdueSince: TimeOrNull,
   createdAt: Time,
   updatedAt: Time,
 });
@@ -275,6 +283,10 @@ export interface NewRepository {
   sshHostKey: string | null;
   /** The storage box the hub created the repository on; absent or null for a custom location. */
   boxId?: number | null;
+  /** Default null (from the plans). */
+  expectedIntervalSeconds?: number | null;
+  /** Default 1.5. */
+  overdueFactor?: number;
 }
 
 export type RepositoryPatch = Partial<
@@ -287,12 +299,19 @@ export type RepositoryPatch = Partial<
     | "compression"
     | "archiveName"
     | "sshHostKey"
+    | "expectedIntervalSeconds"
+    | "overdueFactor"
   >
 >;
 
 export interface RepositoryOutcome {
-  /** Only set when the backup produced an archive (completed or with warnings). */
+  /**
+   * Only set when the backup produced an archive (completed or with warnings): a success,
+   * which also resets failuresSinceSuccess and ends an overdue spell (overdueSince → null).
+   */
   lastBackupAt?: number;
+  /** A backup that failed: failuresSinceSuccess + 1 (ignored with lastBackupAt). */
+  failed?: boolean;
   lastResult: string;
   lastJobId: number;
 }

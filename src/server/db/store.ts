@@ -189,7 +189,23 @@ export interface RepositoryStore {
     patch: RepositoryPatch,
     now: number,
   ): Promise<RepositoryRow | undefined | "name_taken">;
+  /** A finished backup's outcome, in one UPDATE (a success also clears overdue_since). */
   recordOutcome(id: number, outcome: RepositoryOutcome, now: number): Promise<void>;
+  /**
+   * The freshness sweep's transition into overdue, one guarded UPDATE: overdue_since →
+   * `since` only while it is null and last_backup_at is still `lastBackupAt` (what the
+   * sweep evaluated), so a success landing in between wins. Of racing sweeps (replicas)
+   * exactly one gets the row back; the others, and a repository already overdue, get
+   * undefined.
+   */
+  markOverdue(
+    id: number,
+    since: number,
+    lastBackupAt: number | null,
+    now: number,
+  ): Promise<RepositoryRow | undefined>;
+  /** Back from overdue without a success (interval or factor changed): only while overdue_since is `since`. */
+  clearOverdue(id: number, since: number, now: number): Promise<RepositoryRow | undefined>;
   setArchives(id: number, archives: ArchiveInfo[], listedAt: number): Promise<void>;
   /**
    * Appends one new archive (a backup's) to a list that is known (listed, or empty since
@@ -458,6 +474,20 @@ export interface ArchiveListingStore {
   evict(maxEntries: number, keep?: number): Promise<number>;
 }
 
+/** Aggregates for GET /metrics (services/metrics.ts), read fresh on every scrape. */
+export interface MetricsStore {
+  /** How many jobs of each kind are in each status (the whole history the hub keeps). */
+  jobCounts(): Promise<JobCount[]>;
+  /** Per repository, the original size of its newest backup that produced an archive. */
+  latestBackupSizes(): Promise<{ repositoryId: number; originalBytes: number }[]>;
+}
+
+export interface JobCount {
+  jobKind: string;
+  status: string;
+  count: number;
+}
+
 export interface Store {
   users: UserStore;
   sessions: SessionStore;
@@ -472,6 +502,7 @@ export interface Store {
   settings: SettingsStore;
   notifications: NotificationStore;
   archiveListings: ArchiveListingStore;
+  metrics: MetricsStore;
   /**
    * Runs `work` in one transaction: its writes through `tx` land together when it
    * resolves and not at all when it throws (the error is rethrown). Inside, use `tx`

@@ -3,8 +3,9 @@
  * compression and archive-name template (behind a plan's archive prefix); one backup per
  * repository at a time; the job keeps the archive's name and stats; every finished backup
  * that ran is recorded on its repository (last result, last job, last_backup_at when it
- * produced an archive); and the new archive joins the repository's known archive list, so
- * the repository page shows it without a list job.
+ * produced an archive, which is a success for freshness; a failure counts in
+ * failures_since_success); and the new archive joins the repository's known archive
+ * list, so the repository page shows it without a list job.
  */
 import { TERMINAL_JOB_STATUSES } from "../../shared/protocol/agent.ts";
 import type { StoredJobResult } from "../db/records.ts";
@@ -51,6 +52,7 @@ export const backupCreate: HubJobKind<"backup.create"> = {
       {
         lastResult: job.status,
         lastJobId: job.id,
+        failed: job.status === "failed",
         ...(produced && job.completedAt !== null ? { lastBackupAt: job.completedAt } : {}),
       },
       deps.clock(),

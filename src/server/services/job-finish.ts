@@ -1,11 +1,13 @@
 /**
  * What follows any change of a job's status, whoever caused it (agent upload, user
- * cancel, lease sweep): publish it to live views, let the job's kind record what it
+ * cancel, lease sweep): publish it to live views, observe a finished job's run time
+ * (metrics), let the job's kind record what it
  * records (server/jobs: a backup's outcome on its repository), and audit it. Also words
  * the "agent lost" failure the lease sweep writes; whether a job was lost is its
  * ended_reason, never this text. A finished job (and a started one, for Healthchecks'
  * /start ping) is published as a hub event (hub-events.ts) for notifications.
  */
+import { TERMINAL_JOB_STATUSES } from "../../shared/protocol/agent.ts";
 import type { JobRow } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
 import { hubJobKind } from "../jobs/index.ts";
@@ -75,6 +77,7 @@ export async function recordJobTransition(
   event: { actor: Actor; action: string; details?: Record<string, unknown> },
 ): Promise<void> {
   deps.events.publish(job.id, { type: "status", data: { status: job.status } });
+  if (TERMINAL_JOB_STATUSES.includes(job.status)) deps.metrics.observeJob(job);
   await hubJobKind(job.jobKind).transitioned?.(deps, job);
   await audit(deps, {
     actor: event.actor,

@@ -18,6 +18,7 @@ import type { HubDeps } from "../deps.ts";
 import type { UserActor } from "./actor.ts";
 import { audit } from "./audit.ts";
 import { type BoxPlacement, placeOnBox, purgeBoxRepo } from "./box-repositories.ts";
+import { sweepFreshness } from "./freshness.ts";
 import { queueRepositoryJob } from "./jobs.ts";
 import {
   assertMayPatch,
@@ -38,6 +39,8 @@ export interface RepositoryUpdate {
   compression?: string;
   archive_name?: string;
   ssh_host_key?: string | null;
+  expected_interval_seconds?: number | null;
+  overdue_factor?: number;
 }
 
 export async function getRepository(deps: HubDeps, id: number): Promise<RepositoryRow> {
@@ -179,6 +182,8 @@ export async function createRepository(
       archiveName: request.archive_name,
       appendOnly: request.append_only,
       sshHostKey: placement?.sshHostKey ?? sshHostKey,
+      expectedIntervalSeconds: request.expected_interval_seconds ?? null,
+      overdueFactor: request.overdue_factor,
     });
   } catch (error) {
     deps.logger.error("storing a repository failed", { error: (error as Error).message });
@@ -251,6 +256,8 @@ export async function updateRepository(
     sshHostKey: request.ssh_host_key ? checkHostKeys(request.ssh_host_key) : request.ssh_host_key,
     passphraseEncrypted:
       request.passphrase === undefined ? undefined : deps.secretBox.encrypt(request.passphrase),
+    expectedIntervalSeconds: request.expected_interval_seconds,
+    overdueFactor: request.overdue_factor,
   };
   const updated = await deps.store.repositories.update(id, patch, deps.clock());
   if (updated === "name_taken") {
@@ -264,6 +271,11 @@ export async function updateRepository(
     // Field names only: never the passphrase (or any value).
     details: { fields: Object.keys(request).sort() },
   });
+  if (request.expected_interval_seconds !== undefined || request.overdue_factor !== undefined) {
+    // A new deadline is in effect now, not at the next sweep.
+    await sweepFreshness(deps, [updated]);
+    return (await deps.store.repositories.byId(id)) ?? updated;
+  }
   return updated;
 }
 

@@ -97,14 +97,20 @@ export function checkPassphraseRules(settings: {
  * The PATCH fields an operator may change: they only shape what is written into the
  * repository an admin chose: how chunks are compressed, and what archives are called (an
  * archive name has no "/", "::" or leading "-", so it cannot reach another repository or
- * become an option). Every other field is admin only: source_paths and exclude_patterns
+ * become an option), and when it counts as overdue. Every other field is admin only: source_paths and exclude_patterns
  * decide what root reads on the machine; ssh_host_key (and location, should PATCH ever
  * take it) which server is trusted with the data; passphrase the key that opens it; name
  * which passphrase an agent uses (agents look their own passphrases up by repository
  * name). An allow-list, so a field added to UpdateRepositoryRequest later is admin only
  * until someone decides otherwise.
  */
-const OPERATOR_PATCH_FIELDS: ReadonlySet<string> = new Set(["compression", "archive_name"]);
+const OPERATOR_PATCH_FIELDS: ReadonlySet<string> = new Set([
+  "compression",
+  "archive_name",
+  // When a repository counts as overdue: alerting only, nothing borg reads.
+  "expected_interval_seconds",
+  "overdue_factor",
+]);
 
 /** 403 naming every field of `body` the principal's role may not change. */
 export function assertMayPatch(role: Role, body: object): void {

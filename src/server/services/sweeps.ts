@@ -1,9 +1,11 @@
 /**
  * The hub's periodic upkeep, run by start.ts every 15 s: expired sessions are deleted,
- * silent agents marked offline, and jobs whose lease ran out failed or requeued.
+ * silent agents marked offline, jobs whose lease ran out failed or requeued, and
+ * repositories that went without a successful backup for too long marked overdue.
  * Each sweep is a guarded UPDATE, so running it twice (or from two processes) is harmless.
  */
 import type { HubDeps } from "../deps.ts";
+import { sweepFreshness } from "./freshness.ts";
 import { sweepExpiredLeases } from "./job-sweeper.ts";
 import { sweepOfflineAgents } from "./machines.ts";
 
@@ -11,4 +13,5 @@ export async function runSweeps(deps: HubDeps): Promise<void> {
   await deps.store.sessions.removeExpired(deps.clock());
   await sweepOfflineAgents(deps);
   await sweepExpiredLeases(deps);
+  await sweepFreshness(deps);
 }

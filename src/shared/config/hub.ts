@@ -1,6 +1,6 @@
 /**
  * `borgctl server` configuration: BORGCTL_ADDR, BORGCTL_DATA_DIR, BORGCTL_ADMIN_PASSWORD,
- * BORGCTL_DATABASE_URL, …
+ * BORGCTL_DATABASE_URL, BORGCTL_METRICS_TOKEN, …
  * trusted_proxies is parsed here (syntax only: IPs and CIDR blocks, IPv4 and IPv6), so a
  * bad entry stops the start with a config error; server/http/client-address.ts matches
  * peers against the parsed blocks.
@@ -90,6 +90,9 @@ export const hubConfigSchema = (home: string, dataDir: string) =>
       tls_cert: pathSchema(home).optional(),
       tls_key: pathSchema(home).optional(),
       log_level: LogLevelSchema.default("info"),
+      // A bearer token only for GET /metrics (Prometheus). Unset: /metrics needs a user
+      // credential (a viewer API token), never anonymous.
+      metrics_token: z.string().min(16, "must be at least 16 characters").optional(),
       // Peers allowed to say who the client is (X-Forwarded-For/-Proto). Empty: nobody, so
       // a client cannot pick its own address for the audit trail and the login throttle.
       // TOML gives an array; env and flag give one comma-separated string.
@@ -124,5 +127,6 @@ export const HUB_CONFIG_FIELDS: readonly ConfigField[] = [
   { key: "tls_cert", env: "BORGCTL_TLS_CERT", flag: "tls-cert" },
   { key: "tls_key", env: "BORGCTL_TLS_KEY", flag: "tls-key" },
   { key: "log_level", env: "BORGCTL_LOG_LEVEL", flag: "log-level" },
+  { key: "metrics_token", env: "BORGCTL_METRICS_TOKEN", secret: true },
   { key: "trusted_proxies", env: "BORGCTL_TRUSTED_PROXIES", flag: "trusted-proxies" },
 ];

@@ -180,6 +180,19 @@ const RelPathList = z
   )
   .max(1000);
 
+/**
+ * How often a repository is expected to be backed up, set by hand (seconds, 1 minute to
+ * 1 year); null/absent: derived from its enabled plans (services/freshness.ts).
+ */
+const ExpectedInterval = z
+  .number()
+  .int()
+  .min(60)
+  .max(366 * 86_400)
+  .nullable();
+/** Overdue after this many expected intervals without a successful backup. */
+const OverdueFactor = z.number().min(1).max(100);
+
 export const CreateRepositoryRequest = z.strictObject({
   name: OneLine(128).min(1),
   agent_machine_id: Id,
@@ -211,6 +224,8 @@ export const CreateRepositoryRequest = z.strictObject({
    * registers the machine's key for it) instead of a new one; init then defaults to no.
    */
   box_repo: z.string().min(1).max(63).optional(),
+  expected_interval_seconds: ExpectedInterval.optional(),
+  overdue_factor: OverdueFactor.optional(),
 });
 export type CreateRepositoryRequest = z.infer<typeof CreateRepositoryRequest>;
 
@@ -229,7 +244,30 @@ export const UpdateRepositoryRequest = z.strictObject({
     .max(16 * 1024)
     .nullable()
     .optional(),
+  expected_interval_seconds: ExpectedInterval.optional(),
+  overdue_factor: OverdueFactor.optional(),
 });
+
+/**
+ * Whether a repository is protected (API.md, Repositories). status: failing when backups
+ * failed since the last success; else overdue when no backup succeeded within
+ * overdue_factor × expected_interval_seconds (overdue_since: when that deadline passed,
+ * stored by the hub's sweep, stable); else never when none ever succeeded; else ok.
+ */
+export const RepositoryFreshness = z.object({
+  status: z.enum(["ok", "overdue", "failing", "never"]),
+  last_success_at: UncheckedTimestamp.nullable(),
+  last_job_status: z.string().nullable(),
+  failures_since_success: z.number().int(),
+  /** The interval in effect; null when no enabled plan and no hand-set value give one. */
+  expected_interval_seconds: z.number().int().nullable(),
+  expected_interval_source: z.enum(["repository", "plans"]).nullable(),
+  overdue_factor: z.number(),
+  /** When it becomes (became) overdue without a success; null without an expected interval. */
+  overdue_at: UncheckedTimestamp.nullable(),
+  overdue_since: UncheckedTimestamp.nullable(),
+});
+export type RepositoryFreshness = z.infer<typeof RepositoryFreshness>;
 
 export const Repository = z.object({
   id: Id,
@@ -251,6 +289,10 @@ export const Repository = z.object({
   last_backup_at: UncheckedTimestamp.nullable(),
   last_result: z.string().nullable(),
   last_job_id: Id.nullable(),
+  /** The hand-set expected interval (null: from the plans; the one in effect is in freshness). */
+  expected_interval_seconds: z.number().int().nullable(),
+  overdue_factor: z.number(),
+  freshness: RepositoryFreshness,
   created_at: UncheckedTimestamp,
   updated_at: UncheckedTimestamp,
   /** Only in the answer to POST /api/repositories, when an init job was queued. */

@@ -1,13 +1,15 @@
 /** @jsxImportSource hono/jsx/dom */
 /**
- * Repositories with their last backup, their next planned one, "Back up now" (operators and admins), and (admins
+ * Repositories with their freshness (protected, overdue, failing, never, and why), last
+ * success, next planned backup, "Back up now" (operators and admins), and (admins
  * only, as the hub allows) the "New repository" form. At phone width the table becomes
  * one card per repository.
  */
 import { useState } from "hono/jsx/dom";
 import type { Repository } from "../../shared/protocol/api.ts";
 import { api, errorMessage } from "../api.ts";
-import { ErrorText, Link, StatusBadge, useLoad, useNow } from "../components.tsx";
+import { ErrorText, FreshnessBadge, Link, StatusBadge, useLoad, useNow } from "../components.tsx";
+import { attentionReason, lastFinishedJobs, repositoryHealth } from "../fleet.ts";
 import { formatAge } from "../format.ts";
 import { nextRunByRepository, nextRunLabel } from "../plan-form.ts";
 import { canAdminister, canRunJobs } from "../roles.ts";
@@ -45,13 +47,21 @@ export function RepositoriesPage() {
   const now = useNow();
   const data = useLoad(
     async () => {
-      const [repositories, machines, boxes, plans] = await Promise.all([
+      const [repositories, machines, boxes, plans, jobs] = await Promise.all([
         api.repositories(),
         api.machines(),
         api.boxes(),
         api.plans(),
+        api.jobs({ limit: 100 }),
       ]);
-      return { repositories, machines, boxes, nextRuns: nextRunByRepository(plans) };
+      // The newest finished jobs: a failed init makes a never-backed-up repository failing.
+      return {
+        repositories,
+        machines,
+        boxes,
+        nextRuns: nextRunByRepository(plans),
+        last: lastFinishedJobs(jobs),
+      };
     },
     [],
     10_000,
@@ -92,7 +102,8 @@ export function RepositoriesPage() {
                 <th>Name</th>
                 <th>Machine</th>
                 <th>Location</th>
-                <th>Last backup</th>
+                <th>Freshness</th>
+                <th>Last success</th>
                 <th>Result</th>
                 <th>Next backup</th>
                 <th>
@@ -110,7 +121,15 @@ export function RepositoriesPage() {
                   <td data-label="Location" class="path">
                     {r.location}
                   </td>
-                  <td data-label="Last backup">{formatAge(r.last_backup_at, now)}</td>
+                  <td data-label="Freshness">
+                    <FreshnessBadge health={repositoryHealth(r, data.data?.last.get(r.id))} />
+                    {attentionReason(r, now, data.data?.last.get(r.id)) && (
+                      <div class="reason small">
+                        {attentionReason(r, now, data.data?.last.get(r.id))}
+                      </div>
+                    )}
+                  </td>
+                  <td data-label="Last success">{formatAge(r.freshness.last_success_at, now)}</td>
                   <td data-label="Result">
                     {r.last_result && r.last_job_id ? (
                       <Link href={`/jobs/${r.last_job_id}`}>

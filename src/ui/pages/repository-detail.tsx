@@ -1,7 +1,8 @@
 /** @jsxImportSource hono/jsx/dom */
 /**
- * One repository: its settings (never its passphrase: only where it is kept), last
- * backup, the actions that queue a job for its machine (back up, init, check, prune with
+ * One repository: its freshness (protected, overdue, failing, never; what is expected of
+ * it and why it needs attention), its settings (never its passphrase: only where it is
+ * kept), last backup, the actions that queue a job for its machine (back up, init, check, prune with
  * a retention form, compact, break lock, refresh archives) each linking to the job it
  * queued, its backup plans (repository-plans.tsx), the archives from the last listing
  * (each with a file browser to restore from), its recent jobs, and for admins (as the hub
@@ -19,6 +20,7 @@ import { ArchiveBrowser } from "./archive-browser.tsx";
 import { ACTION_LABELS, type Queue, RepositoryActions } from "./repository-actions.tsx";
 import { ArchiveList } from "./repository-archives.tsx";
 import { EditRepository, Settings } from "./repository-edit.tsx";
+import { FreshnessCard } from "./repository-freshness.tsx";
 import { RepositoryPlans } from "./repository-plans.tsx";
 
 function JobsTable(props: { jobs: Job[]; now: number }) {
@@ -146,8 +148,9 @@ export function RepositoryDetailPage(props: { id: number }) {
         )}
       </div>
       <ErrorText error={detail.error} />
-      <div class="card">
-        <h2 class="first">Last backup</h2>
+      <div class="card" data-card="freshness">
+        <FreshnessCard repo={repo} now={now} canChange={canRun} onSaved={detail.reload} />
+        <h3>Last backup</h3>
         <p>
           {formatAge(repo.last_backup_at, now)}
           {repo.last_result && repo.last_job_id && (

@@ -122,6 +122,27 @@ describe("agent with a real hub and real borg", () => {
     expect(JSON.stringify(logs)).not.toContain(PASSPHRASE);
   });
 
+  test("a source path that does not exist fails the backup, naming it; no archive is written", async () => {
+    const missing = join(agent.dir, "no-such-dir");
+    const id = await createRepository("missing-source", { source_paths: [sources, missing] });
+    expect((await runJob(id, "init")).status).toBe("completed");
+    const backup = Job.parse(await runJob(id, "backup"));
+    expect(backup.status).toBe("failed");
+    expect(backup.error_message).toContain(JSON.stringify(missing));
+    expect(backup.error_message).toContain("does not exist on this machine");
+    expect(backup.error_message).not.toContain(JSON.stringify(sources));
+    // borg never ran against the repository: the list is empty, the repository failing.
+    expect((await runJob(id, "list")).status).toBe("completed");
+    const archives = (
+      await hub.request("GET", `/api/repositories/${id}/archives`, { token: admin })
+    ).body as { archives: unknown[] };
+    expect(archives.archives).toEqual([]);
+    const repo = (await hub.request("GET", `/api/repositories/${id}`, { token: admin })).body as {
+      freshness: { status: string; failures_since_success: number };
+    };
+    expect(repo.freshness).toMatchObject({ status: "failing", failures_since_success: 1 });
+  });
+
   test("prune, check and compact run to completion", async () => {
     const id = await createRepository("maintained");
     await runJob(id, "init");

@@ -84,11 +84,15 @@ async function runJob(repositoryId: number, action: string): Promise<Job> {
 const MARKER = /…\[truncated [\d,]+ characters\]…/;
 
 describe("long results with the real borg", () => {
-  test("a missing 3,800-character source path: completed with warnings, the warning cut to fit", async () => {
+  test("a 3,800-character source path the filesystem can't look up: completed with warnings, the warning cut to fit", async () => {
     running = agent.start();
-    // Components under NAME_MAX, so borg reports the path as missing, not as too long.
-    const missing = join(agent.dir, "gone", ...Array(19).fill("d".repeat(200))).slice(0, 3800);
+    // Existing directories, then a last component over NAME_MAX: borg warns "File name too
+    // long" (a path that merely does not exist fails before borg runs: src/agent/source-paths.ts).
+    const head = join(agent.dir, "deep", ...Array(16).fill("d".repeat(200)));
+    await mkdir(head, { recursive: true });
+    const missing = `${head}/${"e".repeat(3800 - head.length - 1)}`;
     expect(missing.length).toBe(3800);
+    expect(3800 - head.length - 1).toBeGreaterThan(255);
     const id = await createRepository("long-warning", [sources, missing]);
     expect((await runJob(id, "init")).status).toBe("completed");
     const backup = await runJob(id, "backup");
@@ -100,8 +104,8 @@ describe("long results with the real borg", () => {
       (await hub.request("GET", `/api/jobs/${backup.id}/logs`, { token: admin })).body,
     );
     const line = logs.logs.find((l) => l.message.startsWith(missing))?.message ?? "";
-    expect(line).toContain("No such file or directory");
-    expect(line.length).toBeGreaterThan(7000);
+    expect(line).toContain("File name too long");
+    expect(line.length).toBeGreaterThan(4096);
     const [warning] = backup.result?.warnings ?? [];
     expect(warning?.length).toBe(4096);
     expect(warning).toMatch(MARKER);

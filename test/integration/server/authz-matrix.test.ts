@@ -126,6 +126,9 @@ const MIN_ROLE: Record<string, Role | "agent"> = {
   "GET /api/jobs/:id/logs": "viewer",
   "POST /api/jobs/:id/cancel": "operator",
   "GET /api/jobs/:id/events": "viewer",
+
+  // Prometheus: a viewer's credential (or the metrics token, metrics.test.ts); never anonymous.
+  "GET /metrics": "viewer",
 };
 
 /** Routes anyone may call, each with the reason. */
@@ -362,11 +365,18 @@ describe("repository settings by role", () => {
     exclude_patterns: () => ["*.key"],
     compression: () => "zstd,7",
     archive_name: () => "{hostname}-manual-{now}",
+    expected_interval_seconds: () => 7200,
+    overdue_factor: () => 3,
     ssh_host_key: () =>
       "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl",
   };
   /** What an operator may change; every other field is the admin's. */
-  const OPERATOR_MAY = new Set(["compression", "archive_name"]);
+  const OPERATOR_MAY = new Set([
+    "compression",
+    "archive_name",
+    "expected_interval_seconds",
+    "overdue_factor",
+  ]);
   const FIELDS = Object.keys(UpdateRepositoryRequest.shape);
 
   const patch = (token: string, id: number, body: Record<string, unknown>) =>
@@ -377,7 +387,7 @@ describe("repository settings by role", () => {
     expect(Object.keys(VALUES).filter((f) => !FIELDS.includes(f))).toEqual([]);
   });
 
-  test("an operator may change only compression and archive_name; admin-only fields are 403 by name, nothing changes", async () => {
+  test("an operator may change only compression, archive_name and the overdue settings; admin-only fields are 403 by name, nothing changes", async () => {
     const id = await world.freshRepository();
     // An admin's API token with the operator role acts as an operator.
     const adminAsOperator = (

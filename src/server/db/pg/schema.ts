@@ -141,6 +141,11 @@ export const repositories = pgTable(
     lastBackupAt: ms("last_backup_at"),
     lastResult: text("last_result"),
     lastJobId: integer("last_job_id"),
+    // Freshness: see sqlite/schema.ts.
+    expectedIntervalSeconds: integer("expected_interval_seconds"),
+    overdueFactor: doublePrecision("overdue_factor").notNull().default(1.5),
+    failuresSinceSuccess: integer("failures_since_success").notNull().default(0),
+    overdueSince: ms("overdue_since"),
     archives: jsonb("archives"),
     archivesListedAt: ms("archives_listed_at"),
     createdAt: createdAt(),

@@ -28,6 +28,7 @@ import { boxQueries } from "./queries/boxes.ts";
 import { enrollmentQueries } from "./queries/enrollment.ts";
 import { jobQueries } from "./queries/jobs.ts";
 import { machineQueries } from "./queries/machines.ts";
+import { metricsQueries } from "./queries/metrics.ts";
 import { notificationQueries } from "./queries/notifications.ts";
 import { planQueries } from "./queries/plans.ts";
 import { repositoryQueries } from "./queries/repositories.ts";
@@ -82,6 +83,7 @@ export function createPgStore(db: Db): Store {
     settings: settingsQueries(db),
     notifications: notificationQueries(db),
     archiveListings: archiveListingQueries(db),
+    metrics: metricsQueries(db),
     transaction: (work) => db.transaction((tx) => work(createPgStore(tx))),
   });
 }

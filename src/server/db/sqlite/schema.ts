@@ -151,6 +151,13 @@ export const repositories = sqliteTable(
     lastBackupAt: integer("last_backup_at"),
     lastResult: text("last_result"),
     lastJobId: integer("last_job_id"),
+    // Freshness (services/freshness.ts): the hand-set expected interval (null: from the
+    // plans), the overdue factor, failed backups since the last success, and when the
+    // repository went overdue (stored by the sweep's guarded UPDATE, cleared by a success).
+    expectedIntervalSeconds: integer("expected_interval_seconds"),
+    overdueFactor: real("overdue_factor").notNull().default(1.5),
+    failuresSinceSuccess: integer("failures_since_success").notNull().default(0),
+    overdueSince: integer("overdue_since"),
     archives: text("archives", { mode: "json" }),
     archivesListedAt: integer("archives_listed_at"),
     createdAt: createdAt(),

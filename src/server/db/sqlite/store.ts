@@ -28,6 +28,7 @@ import { boxQueries } from "./queries/boxes.ts";
 import { enrollmentQueries } from "./queries/enrollment.ts";
 import { jobQueries } from "./queries/jobs.ts";
 import { machineQueries } from "./queries/machines.ts";
+import { metricsQueries } from "./queries/metrics.ts";
 import { notificationQueries } from "./queries/notifications.ts";
 import { planQueries } from "./queries/plans.ts";
 import { repositoryQueries } from "./queries/repositories.ts";
@@ -70,6 +71,7 @@ export function createSqliteStore(database: Pick<OpenDatabase, "db" | "sqlite">)
     settings: settingsQueries(db),
     notifications: notificationQueries(db),
     archiveListings: archiveListingQueries(db),
+    metrics: metricsQueries(db),
   };
 
   // The transaction holding the connection, if any, and the promise that settles when it ends.
@@ -204,5 +206,6 @@ function wrapGroups(groups: Groups, wrap: (fn: AnyAsync) => AnyAsync): Groups {
     settings: wrapOne(groups.settings),
     notifications: wrapOne(groups.notifications),
     archiveListings: wrapOne(groups.archiveListings),
+    metrics: wrapOne(groups.metrics),
   };
 }

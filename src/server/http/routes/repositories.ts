@@ -22,6 +22,11 @@ import {
 } from "../../../shared/protocol/api.ts";
 import type { RepositoryRow } from "../../db/records.ts";
 import type { HubDeps } from "../../deps.ts";
+import {
+  type FreshnessFacts,
+  freshnessJson,
+  freshnessOfRepositories,
+} from "../../services/freshness.ts";
 import { jobJson } from "../../services/job-json.ts";
 import { REPOSITORY_ACTIONS, type RepositoryAction } from "../../services/job-payload.ts";
 import { queueRepositoryJob } from "../../services/jobs.ts";
@@ -39,7 +44,7 @@ import { requireUser } from "../auth.ts";
 import type { HubEnv } from "../context.ts";
 import { idParam, validate } from "../validate.ts";
 
-export const repositoryJson = (r: RepositoryRow): Repository => ({
+export const repositoryJson = (r: RepositoryRow, facts: FreshnessFacts): Repository => ({
   id: r.id,
   name: r.name,
   execution_target: "agent",
@@ -58,6 +63,9 @@ export const repositoryJson = (r: RepositoryRow): Repository => ({
   last_backup_at: toIsoOrNull(r.lastBackupAt),
   last_result: r.lastResult,
   last_job_id: r.lastJobId,
+  expected_interval_seconds: r.expectedIntervalSeconds,
+  overdue_factor: r.overdueFactor,
+  freshness: freshnessJson(r, facts),
   created_at: toIso(r.createdAt),
   updated_at: toIso(r.updatedAt),
 });
@@ -76,6 +84,14 @@ const ACTION_BODIES: Record<RepositoryAction, z.ZodType> = {
   list: NoBody,
 };
 
+/** Repositories as answered: each with its freshness (one plan read for all of them). */
+async function repositoriesJson(deps: HubDeps, rows: RepositoryRow[]): Promise<Repository[]> {
+  const facts = await freshnessOfRepositories(deps, rows);
+  return rows.map((r) => repositoryJson(r, facts.get(r.id) as FreshnessFacts));
+}
+const oneJson = async (deps: HubDeps, row: RepositoryRow) =>
+  (await repositoriesJson(deps, [row]))[0] as Repository;
+
 export function repositoryRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   const viewer = requireUser(deps, "viewer");
   const operator = requireUser(deps, "operator");
@@ -83,19 +99,22 @@ export function repositoryRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   const repoId = (value: string | undefined) => idParam(value, "repository");
 
   app.get("/api/repositories", viewer, async (c) =>
-    c.json((await listRepositories(deps)).map(repositoryJson)),
+    c.json(await repositoriesJson(deps, await listRepositories(deps))),
   );
 
   app.post("/api/repositories", admin, validate("json", CreateRepositoryRequest), async (c) => {
     const created = await createRepository(deps, actorOf(c), c.req.valid("json"));
-    const body: Repository = repositoryJson(created.repository);
+    const body: Repository = await oneJson(deps, created.repository);
     if (created.initJobId !== undefined) body.init_job_id = created.initJobId;
     return c.json(body, 201);
   });
 
   app.get("/api/repositories/:id", viewer, async (c) => {
     const { repository, lastJob } = await repositoryWithLastJob(deps, repoId(c.req.param("id")));
-    return c.json({ ...repositoryJson(repository), last_job: lastJob ? jobJson(lastJob) : null });
+    return c.json({
+      ...(await oneJson(deps, repository)),
+      last_job: lastJob ? jobJson(lastJob) : null,
+    });
   });
 
   // Operators reach the service, which decides per field what they may change.
@@ -105,7 +124,8 @@ export function repositoryRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     validate("json", UpdateRepositoryRequest),
     async (c) =>
       c.json(
-        repositoryJson(
+        await oneJson(
+          deps,
           await updateRepository(deps, actorOf(c), repoId(c.req.param("id")), c.req.valid("json")),
         ),
       ),

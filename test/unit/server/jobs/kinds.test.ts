@@ -29,6 +29,10 @@ const repository: RepositoryRow = {
   lastBackupAt: null,
   lastResult: null,
   lastJobId: null,
+  expectedIntervalSeconds: null,
+  overdueFactor: 1.5,
+  failuresSinceSuccess: 0,
+  overdueSince: null,
   createdAt: 0,
   updatedAt: 0,
 };

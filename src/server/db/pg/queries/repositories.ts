@@ -2,8 +2,9 @@
  * Repositories on PostgreSQL (RepositoryStore). The sealed passphrase is read only by
  * `sealedPassphrase(id)`; rows carry `hasPassphrase`, computed in SQL.
  */
-import { and, eq, inArray, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import { parseRow } from "../../parse.ts";
+import type { RepositoryOutcome } from "../../records.ts";
 import { ACTIVE_JOB_STATUSES, RepositoryRecord, StoredArchives } from "../../records.ts";
 import type { RepositoryStore } from "../../store.ts";
 import type { Db } from "../client.ts";
@@ -31,12 +32,27 @@ const columns = {
   lastBackupAt: repositories.lastBackupAt,
   lastResult: repositories.lastResult,
   lastJobId: repositories.lastJobId,
+  expectedIntervalSeconds: repositories.expectedIntervalSeconds,
+  overdueFactor: repositories.overdueFactor,
+  failuresSinceSuccess: repositories.failuresSinceSuccess,
+  overdueSince: repositories.overdueSince,
   createdAt: repositories.createdAt,
   updatedAt: repositories.updatedAt,
 };
 
 const rowOf = (raw: unknown) => parseRow(RepositoryRecord, TABLE, raw);
 const maybeRow = (raw: unknown) => (raw === undefined ? undefined : rowOf(raw));
+
+/** The columns one backup outcome sets (records.ts RepositoryOutcome). */
+const outcomeColumns = ({ lastBackupAt, failed, lastResult, lastJobId }: RepositoryOutcome) => ({
+  lastResult,
+  lastJobId,
+  ...(lastBackupAt !== undefined
+    ? { lastBackupAt, failuresSinceSuccess: 0, overdueSince: null }
+    : failed
+      ? { failuresSinceSuccess: sql`${repositories.failuresSinceSuccess} + 1` }
+      : {}),
+});
 
 export function repositoryQueries(db: Db): RepositoryStore {
   return {
@@ -81,8 +97,32 @@ export function repositoryQueries(db: Db): RepositoryStore {
     async recordOutcome(id, outcome, now) {
       await db
         .update(repositories)
-        .set({ ...outcome, updatedAt: now })
+        .set({ ...outcomeColumns(outcome), updatedAt: now })
         .where(eq(repositories.id, id));
+    },
+    async markOverdue(id, since, lastBackupAt, now) {
+      const [row] = await db
+        .update(repositories)
+        .set({ overdueSince: since, updatedAt: now })
+        .where(
+          and(
+            eq(repositories.id, id),
+            isNull(repositories.overdueSince),
+            lastBackupAt === null
+              ? isNull(repositories.lastBackupAt)
+              : eq(repositories.lastBackupAt, lastBackupAt),
+          ),
+        )
+        .returning(columns);
+      return maybeRow(row);
+    },
+    async clearOverdue(id, since, now) {
+      const [row] = await db
+        .update(repositories)
+        .set({ overdueSince: null, updatedAt: now })
+        .where(and(eq(repositories.id, id), eq(repositories.overdueSince, since)))
+        .returning(columns);
+      return maybeRow(row);
     },
     async setArchives(id, archives, listedAt) {
       await db

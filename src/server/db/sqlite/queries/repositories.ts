@@ -4,8 +4,9 @@
  * only by `sealedPassphrase(id)`; rows carry `hasPassphrase`, computed in SQL, so the
  * ciphertext is not even read for them.
  */
-import { and, eq, inArray, notExists, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, notExists, sql } from "drizzle-orm";
 import { parseRow } from "../../parse.ts";
+import type { RepositoryOutcome } from "../../records.ts";
 import { ACTIVE_JOB_STATUSES, RepositoryRecord, StoredArchives } from "../../records.ts";
 import type { RepositoryStore } from "../../store.ts";
 import type { Db } from "../client.ts";
@@ -32,6 +33,10 @@ const columns = {
   lastBackupAt: repositories.lastBackupAt,
   lastResult: repositories.lastResult,
   lastJobId: repositories.lastJobId,
+  expectedIntervalSeconds: repositories.expectedIntervalSeconds,
+  overdueFactor: repositories.overdueFactor,
+  failuresSinceSuccess: repositories.failuresSinceSuccess,
+  overdueSince: repositories.overdueSince,
   createdAt: repositories.createdAt,
   updatedAt: repositories.updatedAt,
 };
@@ -45,6 +50,17 @@ const maybeRow = (raw: RawRow | undefined) => (raw === undefined ? undefined : r
 
 const isUniqueViolation = (error: unknown) =>
   error instanceof Error && /UNIQUE constraint failed/.test(error.message);
+
+/** The columns one backup outcome sets (records.ts RepositoryOutcome). */
+const outcomeColumns = ({ lastBackupAt, failed, lastResult, lastJobId }: RepositoryOutcome) => ({
+  lastResult,
+  lastJobId,
+  ...(lastBackupAt !== undefined
+    ? { lastBackupAt, failuresSinceSuccess: 0, overdueSince: null }
+    : failed
+      ? { failuresSinceSuccess: sql`${repositories.failuresSinceSuccess} + 1` }
+      : {}),
+});
 
 export function repositoryQueries(db: Db): RepositoryStore {
   return {
@@ -88,9 +104,37 @@ export function repositoryQueries(db: Db): RepositoryStore {
     },
     async recordOutcome(id, outcome, now) {
       db.update(repositories)
-        .set({ ...outcome, updatedAt: now })
+        .set({ ...outcomeColumns(outcome), updatedAt: now })
         .where(eq(repositories.id, id))
         .run();
+    },
+    async markOverdue(id, since, lastBackupAt, now) {
+      return maybeRow(
+        db
+          .update(repositories)
+          .set({ overdueSince: since, updatedAt: now })
+          .where(
+            and(
+              eq(repositories.id, id),
+              isNull(repositories.overdueSince),
+              lastBackupAt === null
+                ? isNull(repositories.lastBackupAt)
+                : eq(repositories.lastBackupAt, lastBackupAt),
+            ),
+          )
+          .returning(columns)
+          .get(),
+      );
+    },
+    async clearOverdue(id, since, now) {
+      return maybeRow(
+        db
+          .update(repositories)
+          .set({ overdueSince: null, updatedAt: now })
+          .where(and(eq(repositories.id, id), eq(repositories.overdueSince, since)))
+          .returning(columns)
+          .get(),
+      );
     },
     async setArchives(id, archives, listedAt) {
       db.update(repositories)
