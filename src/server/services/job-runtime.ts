@@ -81,6 +81,21 @@ export function polledJobJson(row: JobRow): JobSummary {
   };
 }
 
+/**
+ * The decrypted passphrase of one of the agent's own queued jobs, for the one agent that
+ * reads it from its poll answer (Borg UI's: http/borg-ui-agent.ts); undefined when the
+ * hub does not hold it. Another agent's job gives nothing.
+ */
+export async function polledPassphrase(
+  deps: HubDeps,
+  agent: AgentActor,
+  job: JobRow,
+): Promise<string | undefined> {
+  if (job.agentMachineId !== agent.machineId) return undefined;
+  const [passphrase] = await jobSecrets(deps, job);
+  return passphrase;
+}
+
 /** Why a guarded update of job `id` by this agent matched no row. */
 async function refusal(deps: HubDeps, agent: AgentActor, id: number): Promise<AppError> {
   const job = await deps.store.jobs.byId(id);

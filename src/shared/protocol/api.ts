@@ -128,6 +128,12 @@ export const Machine = z.object({
   agent_version: z.string(),
   borg_versions: z.array(BorgBinary),
   capabilities: z.array(z.string()),
+  /**
+   * How its agent talks to the hub, from what it reports: "spec" (borgctl's agent or any
+   * agent following the Managed Agent Spec), "borg-ui" (Borg UI's own agent, which the
+   * hub hands job payloads in its names, passphrase included, at poll).
+   */
+  agent_dialect: z.enum(["spec", "borg-ui"]),
   labels: z.record(z.string(), z.string()),
   ssh_public_key: z.string().nullable(),
   status: MachineStatus,
