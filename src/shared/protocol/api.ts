@@ -17,7 +17,9 @@ export type Role = z.infer<typeof Role>;
 // --- auth ----------------------------------------------------------------------------
 
 export const LoginRequest = z.strictObject({
-  username: z.string().min(1).max(64),
+  // One line: no user name can hold a control character (see CreateUserRequest), and
+  // PostgreSQL's text cannot hold a NUL at all (looking one up was a 500 there).
+  username: OneLine(64).min(1),
   password: z.string().min(1).max(1024),
 });
 
