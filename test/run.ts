@@ -2,7 +2,8 @@
  * `bun run test:all`: every check CI runs, in order, each one counted.
  *   prerequisites (installed as root, else named) → lint (biome ci) → shellcheck
  *   (install.sh) → type check (bun check) → build (all
- *   targets) → bun test (unit, integration, e2e against the built binary)
+ *   targets) → bun test (unit, integration, e2e against the built binary) → the hub
+ *   suites that exercise the Store again on PostgreSQL
  * A step that fails still lets the later ones run, so one run shows every problem.
  * The last line is "N passed, N failed": each test counts once, and each of the
  * lint/shellcheck/type-check/build steps counts as one check.
@@ -45,12 +46,53 @@ async function ensurePrerequisites(): Promise<void> {
   process.exit(1);
 }
 
-const steps: { name: string; argv: string[]; tests?: boolean }[] = [
+/**
+ * The hub suites that exercise the Store, run a second time on PostgreSQL (a throwaway
+ * cluster per test process, test/helpers/test-store.ts): the same HTTP behaviour on both
+ * stores. The slow suites whose cost is password hashing, not the store, stay SQLite-only.
+ */
+const POSTGRES_SUITES = [
+  "agent-jobs",
+  "agents",
+  "agent-errors",
+  "authz-matrix",
+  "borg-ui-agent",
+  "enrollment",
+  "job-complete-atomic",
+  "job-outcomes",
+  "jobs",
+  "lease-after-outage",
+  "machines",
+  "passphrase-length",
+  "plans",
+  "plan-chain",
+  "repositories",
+  "repository-host-keys",
+  "repository-location-conflict",
+  "scheduler",
+  "spec-conformance",
+  "freshness",
+  "notifications",
+].map((suite) => `test/integration/server/${suite}.test.ts`);
+
+const only = Bun.argv.slice(2);
+const steps: { name: string; argv: string[]; tests?: boolean; env?: Record<string, string> }[] = [
   { name: "lint", argv: [bun, "x", "biome", "ci", "--colors=off", "."] },
   { name: "shellcheck", argv: ["shellcheck", "install.sh"] },
   { name: "type check", argv: [bun, "check"] },
   { name: "build", argv: [bun, "build.ts"] },
-  { name: "tests", argv: [bun, "test", "--timeout", "120000", ...Bun.argv.slice(2)], tests: true },
+  { name: "tests", argv: [bun, "test", "--timeout", "120000", ...only], tests: true },
+  // Given a test filter, run only that (on SQLite).
+  ...(only.length > 0
+    ? []
+    : [
+        {
+          name: "hub suites on PostgreSQL",
+          argv: [bun, "test", "--timeout", "120000", ...POSTGRES_SUITES],
+          tests: true,
+          env: { BORGCTL_TEST_STORE: "postgres" },
+        },
+      ]),
 ];
 
 let passed = 0;
@@ -66,7 +108,11 @@ for (const step of steps) {
     summary.push(`${step.name}: FAILED (${step.argv[0]} not installed)`);
     continue;
   }
-  const proc = Bun.spawn(step.argv, { stdout: "pipe", stderr: "pipe", env: process.env });
+  const proc = Bun.spawn(step.argv, {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, ...step.env },
+  });
   let output = "";
   const pump = async (stream: ReadableStream<Uint8Array>, sink: NodeJS.WriteStream) => {
     const decoder = new TextDecoder();

@@ -3,7 +3,9 @@
  * shared protocol schemas (the hub may run another version), and failures are sorted
  * into what the loop must do about them:
  * - HubUnavailable: network error, timeout or 5xx → retry later with backoff;
- * - AgentRejected (401): the credential was revoked or disabled → stop, don't retry;
+ * - AgentRejected (401 to a call that carries the agent token): the credential was
+ *   revoked or disabled → stop, don't retry (a 401 to register, which carries none, is
+ *   the enrollment token's refusal: a HubRefused with the hub's reason);
  * - HubRefused (other 4xx): this request will never succeed as is → drop or report.
  * Plain HTTP is refused for a hub that is not on this machine unless `insecure` is set:
  * the agent token and job passphrases travel in these requests.
@@ -167,7 +169,7 @@ export class HubClient {
     if (response.status >= 500) {
       throw new HubUnavailable(`the hub answered ${response.status} to ${method} ${path}`);
     }
-    if (response.status === 401) {
+    if (response.status === 401 && this.options.token) {
       throw new AgentRejected(
         "the hub refused this agent's credential: it was revoked or disabled. Re-enroll with `borgctl agent register`",
       );

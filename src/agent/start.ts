@@ -3,7 +3,7 @@
  * can read), builds the hub client, outbox, secrets and runtime, and implements each
  * command's flow. Register is the only flow that writes the config file.
  */
-import { readFile, rm } from "node:fs/promises";
+import { readFile, rm, stat } from "node:fs/promises";
 import { hostname } from "node:os";
 import { parse as parseToml } from "smol-toml";
 import type { DetectedBorg } from "../borg/run.ts";
@@ -22,7 +22,7 @@ import type { Logger } from "../shared/log.ts";
 import { runProcess } from "../shared/process/spawn.ts";
 import { PROTOCOL_VERSION } from "../shared/protocol/version.ts";
 import { findBorgBinaries } from "./borg-binaries.ts";
-import { assertTransportAllowed, HubClient } from "./client.ts";
+import { assertTransportAllowed, HubClient, HubRefused } from "./client.ts";
 import { AGENT_CAPABILITIES, AgentRuntime, type AgentRuntimeOptions } from "./loop.ts";
 import { Outbox } from "./outbox.ts";
 import { AgentSecrets } from "./secrets.ts";
@@ -142,34 +142,68 @@ export async function registerAgent(
   const policy = preseededPolicy(request.configPath, previous);
   e.logger.redactor.add(request.token);
   const paths = agentPaths(request.stateDir);
-  await ensurePrivateDir(paths.stateDir);
-  const sshPublicKey = await ensureSshKey(paths);
-  const borgs = await findBorgBinaries(e.env.PATH);
-  const client = new HubClient({ serverUrl: request.serverUrl, insecure: request.insecure });
-  const answer = await client.register({
-    enrollment_token: request.token,
-    protocol_version: PROTOCOL_VERSION,
-    name: request.name,
-    hostname: hostname(),
-    os: process.platform,
-    arch: process.arch,
-    agent_version: e.version,
-    borg_versions: borgReport(borgs),
-    capabilities: [...AGENT_CAPABILITIES],
-    ssh_public_key: sshPublicKey,
-  });
-  const config: AgentConfig = agentConfigSchema.parse({
-    server_url: request.serverUrl,
-    agent_id: answer.agent_id,
-    agent_token: answer.agent_token,
-    name: request.name,
-    state_dir: request.stateDir,
-    insecure: request.insecure,
-    heartbeat_interval_seconds: answer.heartbeat_interval_seconds,
-    ...policy,
-  });
-  await writeAgentConfig(request.configPath, config, AGENT_POLICY_TEMPLATE);
-  return config;
+  // A refused registration must leave the machine as it found it: no key pair and no
+  // state directory that a retry (or an admin reading the disk) would mistake for an
+  // enrollment. So remember what exists now and remove only what this attempt created.
+  const createdSshKey = !(await pathExists(paths.sshPublicKey));
+  let createdDir: string | undefined;
+  try {
+    createdDir = await ensurePrivateDir(paths.stateDir);
+    const sshPublicKey = await ensureSshKey(paths);
+    const borgs = await findBorgBinaries(e.env.PATH);
+    const client = new HubClient({ serverUrl: request.serverUrl, insecure: request.insecure });
+    const answer = await client
+      .register({
+        enrollment_token: request.token,
+        protocol_version: PROTOCOL_VERSION,
+        name: request.name,
+        hostname: hostname(),
+        os: process.platform,
+        arch: process.arch,
+        agent_version: e.version,
+        borg_versions: borgReport(borgs),
+        capabilities: [...AGENT_CAPABILITIES],
+        ssh_public_key: sshPublicKey,
+      })
+      .catch((error: unknown) => {
+        // The hub's own reason (a refused enrollment token, a field it could not take)
+        // is what the person at the terminal can act on.
+        if (error instanceof HubRefused) {
+          throw new HubRefused(
+            error.status,
+            error.code,
+            `the hub refused to register this machine: ${error.message}`,
+          );
+        }
+        throw error;
+      });
+    const config: AgentConfig = agentConfigSchema.parse({
+      server_url: request.serverUrl,
+      agent_id: answer.agent_id,
+      agent_token: answer.agent_token,
+      name: request.name,
+      state_dir: request.stateDir,
+      insecure: request.insecure,
+      heartbeat_interval_seconds: answer.heartbeat_interval_seconds,
+      ...policy,
+    });
+    await writeAgentConfig(request.configPath, config, AGENT_POLICY_TEMPLATE);
+    return config;
+  } catch (error) {
+    if (createdDir !== undefined) await rm(createdDir, { recursive: true, force: true });
+    else if (createdSshKey) {
+      await rm(paths.sshKey, { force: true });
+      await rm(paths.sshPublicKey, { force: true });
+    }
+    throw error;
+  }
+}
+
+async function pathExists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 export async function createRuntime(

@@ -87,14 +87,16 @@ export async function assertPrivateFile(path: string, what: string): Promise<voi
   }
 }
 
-export async function ensurePrivateDir(path: string): Promise<void> {
-  await mkdir(path, { recursive: true, mode: 0o700 });
+/** Returns the first directory it had to create (undefined: `path` existed), for undoing. */
+export async function ensurePrivateDir(path: string): Promise<string | undefined> {
+  const created = await mkdir(path, { recursive: true, mode: 0o700 });
   const mode = (await stat(path)).mode & 0o777;
   if (mode & 0o022) {
     throw new AgentStateError(
       `directory ${path} is writable by other users (mode ${mode.toString(8)}); run: chmod 700 ${path}`,
     );
   }
+  return created;
 }
 
 /** Writes a file atomically with mode 0600 (temp file in the same dir, fsync, rename). */

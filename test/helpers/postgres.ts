@@ -19,6 +19,10 @@ import { runProcess, type SpawnedProcess, spawnProcess } from "../../src/shared/
 export interface PostgresCluster {
   host: string;
   port: number;
+  /** The temp directory holding the data directory and the socket (removed by stop()). */
+  dir: string;
+  /** argv that stops the server without this process (pg_ctl, as the user it runs as). */
+  stopArgv: string[];
   /** A URL for `database` as the superuser (trust auth: no password). */
   url(database?: string): string;
   /** A new, empty database; returns its URL. */
@@ -160,6 +164,8 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   return {
     host,
     port,
+    dir,
+    stopArgv: as([join(bin, "pg_ctl"), "stop", "-D", data, "-m", "fast", "-w"]),
     url,
     async createDatabase(prefix = "t") {
       const name = `${prefix}_${process.pid}_${++databaseCounter}`;

@@ -620,16 +620,24 @@ export const ROUTE_CALLS: Record<string, CallFor> = {
   }),
 };
 
-/** Row count and a hash of every row of every table, keyed by table name. */
-export function databaseSnapshot(hub: TestHub): Record<string, { rows: number; hash: string }> {
-  const sqlite = hub.database.sqlite;
-  const tables = sqlite
-    .query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
-    .all() as { name: string }[];
+/**
+ * Row count and a hash of every row of every table, keyed by table name, on either store
+ * (the hub's own tables; SQLite's bookkeeping tables too). Rows are hashed in a sorted
+ * order, so the snapshot does not depend on the order the database returns them in.
+ */
+export async function databaseSnapshot(
+  hub: TestHub,
+): Promise<Record<string, { rows: number; hash: string }>> {
+  const tables = await hub.sql<{ name: string }>(
+    hub.storeKind === "sqlite"
+      ? "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+      : "SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename",
+  );
   const snapshot: Record<string, { rows: number; hash: string }> = {};
   for (const { name } of tables) {
-    const rows = sqlite.query(`SELECT * FROM "${name}" ORDER BY rowid`).all();
-    const hash = new Bun.CryptoHasher("sha256").update(JSON.stringify(rows)).digest("hex");
+    const rows = (await hub.sql(`SELECT * FROM "${name}"`)).map((row) => JSON.stringify(row));
+    rows.sort();
+    const hash = new Bun.CryptoHasher("sha256").update(rows.join("\n")).digest("hex");
     snapshot[name] = { rows: rows.length, hash };
   }
   return snapshot;

@@ -12,6 +12,7 @@ import { AGENT_PROTOCOL_HEADER } from "../../shared/protocol/agent.ts";
 import { MIN_SUPPORTED_PROTOCOL, PROTOCOL_VERSION } from "../../shared/protocol/version.ts";
 import type { HubDeps } from "../deps.ts";
 import { authenticateAgent } from "../services/agents.ts";
+import { agentDialect } from "./borg-ui-agent.ts";
 import type { HubEnv } from "./context.ts";
 
 export function assertProtocolSupported(version: number): void {
@@ -47,7 +48,12 @@ export function requireAgent(deps: HubDeps): MiddlewareHandler<HubEnv> {
       throw new AppError("unauthorized", "agent credential missing, unknown, disabled or revoked");
     }
     const { machine } = found;
-    c.set("agent", { machineId: machine.id, agentId: machine.agentId, name: machine.name });
+    c.set("agent", {
+      machineId: machine.id,
+      agentId: machine.agentId,
+      name: machine.name,
+      dialect: agentDialect(machine.capabilities),
+    });
     await next();
   };
 }

@@ -9,6 +9,7 @@
  * Routes hand services an Actor made from these by http/actor.ts, never these types.
  */
 import type { UserCredential } from "../services/actor.ts";
+import type { AgentDialect } from "./borg-ui-agent.ts";
 
 /** The signed-in user: the credential services/auth.ts authenticate() found. */
 export type Principal = UserCredential;
@@ -17,6 +18,8 @@ export interface AgentPrincipal {
   machineId: number;
   agentId: string;
   name: string;
+  /** How it talks, from what it reports (borg-ui-agent.ts): the edge translates "borg-ui". */
+  dialect: AgentDialect;
 }
 
 export type HubEnv = {

@@ -81,6 +81,21 @@ export function polledJobJson(row: JobRow): JobSummary {
   };
 }
 
+/**
+ * The decrypted passphrase of one of the agent's own queued jobs, for the one agent that
+ * reads it from its poll answer (Borg UI's: http/borg-ui-agent.ts); undefined when the
+ * hub does not hold it. Another agent's job gives nothing.
+ */
+export async function polledPassphrase(
+  deps: HubDeps,
+  agent: AgentActor,
+  job: JobRow,
+): Promise<string | undefined> {
+  if (job.agentMachineId !== agent.machineId) return undefined;
+  const [passphrase] = await jobSecrets(deps, job);
+  return passphrase;
+}
+
 /** Why a guarded update of job `id` by this agent matched no row. */
 export async function refusal(deps: HubDeps, agent: AgentActor, id: number): Promise<AppError> {
   const job = await deps.store.jobs.byId(id);
@@ -275,20 +290,29 @@ export async function completeJob(
   if (result.warnings !== undefined) {
     stored.warnings = result.warnings.map((w) => redactSecrets(w, secrets));
   }
-  const job = await finishJob(
-    deps,
-    agent,
-    id,
-    {
-      status: completedStatus(result),
-      result: stored,
-      errorMessage: null,
-      returnCode: result.return_code,
-      endedReason: "completed",
-    },
-    "job.complete",
-  );
-  if (read?.success && kind) await kind.completed?.(deps, job, read.data);
+  const finish: JobFinish = {
+    status: completedStatus(result),
+    result: stored,
+    errorMessage: null,
+    returnCode: result.return_code,
+    endedReason: "completed",
+  };
+  // The job's end and what it records elsewhere (an archive list onto its repository)
+  // land together: otherwise a reader could see the job completed and the old list, and
+  // a crash in between would keep the job's word for a list that was never stored.
+  const job = await deps.store.transaction(async (tx) => {
+    const finished = await tx.jobs.finish(id, agent.machineId, finish, deps.clock());
+    if (finished && read?.success && kind) {
+      await kind.completed?.({ ...deps, store: tx }, finished, read.data);
+    }
+    return finished;
+  });
+  if (!job) throw await refusal(deps, agent, id);
+  await recordJobTransition(deps, job, {
+    actor: agent,
+    action: "job.complete",
+    details: { return_code: job.returnCode },
+  });
   return job;
 }
 

@@ -150,8 +150,10 @@ async function deliver(
 }
 
 /**
- * One pass: claim what is due now and attempt each once (concurrently). Returns the rows
- * as recorded. Tests call this after moving the fake clock.
+ * One pass: claim what is due now and attempt each once: channels concurrently, each
+ * channel's deliveries in order (oldest due first), so a receiver that cares about order
+ * (Healthchecks: /start before /fail) hears them as they happened. Returns the rows as
+ * recorded. Tests call this after moving the fake clock.
  */
 export async function runNotificationPass(deps: HubDeps): Promise<NotificationDeliveryRow[]> {
   const now = deps.clock();
@@ -162,8 +164,15 @@ export async function runNotificationPass(deps: HubDeps): Promise<NotificationDe
     now + CLAIM_MS,
     CLAIM_BATCH,
   );
-  const results = await Promise.all(claimed.map((d) => deliver(deps, d, claimToken)));
-  return results.filter((r): r is NotificationDeliveryRow => r !== undefined);
+  const byChannel = Map.groupBy(claimed, (d) => d.channelId);
+  const results = await Promise.all(
+    [...byChannel.values()].map(async (inOrder) => {
+      const recorded: (NotificationDeliveryRow | undefined)[] = [];
+      for (const d of inOrder) recorded.push(await deliver(deps, d, claimToken));
+      return recorded;
+    }),
+  );
+  return results.flat().filter((r): r is NotificationDeliveryRow => r !== undefined);
 }
 
 /** Sent and failed deliveries are kept this long for the delivery log, then deleted. */

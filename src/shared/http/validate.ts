@@ -26,12 +26,28 @@ async function assertUtf8JsonBody(c: Context): Promise<void> {
   }
 }
 
+/** What a problem with the whole of a request part is called in the message. */
+const TARGET_NAMES: Partial<Record<keyof ValidationTargets, string>> = {
+  json: "request body",
+  query: "query",
+  param: "path",
+  header: "headers",
+  form: "form",
+};
+
 export const validate = <S extends z.ZodType, T extends keyof ValidationTargets>(
   target: T,
   schema: S,
 ) => {
   const validator = zValidator(target, schema, (result) => {
-    if (!result.success) throw validationError(result.error.issues);
+    if (!result.success) {
+      // The input and the schema let the error name the field inside a union's branch.
+      throw validationError(result.error.issues, {
+        input: result.data,
+        schema,
+        what: TARGET_NAMES[target] ?? String(target),
+      });
+    }
   });
   // Same type as the validator itself, so routes keep their typed c.req.valid(target).
   const checked: typeof validator = async (c, next) => {

@@ -19,7 +19,9 @@ export type Role = z.infer<typeof Role>;
 // --- auth ----------------------------------------------------------------------------
 
 export const LoginRequest = z.strictObject({
-  username: z.string().min(1).max(64),
+  // One line: no user name can hold a control character (see CreateUserRequest), and
+  // PostgreSQL's text cannot hold a NUL at all (looking one up was a 500 there).
+  username: OneLine(64).min(1),
   password: z.string().min(1).max(1024),
 });
 
@@ -130,6 +132,12 @@ export const Machine = z.object({
   agent_version: z.string(),
   borg_versions: z.array(BorgBinary),
   capabilities: z.array(z.string()),
+  /**
+   * How its agent talks to the hub, from what it reports: "spec" (borgctl's agent or any
+   * agent following the Managed Agent Spec), "borg-ui" (Borg UI's own agent, which the
+   * hub hands job payloads in its names, passphrase included, at poll).
+   */
+  agent_dialect: z.enum(["spec", "borg-ui"]),
   labels: z.record(z.string(), z.string()),
   ssh_public_key: z.string().nullable(),
   status: MachineStatus,

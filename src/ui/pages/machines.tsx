@@ -1,7 +1,7 @@
 /** @jsxImportSource hono/jsx/dom */
 /**
  * Machines managed by an agent: status, last seen, host facts, versions, capabilities and
- * labels. "Add machine" creates an enrollment token and shows the commands to run on the
+ * labels; a machine running Borg UI's agent says so and what that means. "Add machine" creates an enrollment token and shows the commands to run on the
  * machine (the one-line install, or register where borgctl is already installed).
  * Disable/enable act at once (both are undone by the other); revoke and delete ask first.
  * Edit renames a machine and sets its labels (`key=value` lines). Admins also see the
@@ -29,6 +29,20 @@ function Tags(props: { items: string[]; empty: string }) {
         <li>{item}</li>
       ))}
     </ul>
+  );
+}
+
+/**
+ * What it means that a machine runs Borg UI's agent (server/http/borg-ui-agent.ts): the
+ * hub translates for it, and it lacks what borgctl's agent adds on the machine.
+ */
+function BorgUiAgentNote() {
+  return (
+    <div class="muted small" data-agent-dialect="borg-ui">
+      Borg UI agent: run <code>borg-ui-agent once</code> from a timer (its <code>run</code> needs
+      Borg UI's own server). It receives the repository passphrase with the job list, keeps no local
+      policy, does not pin SSH host keys and cannot use passphrases kept on the machine.
+    </div>
   );
 }
 
@@ -114,7 +128,10 @@ export function MachinesPage() {
                   <td data-label="Last seen">{formatAge(m.last_seen_at, now)}</td>
                   <td data-label="Host">{m.hostname || "–"}</td>
                   <td data-label="OS / arch">{m.os ? `${m.os} / ${m.arch}` : "–"}</td>
-                  <td data-label="Agent">{m.agent_version || "–"}</td>
+                  <td data-label="Agent">
+                    {m.agent_version || "–"}
+                    {m.agent_dialect === "borg-ui" && <BorgUiAgentNote />}
+                  </td>
                   <td data-label="Borg">{borgVersions(m)}</td>
                   <td data-label="Capabilities">
                     <Tags items={m.capabilities} empty="none reported" />

@@ -81,7 +81,7 @@ describe("argv injection through a repository location", () => {
     expect(created.status).toBe(201);
     const id = (created.body as { id: number }).id;
     // The compromised hub: its own check bypassed, the location rewritten in its database.
-    hub.database.sqlite.run("UPDATE repositories SET location = ? WHERE id = ?", [attack(), id]);
+    await hub.sql("UPDATE repositories SET location = ? WHERE id = ?", [attack(), id]);
 
     const queued = await hub.request("POST", `/api/repositories/${id}/init`, { token: admin });
     expect(queued.status).toBe(202);

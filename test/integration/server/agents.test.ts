@@ -45,23 +45,26 @@ async function statusEvents(machineId: number) {
 }
 
 /** Jobs are created by the job services; here rows are written directly to test leases. */
-function insertJob(machineId: number, status: string, leaseExpiresAt: number | null = null) {
-  return (
-    hub.database.sqlite
-      .query(
-        `INSERT INTO jobs (agent_machine_id, job_kind, status, payload, triggered_by, lease_expires_at)
-         VALUES (?, 'backup.create', ?, ?, 'test', ?) RETURNING id`,
-      )
-      .get(machineId, status, RAW_JOB_PAYLOAD, leaseExpiresAt) as { id: number }
-  ).id;
+async function insertJob(
+  machineId: number,
+  status: string,
+  leaseExpiresAt: number | null = null,
+): Promise<number> {
+  const [row] = await hub.sql<{ id: number }>(
+    `INSERT INTO jobs (agent_machine_id, job_kind, status, payload, triggered_by, lease_expires_at)
+     VALUES (?, 'backup.create', ?, ?, 'test', ?) RETURNING id`,
+    [machineId, status, JSON.parse(RAW_JOB_PAYLOAD), leaseExpiresAt],
+  );
+  return row?.id ?? 0;
 }
 
-const leaseOf = (jobId: number) =>
+const leaseOf = async (jobId: number) =>
   (
-    hub.database.sqlite
-      .query("SELECT lease_expires_at AS lease FROM jobs WHERE id = ?")
-      .get(jobId) as { lease: number | null }
-  ).lease;
+    await hub.sql<{ lease: number | null }>(
+      "SELECT lease_expires_at AS lease FROM jobs WHERE id = ?",
+      [jobId],
+    )
+  )[0]?.lease;
 
 beforeAll(async () => {
   server = hub.serve();
@@ -194,13 +197,13 @@ describe("heartbeat", () => {
     const mine = (await machineOf(agent)).id;
     const theirs = (await machineOf(other)).id;
     const old = hub.now() + 1_000;
-    const running = insertJob(mine, "running", old);
-    const claimed = insertJob(mine, "claimed", old);
-    const canceling = insertJob(mine, "cancel_requested", old);
-    const queued = insertJob(mine, "queued");
-    const finished = insertJob(mine, "completed", old);
-    const foreign = insertJob(theirs, "running", old);
-    const foreignCanceling = insertJob(theirs, "cancel_requested", old);
+    const running = await insertJob(mine, "running", old);
+    const claimed = await insertJob(mine, "claimed", old);
+    const canceling = await insertJob(mine, "cancel_requested", old);
+    const queued = await insertJob(mine, "queued");
+    const finished = await insertJob(mine, "completed", old);
+    const foreign = await insertJob(theirs, "running", old);
+    const foreignCanceling = await insertJob(theirs, "cancel_requested", old);
 
     hub.tick(60_000);
     const body = expectOk(
@@ -210,12 +213,12 @@ describe("heartbeat", () => {
     expect(body.cancel_job_ids).not.toContain(foreignCanceling);
 
     const renewed = hub.now() + hub.deps.settings.leaseMs;
-    expect(leaseOf(running)).toBe(renewed);
-    expect(leaseOf(claimed)).toBe(renewed);
-    expect(leaseOf(canceling)).toBe(renewed);
-    expect(leaseOf(queued)).toBeNull();
-    expect(leaseOf(finished)).toBe(old);
-    expect(leaseOf(foreign)).toBe(old);
+    expect(await leaseOf(running)).toBe(renewed);
+    expect(await leaseOf(claimed)).toBe(renewed);
+    expect(await leaseOf(canceling)).toBe(renewed);
+    expect(await leaseOf(queued)).toBeNull();
+    expect(await leaseOf(finished)).toBe(old);
+    expect(await leaseOf(foreign)).toBe(old);
   });
 });
 
@@ -224,15 +227,13 @@ describe("unregister and credentials", () => {
     const agent = await enroll();
     expectOk(await agent.heartbeat());
     const { id } = await machineOf(agent);
-    const queued = insertJob(id, "queued");
+    const queued = await insertJob(id, "queued");
     expect(expectOk(await agent.poll()).jobs.map((j) => j.id)).toEqual([queued]);
 
     const reply = await agent.unregister();
     expect(reply.status).toBe(204);
     expect((await machineOf(agent)).status).toBe("revoked");
-    const job = hub.database.sqlite
-      .query("SELECT status, error_message FROM jobs WHERE id = ?")
-      .get(queued) as { status: string; error_message: string };
+    const [job] = await hub.sql("SELECT status, error_message FROM jobs WHERE id = ?", [queued]);
     expect(job).toEqual({ status: "canceled", error_message: "agent unregistered" });
 
     const heartbeat = await agent.heartbeat();

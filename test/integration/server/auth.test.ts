@@ -99,7 +99,7 @@ describe("hub auth", () => {
     const viaToken = await hub.request("GET", "/api/auth/me", { token: token.token });
     expect(Me.parse(viaToken.body)).toMatchObject({ username: "vera", via: "api_token" });
     // The database keeps only a hash.
-    const raw = hub.database.sqlite.query("SELECT token_hash FROM api_tokens").all();
+    const raw = await hub.sql("SELECT token_hash FROM api_tokens");
     expect(JSON.stringify(raw)).not.toContain(token.token);
     // Revoked: refused at once.
     expect((await hub.request("DELETE", `/api/tokens/${token.id}`, { token: vera })).status).toBe(

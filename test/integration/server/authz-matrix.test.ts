@@ -325,7 +325,7 @@ describe("every protected route against every caller", () => {
               credential: { role: "admin", via: "session", token: world.sessions.admin },
             };
       const target = await call(world, owner);
-      const before = databaseSnapshot(hub);
+      const before = await databaseSnapshot(hub);
       for (const refused of refusals(key)) {
         const response = await send(method, target, refused.options);
         const code = ErrorBody.safeParse(response.body);
@@ -335,7 +335,7 @@ describe("every protected route against every caller", () => {
           );
         }
       }
-      const after = databaseSnapshot(hub);
+      const after = await databaseSnapshot(hub);
       if (JSON.stringify(after) !== JSON.stringify(before)) {
         const changed = Object.keys(after).filter(
           (t) => JSON.stringify(after[t]) !== JSON.stringify(before[t]),
@@ -401,7 +401,7 @@ describe("repository settings by role", () => {
     for (const field of FIELDS) {
       for (const token of operators) {
         const value = VALUES[field]?.();
-        const before = databaseSnapshot(hub);
+        const before = await databaseSnapshot(hub);
         const response = await patch(token, id, { [field]: value });
         if (OPERATOR_MAY.has(field)) {
           expect({ field, status: response.status }).toEqual({ field, status: 200 });
@@ -413,7 +413,7 @@ describe("repository settings by role", () => {
           const error = ErrorBody.parse(response.body);
           expect(error.code).toBe("forbidden");
           expect(error.error).toContain(field);
-          expect(databaseSnapshot(hub)).toEqual(before);
+          expect(await databaseSnapshot(hub)).toEqual(before);
         }
       }
       // The same value from an admin is accepted: the operator's 403 was the role, not the value.
@@ -425,7 +425,7 @@ describe("repository settings by role", () => {
 
   test("a mixed PATCH from an operator is refused whole: the harmless field is not applied either", async () => {
     const id = await world.freshRepository();
-    const before = databaseSnapshot(hub);
+    const before = await databaseSnapshot(hub);
     const response = await patch(world.sessions.operator, id, {
       compression: "zstd,9",
       source_paths: ["/root"],
@@ -439,7 +439,7 @@ describe("repository settings by role", () => {
       { path: "exclude_patterns", message: "only an admin may change this" },
       { path: "source_paths", message: "only an admin may change this" },
     ]);
-    expect(databaseSnapshot(hub)).toEqual(before);
+    expect(await databaseSnapshot(hub)).toEqual(before);
     const stored = Repository.parse(
       (await hub.request("GET", `/api/repositories/${id}`, { token: world.sessions.viewer })).body,
     );
@@ -449,12 +449,12 @@ describe("repository settings by role", () => {
   test("an operator may not create or delete a repository; a viewer may not patch even harmless fields", async () => {
     const id = await world.freshRepository();
     const create = await ROUTE_CALLS["POST /api/repositories"]?.(world, { kind: "none" });
-    const before = databaseSnapshot(hub);
+    const before = await databaseSnapshot(hub);
     for (const token of [world.sessions.operator, world.apiTokens.operator]) {
       expect((await send("POST", create as Call, { token })).status).toBe(403);
       expect((await hub.request("DELETE", `/api/repositories/${id}`, { token })).status).toBe(403);
     }
     expect((await patch(world.sessions.viewer, id, { compression: "lz4" })).status).toBe(403);
-    expect(databaseSnapshot(hub)).toEqual(before);
+    expect(await databaseSnapshot(hub)).toEqual(before);
   });
 });

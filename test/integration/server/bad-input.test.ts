@@ -666,8 +666,8 @@ function refusalProblem(answer: Sent): string | undefined {
 
 /** Tables whose rows differ between two snapshots. */
 function changedTables(
-  before: ReturnType<typeof databaseSnapshot>,
-  after: ReturnType<typeof databaseSnapshot>,
+  before: Awaited<ReturnType<typeof databaseSnapshot>>,
+  after: Awaited<ReturnType<typeof databaseSnapshot>>,
 ) {
   return Object.keys(after).filter((t) => JSON.stringify(after[t]) !== JSON.stringify(before[t]));
 }
@@ -691,16 +691,17 @@ async function expectRefused(
   key: string,
   request: () => Promise<Sent>,
 ): Promise<boolean> {
-  const before = databaseSnapshot(hub);
+  const before = await databaseSnapshot(hub);
   const answer = await request();
-  const after = databaseSnapshot(hub);
+  const after = await databaseSnapshot(hub);
   const problem = refusalProblem(answer);
   let changed = changedTables(before, after);
   const audited = AUDITED_REFUSALS[key];
   if (audited && changed.every((t) => t === "audit_events" || t === "sqlite_sequence")) {
-    const added = hub.database.sqlite
-      .query("SELECT action FROM audit_events ORDER BY rowid LIMIT -1 OFFSET ?")
-      .all(before.audit_events?.rows ?? 0) as { action: string }[];
+    const added = await hub.sql<{ action: string }>(
+      "SELECT action FROM audit_events ORDER BY id LIMIT 1000000 OFFSET ?",
+      [before.audit_events?.rows ?? 0],
+    );
     if (added.every((a) => audited.includes(a.action))) changed = [];
   }
   if (problem || changed.length > 0) {

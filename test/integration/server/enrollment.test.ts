@@ -28,8 +28,8 @@ const issued: string[] = [];
 const fixtureKey = (name: string) =>
   readFileSync(join(import.meta.dir, "../../fixtures/ssh-keys", name), "utf8").trim();
 
-const machineCount = () =>
-  (hub.database.sqlite.query("SELECT count(*) AS n FROM agent_machines").get() as { n: number }).n;
+const machineCount = async () =>
+  (await hub.sql<{ n: number }>("SELECT count(*) AS n FROM agent_machines"))[0]?.n ?? 0;
 
 async function enrollmentToken(expiresInMinutes = 60): Promise<string> {
   const token = await newEnrollmentToken(hub, admin, { expiresInMinutes });
@@ -83,9 +83,10 @@ describe("enrollment tokens", () => {
     });
     expect(list.text).not.toContain(body.token);
 
-    const rows = hub.database.sqlite
-      .query("SELECT * FROM enrollment_tokens WHERE id = ?")
-      .all(body.id) as { token_hash: string }[];
+    const rows = await hub.sql<{ token_hash: string }>(
+      "SELECT * FROM enrollment_tokens WHERE id = ?",
+      [body.id],
+    );
     expect(JSON.stringify(rows)).not.toContain(body.token);
     expect(rows[0]?.token_hash).toBe(createHash("sha256").update(body.token).digest("hex"));
   });
@@ -193,7 +194,7 @@ describe("registration", () => {
     expect(used?.used_by_agent_machine_id).toBe(machine?.id ?? -1);
 
     // The credential is stored hashed only.
-    const raw = JSON.stringify(hub.database.sqlite.query("SELECT * FROM agent_machines").all());
+    const raw = JSON.stringify(await hub.sql("SELECT * FROM agent_machines"));
     expect(raw).not.toContain(body.agent_token);
     expect(raw).toContain(createHash("sha256").update(body.agent_token).digest("hex"));
 
@@ -237,7 +238,7 @@ describe("registration", () => {
 
     const unknown = `borgctl_enroll_${"x".repeat(43)}`;
     const wrongKind = `borgctl_api_${"x".repeat(43)}`;
-    const before = machineCount();
+    const before = await machineCount();
     const bodies: unknown[] = [];
     for (const token of [unknown, expired, revoked, used, wrongKind]) {
       const reply = await FakeAgent.register(server.url, token);
@@ -246,7 +247,7 @@ describe("registration", () => {
       bodies.push(reply.body);
     }
     expect(new Set(bodies.map((b) => JSON.stringify(b))).size).toBe(1);
-    expect(machineCount()).toBe(before);
+    expect(await machineCount()).toBe(before);
 
     const reasons = (await auditEvents("agent.register_failed")).map((e) => e.details?.reason);
     for (const reason of ["unknown", "expired", "revoked", "used"]) {
@@ -256,7 +257,7 @@ describe("registration", () => {
 
   test("ten concurrent registrations on one token: exactly one wins", async () => {
     const token = await enrollmentToken();
-    const before = machineCount();
+    const before = await machineCount();
     const replies = await Promise.all(
       Array.from({ length: 10 }, (_, i) =>
         FakeAgent.register(server.url, token, { hostname: `racer-${i}` }),
@@ -265,7 +266,7 @@ describe("registration", () => {
     const statuses = replies.map((r) => r.status).sort();
     expect(statuses).toEqual([200, 401, 401, 401, 401, 401, 401, 401, 401, 401]);
     for (const reply of replies) if (reply.ok) issued.push(reply.body.agent_token);
-    expect(machineCount()).toBe(before + 1);
+    expect(await machineCount()).toBe(before + 1);
     const uses = (await auditEvents("enrollment.use")).length;
     const registers = (await auditEvents("agent.register")).length;
     expect(uses).toBe(registers);
@@ -273,7 +274,7 @@ describe("registration", () => {
 
   test("an unsupported protocol version is a 426 with the supported range, and keeps the token", async () => {
     const token = await enrollmentToken();
-    const before = machineCount();
+    const before = await machineCount();
     const tooNew = await FakeAgent.register(server.url, token, {
       protocol_version: PROTOCOL_VERSION + 1,
     });
@@ -296,15 +297,15 @@ describe("registration", () => {
       max: PROTOCOL_VERSION,
     });
 
-    expect(machineCount()).toBe(before);
+    expect(await machineCount()).toBe(before);
     const agent = await FakeAgent.enroll(server.url, token);
     issued.push(agent.token);
-    expect(machineCount()).toBe(before + 1);
+    expect(await machineCount()).toBe(before + 1);
   });
 
   test("an invalid SSH key is a 400 with the reason; nothing is created and the token survives", async () => {
     const token = await enrollmentToken();
-    const before = machineCount();
+    const before = await machineCount();
     for (const [key, reason] of [
       ["ssh-ed25519 AAAA", "truncated"],
       [`command="rm -rf /" ${fixtureKey("ed25519.pub")}`, "options are not allowed"],
@@ -315,12 +316,12 @@ describe("registration", () => {
       expect(expectError(reply).code).toBe("validation_failed");
       expect(expectError(reply).error).toContain(reason);
     }
-    expect(machineCount()).toBe(before);
+    expect(await machineCount()).toBe(before);
     const agent = await FakeAgent.enroll(server.url, token, {
       ssh_public_key: fixtureKey("ecdsa-256.pub"),
     });
     issued.push(agent.token);
-    expect(machineCount()).toBe(before + 1);
+    expect(await machineCount()).toBe(before + 1);
   });
 
   test("unknown fields are ignored (a newer agent's), and give nothing", async () => {

@@ -36,21 +36,22 @@ async function action(id: number, name: string, token = admin) {
   };
 }
 
-function insertJob(machineId: number, status: string) {
-  return (
-    hub.database.sqlite
-      .query(
-        `INSERT INTO jobs (agent_machine_id, job_kind, status, payload, triggered_by)
-         VALUES (?, 'backup.create', ?, ?, 'test') RETURNING id`,
-      )
-      .get(machineId, status, RAW_JOB_PAYLOAD) as { id: number }
-  ).id;
+async function insertJob(machineId: number, status: string): Promise<number> {
+  const [row] = await hub.sql<{ id: number }>(
+    `INSERT INTO jobs (agent_machine_id, job_kind, status, payload, triggered_by)
+     VALUES (?, 'backup.create', ?, ?, 'test') RETURNING id`,
+    [machineId, status, JSON.parse(RAW_JOB_PAYLOAD)],
+  );
+  return row?.id ?? 0;
 }
 
-const jobRow = (id: number) =>
-  hub.database.sqlite
-    .query("SELECT status, error_message, completed_at FROM jobs WHERE id = ?")
-    .get(id) as { status: string; error_message: string | null; completed_at: number | null };
+const jobRow = async (id: number) =>
+  (
+    await hub.sql<{ status: string; error_message: string | null; completed_at: number | null }>(
+      "SELECT status, error_message, completed_at FROM jobs WHERE id = ?",
+      [id],
+    )
+  )[0];
 
 async function auditActions(target: string) {
   const events = AuditEvent.array().parse(
@@ -152,7 +153,7 @@ describe("managing machines", () => {
   test("disable refuses the credential at once; enable makes it offline, then a heartbeat brings it online", async () => {
     const { agent, id } = await enroll();
     expectOk(await agent.heartbeat());
-    const queued = insertJob(id, "queued");
+    const queued = await insertJob(id, "queued");
     expect(expectOk(await agent.poll()).jobs.map((j) => j.id)).toEqual([queued]);
 
     const disabled = await action(id, "disable");
@@ -163,7 +164,7 @@ describe("managing machines", () => {
     expect(expectError(refused).code).toBe("unauthorized");
     expect((await agent.poll()).status).toBe(401);
     // Disabling is reversible: queued work waits.
-    expect(jobRow(queued).status).toBe("queued");
+    expect((await jobRow(queued))?.status).toBe("queued");
     // Disabling twice is a no-op.
     expect((await action(id, "disable")).machine?.status).toBe("disabled");
 
@@ -187,20 +188,20 @@ describe("managing machines", () => {
   test("revoke is permanent: 401 everywhere, enable and disable 409, queued jobs canceled", async () => {
     const { agent, id } = await enroll();
     expectOk(await agent.heartbeat());
-    const queued = insertJob(id, "queued");
-    const running = insertJob(id, "running");
+    const queued = await insertJob(id, "queued");
+    const running = await insertJob(id, "running");
 
     const revoked = await action(id, "revoke");
     expect(revoked.status).toBe(200);
     expect(revoked.machine?.status).toBe("revoked");
 
-    expect(jobRow(queued)).toEqual({
+    expect(await jobRow(queued)).toEqual({
       status: "canceled",
       error_message: "agent revoked",
       completed_at: hub.now(),
     });
     // Running jobs are the job lifecycle's business (their lease can no longer be renewed).
-    expect(jobRow(running).status).toBe("running");
+    expect((await jobRow(running))?.status).toBe("running");
 
     expect((await agent.heartbeat()).status).toBe(401);
     expect((await agent.unregister()).status).toBe(401);
@@ -241,13 +242,12 @@ describe("managing machines", () => {
 
   test("delete is refused while repositories use the machine, then removes it and its credential", async () => {
     const { agent, id } = await enroll();
-    hub.database.sqlite
-      .query(
-        `INSERT INTO repositories (name, agent_machine_id, location, borg_version, encryption,
-           passphrase_location, source_paths, exclude_patterns, compression, archive_name)
-         VALUES ('home', ?, '/srv/borg/home', 1, 'repokey-blake2', 'hub', '["/home"]', '[]', 'lz4', '{hostname}-{now}')`,
-      )
-      .run(id);
+    await hub.sql(
+      `INSERT INTO repositories (name, agent_machine_id, location, borg_version, encryption,
+         passphrase_location, source_paths, exclude_patterns, compression, archive_name)
+       VALUES ('home', ?, '/srv/borg/home', 1, 'repokey-blake2', 'hub', ?, ?, 'lz4', '{hostname}-{now}')`,
+      [id, ["/home"], []],
+    );
 
     const refused = await hub.request("DELETE", `/api/managed-machines/${id}`, { token: admin });
     expect(refused.status).toBe(409);
@@ -256,7 +256,7 @@ describe("managing machines", () => {
     expect(error.error).toContain("used by 1 repository");
     expect((await getMachine(id)).id).toBe(id);
 
-    hub.database.sqlite.query("DELETE FROM repositories WHERE agent_machine_id = ?").run(id);
+    await hub.sql("DELETE FROM repositories WHERE agent_machine_id = ?", [id]);
     const deleted = await hub.request("DELETE", `/api/managed-machines/${id}`, { token: admin });
     expect(deleted.status).toBe(204);
     const gone = await hub.request("GET", `/api/managed-machines/${id}`, { token: viewer });

@@ -568,9 +568,7 @@ describe("email over SMTP", () => {
     expect(mail.raw).not.toContain("passphrase-");
 
     // The stored row holds neither the password nor the URL with it.
-    const raw = JSON.stringify(
-      hub.database.sqlite.query("SELECT * FROM notification_channels").all(),
-    );
+    const raw = JSON.stringify(await hub.sql("SELECT * FROM notification_channels"));
     expect(raw).not.toContain(SMTP_PASSWORD);
     expect(hub.logLines.join("\n")).not.toContain(SMTP_PASSWORD);
   });

@@ -113,7 +113,7 @@ describe("refused: 400 naming the field, nothing stored", () => {
   ];
   for (const [label, body, field] of cases) {
     test(label, async () => {
-      const before = databaseSnapshot(hub);
+      const before = await databaseSnapshot(hub);
       const response = await post({ repository_id: repositoryId, ...body });
       expect(response.status).toBe(400);
       const error = ErrorBody.parse(response.body);
@@ -122,18 +122,18 @@ describe("refused: 400 naming the field, nothing stored", () => {
         expect(error.error).toContain(field);
         expect((error.details as { path: string }[]).map((d) => d.path)).toContain(field);
       }
-      expect(databaseSnapshot(hub)).toEqual(before);
+      expect(await databaseSnapshot(hub)).toEqual(before);
     });
   }
 
   test("a plan for a repository whose machine is revoked", async () => {
-    const before = databaseSnapshot(hub);
+    const before = await databaseSnapshot(hub);
     const response = await post({ repository_id: revokedRepositoryId, schedule: "@daily" });
     expect(response.status).toBe(400);
     const error = ErrorBody.parse(response.body);
     expect(error.error).toContain("repository_id");
     expect(error.error).toContain("revoked");
-    expect(databaseSnapshot(hub)).toEqual(before);
+    expect(await databaseSnapshot(hub)).toEqual(before);
   });
 
   test("a PATCH to an invalid schedule or timezone changes nothing", async () => {
@@ -143,14 +143,14 @@ describe("refused: 400 naming the field, nothing stored", () => {
       [{ timezone: "Europe/Nowhere" }, "timezone"],
       [{ retention: { keep_last: 0 } }, "retention"],
     ] as const) {
-      const before = databaseSnapshot(hub);
+      const before = await databaseSnapshot(hub);
       const response = await hub.request("PATCH", `/api/plans/${plan.id}`, {
         token: operator,
         body,
       });
       expect({ field, status: response.status }).toEqual({ field, status: 400 });
       expect(ErrorBody.parse(response.body).error).toContain(field);
-      expect(databaseSnapshot(hub)).toEqual(before);
+      expect(await databaseSnapshot(hub)).toEqual(before);
     }
   });
 });

@@ -84,6 +84,27 @@ describe("HubClient", () => {
     expect(refused).toMatchObject({ status: 409, code: "conflict", message: "job 1 is completed" });
   });
 
+  test("a 401 to register (no agent credential yet) is the hub's refusal, with its reason", async () => {
+    const enrolling = new HubClient({ serverUrl: `http://127.0.0.1:${server.port}` });
+    const reason =
+      "enrollment token is unknown, expired, revoked or already used; create a new one";
+    answer = () => Response.json({ error: reason, code: "unauthorized" }, { status: 401 });
+    const refused = await enrolling
+      .register({
+        enrollment_token: "borgctl_enroll_x",
+        protocol_version: 1,
+        hostname: "h",
+        os: "linux",
+        arch: "x64",
+        agent_version: "1",
+        borg_versions: [],
+        capabilities: [],
+      })
+      .catch((e) => e);
+    expect(refused).toBeInstanceOf(HubRefused);
+    expect(refused).toMatchObject({ status: 401, code: "unauthorized", message: reason });
+  });
+
   test("an unreachable hub is HubUnavailable, not a crash", async () => {
     const nowhere = new HubClient({
       serverUrl: "http://127.0.0.1:9",

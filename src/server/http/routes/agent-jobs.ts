@@ -1,7 +1,9 @@
 /**
  * The agent runtime's job routes, /api/agents/jobs… (lifecycle in protocol/agent.ts):
- * long poll, claim, start, progress, logs, listing (archive.browse), complete/fail/canceled (alias /cancel), and the agent-scoped
- * status read. Every route needs the agent credential and acts only on the caller's own
+ * long poll, claim, start, progress, logs, listing (archive.browse), complete/fail/canceled
+ * (alias /cancel), and the agent-scoped status read. Borg UI's agent gets its poll answer
+ * and has its logs and results translated by borg-ui-agent.ts; every other agent speaks
+ * the protocol as written. Every route needs the agent credential and acts only on the caller's own
  * jobs; another agent's job id answers 404. After a terminal report, every further
  * upload for the job answers 409 (lease_lost when the hub gave up on the agent).
  */
@@ -26,6 +28,7 @@ import {
   completeJob,
   failJob,
   polledJobJson,
+  polledPassphrase,
   pollJobs,
   recordJobProgress,
   reportJobCanceled,
@@ -33,6 +36,7 @@ import {
 } from "../../services/job-runtime.ts";
 import { agentActorOf } from "../actor.ts";
 import { requireAgent } from "../agent-auth.ts";
+import { borgUiPolledJob, borgUiUpload } from "../borg-ui-agent.ts";
 import type { HubEnv } from "../context.ts";
 import { idParam, validate } from "../validate.ts";
 
@@ -60,6 +64,15 @@ export function agentJobRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
       { limit, waitMs: wait * 1000 },
       c.req.raw.signal,
     );
+    const actor = agentActorOf(c);
+    if (c.var.agent.dialect === "borg-ui") {
+      // Borg UI's agent runs the polled payload, passphrase included (borg-ui-agent.ts).
+      const answer = [];
+      for (const job of jobs) {
+        answer.push(borgUiPolledJob(job, await polledPassphrase(deps, actor, job)));
+      }
+      return c.json({ jobs: answer });
+    }
     return c.json({ jobs: jobs.map(polledJobJson) });
   });
 
@@ -90,7 +103,8 @@ export function agentJobRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     ),
   );
 
-  app.post(`${BASE}/:id/logs`, agent, validate("json", LogsRequest), async (c) => {
+  const borgUiLogs = borgUiUpload("logs");
+  app.post(`${BASE}/:id/logs`, agent, borgUiLogs, validate("json", LogsRequest), async (c) => {
     const body = c.req.valid("json");
     const entries = "entries" in body ? body.entries : [body];
     const stored = await appendJobLogs(deps, agentActorOf(c), jobId(c.req.param("id")), entries);
@@ -115,12 +129,18 @@ export function agentJobRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     ),
   );
 
-  app.post(`${BASE}/:id/complete`, agent, validate("json", CompleteRequest), async (c) =>
-    c.json(
-      uploadJson(
-        await completeJob(deps, agentActorOf(c), jobId(c.req.param("id")), c.req.valid("json")),
+  const borgUiComplete = borgUiUpload("complete");
+  app.post(
+    `${BASE}/:id/complete`,
+    agent,
+    borgUiComplete,
+    validate("json", CompleteRequest),
+    async (c) =>
+      c.json(
+        uploadJson(
+          await completeJob(deps, agentActorOf(c), jobId(c.req.param("id")), c.req.valid("json")),
+        ),
       ),
-    ),
   );
 
   app.post(`${BASE}/:id/fail`, agent, validate("json", FailRequest), async (c) =>

@@ -28,6 +28,7 @@ import {
 import { toIso, toIsoOrNull } from "../../services/time.ts";
 import { actorOf } from "../actor.ts";
 import { requireUser } from "../auth.ts";
+import { agentDialect } from "../borg-ui-agent.ts";
 import type { HubEnv } from "../context.ts";
 import { idParam, validate } from "../validate.ts";
 
@@ -44,6 +45,7 @@ export const machineJson = (m: MachineRow): Machine => ({
   agent_version: m.agentVersion,
   borg_versions: m.borgVersions,
   capabilities: m.capabilities,
+  agent_dialect: agentDialect(m.capabilities),
   labels: m.labels,
   ssh_public_key: m.sshPublicKey,
   status: m.status,
