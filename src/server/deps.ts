@@ -8,6 +8,7 @@ import { buildInfo } from "../shared/build-info.ts";
 import { FailureThrottle } from "../shared/failure-throttle.ts";
 import type { Logger } from "../shared/log.ts";
 import type { Store } from "./db/store.ts";
+import { type AgentCredentials, InMemoryAgentCredentials } from "./services/agent-credentials.ts";
 import { InMemoryJobEventBus, type JobEventBus } from "./services/job-events.ts";
 import { InMemoryJobNotifier, type JobNotifier } from "./services/job-notifier.ts";
 import type { SecretBox } from "./services/secret-box.ts";
@@ -47,6 +48,8 @@ export interface HubDeps {
   settings: HubSettings;
   notifier: JobNotifier;
   events: JobEventBus;
+  /** Verified agent credentials (services/agent-credentials.ts), invalidated on every replica. */
+  credentials: AgentCredentials;
   /** Login failures per address, per address+username and per username (services/auth.ts). */
   loginThrottle: FailureThrottle;
   /** Failed agent credentials per address. */
@@ -71,6 +74,8 @@ export interface HubDepsInputs {
   notifier?: JobNotifier;
   /** Default: in memory, for one hub process. */
   events?: JobEventBus;
+  /** Default: in memory, for one hub process. */
+  credentials?: AgentCredentials;
   /** Default: the build's version. */
   version?: string;
 }
@@ -85,6 +90,7 @@ export function createHubDeps(inputs: HubDepsInputs): HubDeps {
     settings: { ...DEFAULT_SETTINGS, ...inputs.settings },
     notifier: inputs.notifier ?? new InMemoryJobNotifier(),
     events: inputs.events ?? new InMemoryJobEventBus(),
+    credentials: inputs.credentials ?? new InMemoryAgentCredentials(),
     loginThrottle: new FailureThrottle({ now: clock }),
     agentAuthThrottle: new FailureThrottle({ now: clock }),
     sleep: inputs.sleep ?? ((ms) => Bun.sleep(ms)),

@@ -18,6 +18,7 @@ import { stopOnSignals } from "../shared/lifecycle.ts";
 import type { Logger } from "../shared/log.ts";
 import { createApp } from "./app.ts";
 import { redactDatabaseUrl } from "./db/pg/connect.ts";
+import { PgAgentCredentials } from "./db/pg/credential-signals.ts";
 import { PgJobEventBus, PgJobNotifier } from "./db/pg/job-signals.ts";
 import { openPgStore } from "./db/pg/store.ts";
 import { verifySecretKey } from "./db/secret-key-check.ts";
@@ -25,6 +26,7 @@ import { openSqliteStore } from "./db/sqlite/store.ts";
 import type { Store } from "./db/store.ts";
 import { createHubDeps, type HubDeps } from "./deps.ts";
 import { resolveClient, trustedProxyMatcher } from "./http/client-address.ts";
+import type { AgentCredentials } from "./services/agent-credentials.ts";
 import { bootstrapAdmin } from "./services/auth.ts";
 import type { JobEventBus } from "./services/job-events.ts";
 import { jobLogJson } from "./services/job-json.ts";
@@ -56,6 +58,7 @@ export interface HubDatabase {
   /** Replica-aware channels (PostgreSQL); undefined: in memory, one process. */
   notifier?: JobNotifier;
   events?: JobEventBus;
+  credentials?: AgentCredentials;
   close(): Promise<void>;
 }
 
@@ -84,9 +87,11 @@ export async function openHubDatabase(config: HubConfig, logger: Logger): Promis
     const [line] = await database.store.jobs.logs(jobId, sequence - 1, 1);
     return line?.sequence === sequence ? jobLogJson(line) : undefined;
   });
+  const credentials = new PgAgentCredentials(database.pool, logger);
   try {
     await notifier.start();
     await events.start();
+    await credentials.start();
   } catch (error) {
     await database.close();
     throw error;
@@ -97,9 +102,11 @@ export async function openHubDatabase(config: HubConfig, logger: Logger): Promis
     description: redactDatabaseUrl(url),
     notifier,
     events,
+    credentials,
     async close() {
       await notifier.close().catch(() => {});
       await events.close().catch(() => {});
+      await credentials.close().catch(() => {});
       await database.close();
     },
   };
@@ -150,6 +157,7 @@ export async function startHub(
     secretBox,
     notifier: database.notifier,
     events: database.events,
+    credentials: database.credentials,
     settings: {
       // Browsers reach the hub over https when it serves TLS or when its public URL says so.
       secureCookies: tls || publicUrl?.protocol === "https:",

@@ -1,6 +1,7 @@
 /**
  * Authentication of the agent runtime routes: `X-Borg-Agent-Authorization: Bearer
- * borgctl_agent_…`, looked up by hash (services/agents.ts authenticateAgent, which says
+ * borgctl_agent_…`, looked up by hash, from the in-memory cache of verified credentials
+ * when it is there (services/agents.ts authenticateAgent, which says
  * who may act: only a pending or online/offline machine; a disabled or revoked credential
  * is refused at once, on every route). Repeated failures from one address are slowed down
  * here. The optional X-Borg-Agent-Protocol header is checked against the supported range;
@@ -47,7 +48,7 @@ export function requireAgent(deps: HubDeps): MiddlewareHandler<HubEnv> {
       throw new AppError("unauthorized", "agent credential missing, unknown, disabled or revoked");
     }
     const { machine } = found;
-    c.set("agent", { machineId: machine.id, agentId: machine.agentId, name: machine.name });
+    c.set("agent", { machineId: machine.machineId, agentId: machine.agentId, name: machine.name });
     await next();
   };
 }

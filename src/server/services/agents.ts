@@ -15,6 +15,7 @@ import { parseSshPublicKey } from "../../shared/ssh-key.ts";
 import { type MachineRow, RUNTIME_STATUSES } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
 import type { AgentActor } from "./actor.ts";
+import type { VerifiedAgent } from "./agent-credentials.ts";
 import { audit } from "./audit.ts";
 import { enrollmentRefusalReason } from "./enrollment.ts";
 import { cancelQueuedJobs, recordAgentLabels } from "./machines.ts";
@@ -46,26 +47,32 @@ function normaliseSshKey(key: string | undefined): string | undefined {
 
 /** An agent credential's machine when it may act now; otherwise why not, for the log only. */
 export type AgentAuthentication =
-  | { ok: true; machine: MachineRow }
+  | { ok: true; machine: VerifiedAgent }
   | { ok: false; reason: string; machineId?: number };
 
 /**
- * Looks an `X-Borg-Agent-Authorization` token up by hash. Only a pending or
- * online/offline machine may act: a disabled or revoked credential is refused at once.
+ * Looks an `X-Borg-Agent-Authorization` token up by hash: in deps.credentials first
+ * (services/agent-credentials.ts: whatever takes a machine's right to act away
+ * invalidates it there at once), else in the store. Only a pending or online/offline
+ * machine may act: a disabled or revoked credential is refused at once.
  */
 export async function authenticateAgent(
   deps: HubDeps,
   token: string,
 ): Promise<AgentAuthentication> {
-  const machine =
-    tokenKind(token) === "agent"
-      ? await deps.store.machines.byTokenHash(hashToken(token))
-      : undefined;
+  if (tokenKind(token) !== "agent") return { ok: false, reason: "unknown credential" };
+  const tokenHash = hashToken(token);
+  const known = deps.credentials.get(tokenHash);
+  if (known) return { ok: true, machine: known };
+  const ticket = deps.credentials.ticket();
+  const machine = await deps.store.machines.byTokenHash(tokenHash);
   if (!machine) return { ok: false, reason: "unknown credential" };
   if (!RUNTIME_STATUSES.includes(machine.status)) {
     return { ok: false, reason: `machine ${machine.status}`, machineId: machine.id };
   }
-  return { ok: true, machine };
+  const verified = { machineId: machine.id, agentId: machine.agentId, name: machine.name };
+  deps.credentials.remember(tokenHash, verified, ticket);
+  return { ok: true, machine: verified };
 }
 
 /**
@@ -206,6 +213,7 @@ export async function unregisterAgent(deps: HubDeps, agent: AgentActor): Promise
     "revoked",
     now,
   );
+  deps.credentials.invalidate(agent.machineId);
   if (!revoked) {
     throw new AppError("unauthorized", "agent credential missing, unknown, disabled or revoked");
   }

@@ -36,6 +36,7 @@ export async function updateMachine(
     deps.clock(),
   );
   if (!updated) throw new AppError("not_found", `no machine ${id}`);
+  deps.credentials.invalidate(id); // a verified credential carries the machine's name
   await audit(deps, {
     actor,
     action: "agent.update",
@@ -100,6 +101,8 @@ async function changeStatus(
       deps.clock(),
     );
     if (machine) {
+      // Before anyone is answered: the next request with its credential is refused.
+      if (!RUNTIME_STATUSES.includes(change.to)) deps.credentials.invalidate(id);
       // A long poll held by a machine that may no longer act returns now, so its next
       // request meets the refusal instead of waiting out the poll.
       if (change.to === "disabled" || change.to === "revoked") deps.notifier.notify(id);
@@ -190,6 +193,7 @@ export async function revokeMachine(
 
 export async function deleteMachine(deps: HubDeps, actor: UserActor, id: number): Promise<void> {
   const removal = await deps.store.machines.removeUnreferenced(id);
+  if (removal.outcome === "removed") deps.credentials.invalidate(id);
   if (removal.outcome === "not_found") throw new AppError("not_found", `no machine ${id}`);
   if (removal.outcome === "referenced") {
     const n = removal.repositories;

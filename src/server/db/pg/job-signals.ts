@@ -26,7 +26,7 @@ const MAX_PAYLOAD_BYTES = 7900;
 const replicaId = () => crypto.randomUUID().slice(0, 8);
 
 /** Collects payloads for one channel and sends them in one statement per tick. */
-class NotifyBatcher {
+export class NotifyBatcher {
   private pending: string[] = [];
   private scheduled = false;
   private inFlight: Promise<void> = Promise.resolve();
