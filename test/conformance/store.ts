@@ -708,6 +708,22 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         expect((await store.machines.byId(pending))?.status).toBe("pending");
         expect(await store.machines.markStaleOffline(T0 + 30_000, T0 + 90_000)).toEqual([]);
       });
+
+      test("stale machines in batches: at most `limit` per call, lowest ids first", async () => {
+        const store = await fresh();
+        const ids: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          const id = await addMachine(store, `batch-${i}`);
+          await store.machines.recordHeartbeat(id, {}, T0);
+          ids.push(id);
+        }
+        const first = await store.machines.markStaleOffline(T0 + 1, T0 + 2, 2);
+        expect(first.map((m) => m.id).sort((a, b) => a - b)).toEqual(ids.slice(0, 2));
+        const rest = await store.machines.markStaleOffline(T0 + 1, T0 + 2, 10);
+        expect(rest.map((m) => m.id).sort((a, b) => a - b)).toEqual(ids.slice(2));
+        expect(rest.every((m) => m.status === "offline")).toBe(true);
+        expect(await store.machines.markStaleOffline(T0 + 1, T0 + 2, 10)).toEqual([]);
+      });
     });
 
     describe("job logs", () => {
@@ -832,6 +848,24 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           store.audit.list({ limit: 2, before, action: "job.queue" }),
         );
         expect(queued.flat()).toHaveLength(5);
+      });
+
+      test("audit: appendMany writes every event in order, and nothing for none", async () => {
+        const store = await fresh();
+        await store.audit.appendMany([], T0);
+        expect(await store.audit.list({ limit: 10 })).toEqual([]);
+        await store.audit.appendMany(
+          [1, 2, 3].map((i) => ({
+            actor: "system",
+            action: "agent.status",
+            target: `machine:${i}`,
+            details: { to: "offline" },
+          })),
+          T0 + 5,
+        );
+        const events = await store.audit.list({ limit: 10 });
+        expect(events.map((e) => e.target)).toEqual(["machine:3", "machine:2", "machine:1"]);
+        expect(events[0]).toMatchObject({ at: T0 + 5, ip: null, details: { to: "offline" } });
       });
     });
 

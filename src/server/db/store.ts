@@ -90,6 +90,8 @@ export interface ApiTokenStore {
 
 export interface AuditStore {
   append(event: AuditInput, now: number): Promise<void>;
+  /** Several events in one INSERT (a sweep's batch), in the order given. */
+  appendMany(events: readonly AuditInput[], now: number): Promise<void>;
   /** Newest first; page with `before` = the smallest id of the previous page. */
   list(query: AuditListQuery): Promise<AuditRow[]>;
 }
@@ -130,8 +132,11 @@ export interface MachineStore {
     to: MachineStatus,
     now: number,
   ): Promise<MachineRow | undefined>;
-  /** Online machines not seen since `seenBefore` → offline; returns them. */
-  markStaleOffline(seenBefore: number, now: number): Promise<MachineRow[]>;
+  /**
+   * Online machines not seen since `seenBefore` → offline, at most `limit` of them (the
+   * lowest ids) in one guarded UPDATE; returns them. A sweep repeats it until fewer come back.
+   */
+  markStaleOffline(seenBefore: number, now: number, limit?: number): Promise<MachineRow[]>;
   remove(id: number): Promise<boolean>;
   /**
    * Atomically records a heartbeat (facts, last_seen_at, status → online), only while the

@@ -7,7 +7,7 @@ import { AppError } from "../../shared/errors.ts";
 import type { MachineRow, MachineStatus } from "../db/records.ts";
 import { RUNTIME_STATUSES } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
-import { SYSTEM, type UserActor } from "./actor.ts";
+import { actorName, SYSTEM, type UserActor } from "./actor.ts";
 import { audit } from "./audit.ts";
 import { toIso } from "./time.ts";
 
@@ -229,24 +229,50 @@ export async function cancelQueuedJobs(
 
 // --- the offline sweep ------------------------------------------------------------------
 
+/** How many machines one pass of the offline sweep moves at once. */
+export const OFFLINE_SWEEP_BATCH = 500;
+
 /**
  * Marks online machines not heard from for settings.offlineAfterMs offline, one audit
- * event each. The composition root calls this on a timer; tests call it after tick().
+ * event each. In batches of OFFLINE_SWEEP_BATCH: one guarded UPDATE and one audit INSERT
+ * per batch, in one transaction, then the event loop serves requests before the next
+ * batch, so a fleet going quiet at once does not stall the hub. The composition root
+ * calls this on a timer; tests call it after tick().
  */
 export async function sweepOfflineAgents(deps: HubDeps): Promise<MachineRow[]> {
   const now = deps.clock();
-  const stale = await deps.store.machines.markStaleOffline(now - deps.settings.offlineAfterMs, now);
-  for (const machine of stale) {
-    await audit(deps, {
-      actor: SYSTEM,
-      action: "agent.status",
-      target: `machine:${machine.id}`,
-      details: {
-        from: "online",
-        to: "offline",
-        last_seen_at: machine.lastSeenAt === null ? null : toIso(machine.lastSeenAt),
-      },
+  const seenBefore = now - deps.settings.offlineAfterMs;
+  const swept: MachineRow[] = [];
+  for (;;) {
+    const batch = await deps.store.transaction(async (tx) => {
+      const stale = await tx.machines.markStaleOffline(seenBefore, now, OFFLINE_SWEEP_BATCH);
+      stale.sort((a, b) => a.id - b.id);
+      await tx.audit.appendMany(
+        stale.map((machine) => ({
+          actor: actorName(SYSTEM),
+          action: "agent.status",
+          target: `machine:${machine.id}`,
+          ip: null,
+          details: {
+            from: "online",
+            to: "offline",
+            last_seen_at: machine.lastSeenAt === null ? null : toIso(machine.lastSeenAt),
+          },
+        })),
+        now,
+      );
+      return stale;
     });
+    swept.push(...batch);
+    if (batch.length > 0) {
+      deps.logger.child("audit").info("agent.status", {
+        actor: actorName(SYSTEM),
+        to: "offline",
+        machines: batch.length,
+        first: `machine:${batch[0]?.id}`,
+      });
+    }
+    if (batch.length < OFFLINE_SWEEP_BATCH) return swept;
+    await deps.sleep(0); // let requests in between batches
   }
-  return stale;
 }

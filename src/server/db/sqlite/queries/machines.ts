@@ -93,14 +93,31 @@ export function machineQueries(db: Db): MachineStore {
           .get(),
       );
     },
-    async markStaleOffline(seenBefore, now) {
+    async markStaleOffline(seenBefore, now, limit) {
+      const stale = and(
+        eq(agentMachines.status, "online"),
+        lt(agentMachines.lastSeenAt, seenBefore),
+      );
+      // The batch: its lowest ids, chosen by the same condition the UPDATE re-checks.
+      const batch =
+        limit === undefined
+          ? stale
+          : inArray(
+              agentMachines.id,
+              db
+                .select({ id: agentMachines.id })
+                .from(agentMachines)
+                .where(stale)
+                .orderBy(agentMachines.id)
+                .limit(limit),
+            );
       return parseRows(
         MachineRecord,
         TABLE,
         db
           .update(agentMachines)
           .set({ status: "offline", updatedAt: now })
-          .where(and(eq(agentMachines.status, "online"), lt(agentMachines.lastSeenAt, seenBefore)))
+          .where(and(stale, batch))
           .returning(columns)
           .all(),
       );
