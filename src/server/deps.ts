@@ -9,6 +9,7 @@ import { FailureThrottle } from "../shared/failure-throttle.ts";
 import type { Logger } from "../shared/log.ts";
 import type { Store } from "./db/store.ts";
 import { type AgentCredentials, InMemoryAgentCredentials } from "./services/agent-credentials.ts";
+import { HeartbeatBatch } from "./services/heartbeat-batch.ts";
 import { InMemoryJobEventBus, type JobEventBus } from "./services/job-events.ts";
 import { InMemoryJobNotifier, type JobNotifier } from "./services/job-notifier.ts";
 import type { SecretBox } from "./services/secret-box.ts";
@@ -50,6 +51,8 @@ export interface HubDeps {
   events: JobEventBus;
   /** Verified agent credentials (services/agent-credentials.ts), invalidated on every replica. */
   credentials: AgentCredentials;
+  /** Heartbeats deferred into one write per second (services/heartbeat-batch.ts). */
+  heartbeats: HeartbeatBatch;
   /** Login failures per address, per address+username and per username (services/auth.ts). */
   loginThrottle: FailureThrottle;
   /** Failed agent credentials per address. */
@@ -91,6 +94,7 @@ export function createHubDeps(inputs: HubDepsInputs): HubDeps {
     notifier: inputs.notifier ?? new InMemoryJobNotifier(),
     events: inputs.events ?? new InMemoryJobEventBus(),
     credentials: inputs.credentials ?? new InMemoryAgentCredentials(),
+    heartbeats: new HeartbeatBatch(),
     loginThrottle: new FailureThrottle({ now: clock }),
     agentAuthThrottle: new FailureThrottle({ now: clock }),
     sleep: inputs.sleep ?? ((ms) => Bun.sleep(ms)),

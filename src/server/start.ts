@@ -28,6 +28,7 @@ import { createHubDeps, type HubDeps } from "./deps.ts";
 import { resolveClient, trustedProxyMatcher } from "./http/client-address.ts";
 import type { AgentCredentials } from "./services/agent-credentials.ts";
 import { bootstrapAdmin } from "./services/auth.ts";
+import { flushHeartbeats } from "./services/heartbeat-batch.ts";
 import type { JobEventBus } from "./services/job-events.ts";
 import { jobLogJson } from "./services/job-json.ts";
 import type { JobNotifier } from "./services/job-notifier.ts";
@@ -234,6 +235,7 @@ export async function startHub(
     deps.notifier.notifyAll(); // long polls answer now instead of holding shutdown
     await Promise.race([closing, Bun.sleep(5_000)]);
     await server.stop(true);
+    await flushHeartbeats(deps); // the last second's coalesced heartbeats
     await database.close();
   });
   return { url, deps, stop, stopped };

@@ -709,6 +709,31 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         expect(await store.machines.markStaleOffline(T0 + 30_000, T0 + 90_000)).toEqual([]);
       });
 
+      test("touchOnline: last_seen_at moves forward for online machines only", async () => {
+        const store = await fresh();
+        const online = await addMachine(store, "touch-online");
+        const ahead = await addMachine(store, "touch-ahead");
+        const disabled = await addMachine(store, "touch-disabled");
+        await store.machines.recordHeartbeat(online, {}, T0);
+        await store.machines.recordHeartbeat(ahead, {}, T0 + 500);
+        await store.machines.recordHeartbeat(disabled, {}, T0);
+        await store.machines.transition(disabled, ["online"], "disabled", T0 + 1);
+        const before = await store.machines.byId(online);
+        expect(await store.machines.touchOnline([], T0 + 100)).toEqual([]);
+        const touched = await store.machines.touchOnline(
+          [online, ahead, disabled, 999_999],
+          T0 + 100,
+        );
+        expect(touched.sort((a, b) => a - b)).toEqual([online, ahead].sort((a, b) => a - b));
+        expect(await store.machines.byId(online)).toEqual({
+          ...(before as NonNullable<typeof before>),
+          lastSeenAt: T0 + 100,
+        });
+        expect((await store.machines.byId(ahead))?.lastSeenAt).toBe(T0 + 500); // never back
+        expect((await store.machines.byId(disabled))?.lastSeenAt).toBe(T0);
+        expect((await store.machines.byId(disabled))?.status).toBe("disabled");
+      });
+
       test("stale machines in batches: at most `limit` per call, lowest ids first", async () => {
         const store = await fresh();
         const ids: number[] = [];

@@ -149,6 +149,12 @@ export interface MachineStore {
     now: number,
   ): Promise<{ previousStatus: MachineStatus; machine: MachineRow } | undefined>;
   /**
+   * The coalesced heartbeats of one second (services/heartbeat-batch.ts), in one UPDATE:
+   * last_seen_at → at least `seenAt` for those of `ids` that are online (nothing else
+   * changes: not the status, not updated_at). Returns the ids it updated.
+   */
+  touchOnline(ids: readonly number[], seenAt: number): Promise<number[]>;
+  /**
    * Extends to `until` the leases of those `jobIds` that are this machine's and held
    * (claimed, running, cancel_requested); others are ignored. Returns the ids renewed.
    */

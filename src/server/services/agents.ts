@@ -18,6 +18,7 @@ import type { AgentActor } from "./actor.ts";
 import type { VerifiedAgent } from "./agent-credentials.ts";
 import { audit } from "./audit.ts";
 import { enrollmentRefusalReason } from "./enrollment.ts";
+import { flushHeartbeats, heartbeatFingerprint } from "./heartbeat-batch.ts";
 import { cancelQueuedJobs, recordAgentLabels } from "./machines.ts";
 import { hashToken, newPublicId, newToken, tokenKind } from "./tokens.ts";
 
@@ -152,7 +153,9 @@ export async function registerAgent(
 /**
  * A heartbeat: records the reported facts, brings the machine online (audited when that
  * is a change), renews the leases of the listed jobs that are this agent's and still
- * running, and answers which of its jobs the user asked to cancel.
+ * running, and answers which of its jobs the user asked to cancel. One that would change
+ * nothing but last_seen_at is coalesced with the others of its second
+ * (services/heartbeat-batch.ts).
  */
 export async function recordHeartbeat(
   deps: HubDeps,
@@ -168,19 +171,25 @@ export async function recordHeartbeat(
   }
   const sshPublicKey = normaliseSshKey(request.ssh_public_key);
   const now = deps.clock();
-  const recorded = await deps.store.machines.recordHeartbeat(
-    agent.machineId,
-    {
-      hostname: request.hostname,
-      agentVersion: request.agent_version,
-      protocolVersion: request.protocol_version,
-      borgVersions: request.borg_versions,
-      capabilities: request.capabilities,
-      sshPublicKey,
-      lastError: request.last_error,
-    },
-    now,
-  );
+  const facts = {
+    hostname: request.hostname,
+    agentVersion: request.agent_version,
+    protocolVersion: request.protocol_version,
+    borgVersions: request.borg_versions,
+    capabilities: request.capabilities,
+    sshPublicKey,
+    lastError: request.last_error,
+  };
+  const fingerprint = heartbeatFingerprint(facts, request.labels);
+  // Nothing but last_seen_at would change: written with the others of this second.
+  if (
+    request.running_job_ids.length === 0 &&
+    deps.heartbeats.defer(agent.machineId, fingerprint, now, () => void flushHeartbeats(deps))
+  ) {
+    const cancelJobIds = await deps.store.machines.cancelRequestedJobIds(agent.machineId);
+    return { serverTime: now, cancelJobIds, renewedJobIds: [] };
+  }
+  const recorded = await deps.store.machines.recordHeartbeat(agent.machineId, facts, now);
   // Disabled or revoked after the credential check: refused like any such credential.
   if (!recorded) {
     throw new AppError("unauthorized", "agent credential missing, unknown, disabled or revoked");
@@ -195,6 +204,7 @@ export async function recordHeartbeat(
       details: { from: recorded.previousStatus, to: "online" },
     });
   }
+  deps.heartbeats.recorded(agent.machineId, fingerprint, facts, now);
   const renewedJobIds = await deps.store.machines.renewLeases(
     agent.machineId,
     request.running_job_ids,
@@ -214,6 +224,7 @@ export async function unregisterAgent(deps: HubDeps, agent: AgentActor): Promise
     now,
   );
   deps.credentials.invalidate(agent.machineId);
+  deps.heartbeats.forget(agent.machineId);
   if (!revoked) {
     throw new AppError("unauthorized", "agent credential missing, unknown, disabled or revoked");
   }

@@ -9,6 +9,7 @@ import { RUNTIME_STATUSES } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
 import { actorName, SYSTEM, type UserActor } from "./actor.ts";
 import { audit } from "./audit.ts";
+import { flushHeartbeats } from "./heartbeat-batch.ts";
 import { toIso } from "./time.ts";
 
 /** The error_message of queued jobs canceled because their agent was revoked. */
@@ -16,12 +17,22 @@ const REVOKED_JOB_MESSAGE = "agent revoked";
 
 // --- user side: read, update, disable/enable/revoke, delete ---------------------------
 
-export const listMachines = (deps: HubDeps): Promise<MachineRow[]> => deps.store.machines.list();
+/** A machine as its heartbeats say: with the one this process has not written yet. */
+function withPendingHeartbeat(deps: HubDeps, machine: MachineRow): MachineRow {
+  const seenAt = deps.heartbeats.pendingSeenAt(machine.id);
+  return seenAt === undefined || (machine.lastSeenAt ?? 0) >= seenAt
+    ? machine
+    : { ...machine, lastSeenAt: seenAt };
+}
+
+export async function listMachines(deps: HubDeps): Promise<MachineRow[]> {
+  return (await deps.store.machines.list()).map((m) => withPendingHeartbeat(deps, m));
+}
 
 export async function getMachine(deps: HubDeps, id: number): Promise<MachineRow> {
   const machine = await deps.store.machines.byId(id);
   if (!machine) throw new AppError("not_found", `no machine ${id}`);
-  return machine;
+  return withPendingHeartbeat(deps, machine);
 }
 
 export async function updateMachine(
@@ -37,6 +48,7 @@ export async function updateMachine(
   );
   if (!updated) throw new AppError("not_found", `no machine ${id}`);
   deps.credentials.invalidate(id); // a verified credential carries the machine's name
+  deps.heartbeats.forget(id); // labels an admin removed come back with the next heartbeat
   await audit(deps, {
     actor,
     action: "agent.update",
@@ -103,6 +115,7 @@ async function changeStatus(
     if (machine) {
       // Before anyone is answered: the next request with its credential is refused.
       if (!RUNTIME_STATUSES.includes(change.to)) deps.credentials.invalidate(id);
+      deps.heartbeats.forget(id);
       // A long poll held by a machine that may no longer act returns now, so its next
       // request meets the refusal instead of waiting out the poll.
       if (change.to === "disabled" || change.to === "revoked") deps.notifier.notify(id);
@@ -193,7 +206,10 @@ export async function revokeMachine(
 
 export async function deleteMachine(deps: HubDeps, actor: UserActor, id: number): Promise<void> {
   const removal = await deps.store.machines.removeUnreferenced(id);
-  if (removal.outcome === "removed") deps.credentials.invalidate(id);
+  if (removal.outcome === "removed") {
+    deps.credentials.invalidate(id);
+    deps.heartbeats.forget(id);
+  }
   if (removal.outcome === "not_found") throw new AppError("not_found", `no machine ${id}`);
   if (removal.outcome === "referenced") {
     const n = removal.repositories;
@@ -240,6 +256,7 @@ export const OFFLINE_SWEEP_BATCH = 500;
  * calls this on a timer; tests call it after tick().
  */
 export async function sweepOfflineAgents(deps: HubDeps): Promise<MachineRow[]> {
+  await flushHeartbeats(deps); // the heartbeats of the last second count
   const now = deps.clock();
   const seenBefore = now - deps.settings.offlineAfterMs;
   const swept: MachineRow[] = [];
@@ -264,6 +281,7 @@ export async function sweepOfflineAgents(deps: HubDeps): Promise<MachineRow[]> {
       return stale;
     });
     swept.push(...batch);
+    for (const machine of batch) deps.heartbeats.forget(machine.id);
     if (batch.length > 0) {
       deps.logger.child("audit").info("agent.status", {
         actor: actorName(SYSTEM),

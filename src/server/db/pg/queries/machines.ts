@@ -139,6 +139,15 @@ export function machineQueries(db: Db): MachineStore {
         return machine && { previousStatus, machine };
       });
     },
+    async touchOnline(ids, seenAt) {
+      if (ids.length === 0) return [];
+      const rows = await db
+        .update(agentMachines)
+        .set({ lastSeenAt: sql`greatest(coalesce(${agentMachines.lastSeenAt}, 0), ${seenAt})` })
+        .where(and(inArray(agentMachines.id, [...ids]), eq(agentMachines.status, "online")))
+        .returning({ id: agentMachines.id });
+      return rows.map((r) => r.id);
+    },
     async renewLeases(machineId, jobIds, until) {
       if (jobIds.length === 0) return [];
       const rows = await db

@@ -164,6 +164,16 @@ export function machineQueries(db: Db): MachineStore {
         { behavior: "immediate" },
       );
     },
+    async touchOnline(ids, seenAt) {
+      if (ids.length === 0) return [];
+      const rows = db
+        .update(agentMachines)
+        .set({ lastSeenAt: sql`max(coalesce(${agentMachines.lastSeenAt}, 0), ${seenAt})` })
+        .where(and(inArray(agentMachines.id, [...ids]), eq(agentMachines.status, "online")))
+        .returning({ id: agentMachines.id })
+        .all();
+      return rows.map((r) => r.id);
+    },
     async renewLeases(machineId, jobIds, until) {
       if (jobIds.length === 0) return [];
       return db
