@@ -25,7 +25,7 @@ export interface VerifiedAgent {
 }
 
 export interface AgentCredentials {
-  /** The machine of a credential verified recently and not invalidated since. */
+  /** The machine of a credential verified recently and not invalidated since (read only). */
   get(tokenHash: string): VerifiedAgent | undefined;
   /** Take before a database lookup; hand to remember with what it found. */
   ticket(): number;
@@ -41,15 +41,16 @@ export interface AgentCredentials {
 export const CREDENTIAL_TRUST_MS = 30_000;
 export const MAX_CREDENTIALS = 200_000;
 
-interface Entry {
-  agent: VerifiedAgent;
+/** Flat, one object per credential: a fleet holds one per agent. */
+interface Entry extends VerifiedAgent {
   /** When it was verified (performance.now()). */
   at: number;
 }
 
 export class InMemoryAgentCredentials implements AgentCredentials {
   private readonly byHash = new Map<string, Entry>();
-  private readonly hashesOf = new Map<number, Set<string>>();
+  /** Machine → its credential's hash (a machine has one credential). */
+  private readonly hashOf = new Map<number, string>();
   private invalidations = 0;
 
   constructor(
@@ -61,10 +62,10 @@ export class InMemoryAgentCredentials implements AgentCredentials {
     const entry = this.byHash.get(tokenHash);
     if (!entry) return undefined;
     if (this.now() - entry.at >= CREDENTIAL_TRUST_MS) {
-      this.forget(tokenHash, entry.agent.machineId);
+      this.forget(tokenHash, entry.machineId);
       return undefined;
     }
-    return entry.agent;
+    return entry;
   }
 
   ticket(): number {
@@ -74,32 +75,30 @@ export class InMemoryAgentCredentials implements AgentCredentials {
   remember(tokenHash: string, agent: VerifiedAgent, ticket: number): void {
     if (ticket !== this.invalidations) return;
     const previous = this.byHash.get(tokenHash);
-    if (previous) this.forget(tokenHash, previous.agent.machineId);
+    if (previous) this.forget(tokenHash, previous.machineId);
     while (this.byHash.size >= this.maxEntries) {
       const [oldest] = this.byHash;
       if (!oldest) break;
-      this.forget(oldest[0], oldest[1].agent.machineId);
+      this.forget(oldest[0], oldest[1].machineId);
     }
     const { machineId, agentId, name } = agent;
-    this.byHash.set(tokenHash, { agent: { machineId, agentId, name }, at: this.now() });
-    let hashes = this.hashesOf.get(machineId);
-    if (!hashes) {
-      hashes = new Set();
-      this.hashesOf.set(machineId, hashes);
-    }
-    hashes.add(tokenHash);
+    const replaced = this.hashOf.get(machineId);
+    if (replaced !== undefined) this.byHash.delete(replaced);
+    this.byHash.set(tokenHash, { machineId, agentId, name, at: this.now() });
+    this.hashOf.set(machineId, tokenHash);
   }
 
   invalidate(machineId: number): void {
     this.invalidations++;
-    for (const hash of this.hashesOf.get(machineId) ?? []) this.byHash.delete(hash);
-    this.hashesOf.delete(machineId);
+    const hash = this.hashOf.get(machineId);
+    if (hash !== undefined) this.byHash.delete(hash);
+    this.hashOf.delete(machineId);
   }
 
   invalidateAll(): void {
     this.invalidations++;
     this.byHash.clear();
-    this.hashesOf.clear();
+    this.hashOf.clear();
   }
 
   get size(): number {
@@ -108,8 +107,6 @@ export class InMemoryAgentCredentials implements AgentCredentials {
 
   private forget(tokenHash: string, machineId: number): void {
     this.byHash.delete(tokenHash);
-    const hashes = this.hashesOf.get(machineId);
-    hashes?.delete(tokenHash);
-    if (hashes?.size === 0) this.hashesOf.delete(machineId);
+    if (this.hashOf.get(machineId) === tokenHash) this.hashOf.delete(machineId);
   }
 }

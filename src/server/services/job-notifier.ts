@@ -14,7 +14,8 @@
  * for IDLE_TRUST_MS only: a wake-up lost anyway (a failed NOTIFY, a second hub process on
  * one SQLite file) delays the agent's job by at most that, never loses it.
  *
- * Waiting: an open poll holds one waiter record in its agent's set. One shared timer
+ * Waiting: an open poll holds one waiter record (in a Set only when its agent holds
+ * several). One shared timer
  * (running only while someone waits) ends waits whose time is up and frees those whose
  * request went away (`signal.aborted`), so a poll allocates no timer, AbortController or
  * listener of its own.
@@ -61,7 +62,8 @@ interface Waiter {
 }
 
 export class InMemoryJobNotifier implements JobNotifier {
-  private readonly waiters = new Map<number, Set<Waiter>>();
+  /** Agent → its one waiter (the common case, no Set), or a Set when it holds several. */
+  private readonly waiters = new Map<number, Waiter | Set<Waiter>>();
   private count = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** Agent → when a lookup last found nothing for it (performance.now()). */
@@ -77,12 +79,11 @@ export class InMemoryJobNotifier implements JobNotifier {
   wait(agentMachineId: number, ms: number, signal?: AbortSignal): Promise<boolean> {
     if (signal?.aborted) return Promise.resolve(false);
     const { promise, resolve } = Promise.withResolvers<boolean>();
-    let set = this.waiters.get(agentMachineId);
-    if (!set) {
-      set = new Set();
-      this.waiters.set(agentMachineId, set);
-    }
-    set.add({ deadline: this.now() + ms, signal, resolve });
+    const waiter: Waiter = { deadline: this.now() + ms, signal, resolve };
+    const held = this.waiters.get(agentMachineId);
+    if (held === undefined) this.waiters.set(agentMachineId, waiter);
+    else if (held instanceof Set) held.add(waiter);
+    else this.waiters.set(agentMachineId, new Set([held, waiter]));
     this.count++;
     this.timer ??= setTimeout(() => this.tick(), WAIT_TICK_MS);
     return promise;
@@ -91,11 +92,16 @@ export class InMemoryJobNotifier implements JobNotifier {
   notify(agentMachineId: number): void {
     this.idleSince.delete(agentMachineId);
     this.lastNotified.set(agentMachineId, ++this.sequence);
-    const set = this.waiters.get(agentMachineId);
-    if (!set) return;
+    const held = this.waiters.get(agentMachineId);
+    if (held === undefined) return;
     this.waiters.delete(agentMachineId);
-    this.count -= set.size;
-    for (const waiter of set) waiter.resolve(true);
+    if (held instanceof Set) {
+      this.count -= held.size;
+      for (const waiter of held) waiter.resolve(true);
+    } else {
+      this.count--;
+      held.resolve(true);
+    }
   }
 
   notifyAll(): void {
@@ -134,15 +140,24 @@ export class InMemoryJobNotifier implements JobNotifier {
   private tick(): void {
     this.timer = undefined;
     const now = this.now();
-    for (const [agentMachineId, set] of this.waiters) {
-      for (const waiter of set) {
-        if (waiter.deadline <= now || waiter.signal?.aborted) {
-          set.delete(waiter);
+    const ended = (waiter: Waiter) => waiter.deadline <= now || waiter.signal?.aborted === true;
+    for (const [agentMachineId, held] of this.waiters) {
+      if (!(held instanceof Set)) {
+        if (ended(held)) {
+          this.waiters.delete(agentMachineId);
+          this.count--;
+          held.resolve(false);
+        }
+        continue;
+      }
+      for (const waiter of held) {
+        if (ended(waiter)) {
+          held.delete(waiter);
           this.count--;
           waiter.resolve(false);
         }
       }
-      if (set.size === 0) this.waiters.delete(agentMachineId);
+      if (held.size === 0) this.waiters.delete(agentMachineId);
     }
     if (this.count > 0) this.timer = setTimeout(() => this.tick(), WAIT_TICK_MS);
   }

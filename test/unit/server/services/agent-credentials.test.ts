@@ -15,10 +15,10 @@ describe("InMemoryAgentCredentials", () => {
     const credentials = new InMemoryAgentCredentials();
     credentials.remember("h1", agent(1), credentials.ticket());
     credentials.remember("h2", agent(2), credentials.ticket());
-    expect(credentials.get("h1")).toEqual(agent(1));
+    expect(credentials.get("h1")).toMatchObject(agent(1));
     credentials.invalidate(1);
     expect(credentials.get("h1")).toBeUndefined();
-    expect(credentials.get("h2")).toEqual(agent(2));
+    expect(credentials.get("h2")).toMatchObject(agent(2));
   });
 
   test("a lookup that raced an invalidation is not remembered", () => {
@@ -38,13 +38,13 @@ describe("InMemoryAgentCredentials", () => {
     const credentials = new InMemoryAgentCredentials(() => now, 2);
     credentials.remember("h1", agent(1), credentials.ticket());
     now += CREDENTIAL_TRUST_MS - 1;
-    expect(credentials.get("h1")).toEqual(agent(1));
+    expect(credentials.get("h1")).toMatchObject(agent(1));
     now += 1;
     expect(credentials.get("h1")).toBeUndefined();
     for (const id of [1, 2, 3]) credentials.remember(`h${id}`, agent(id), credentials.ticket());
     expect(credentials.size).toBe(2);
     expect(credentials.get("h1")).toBeUndefined();
-    expect(credentials.get("h3")).toEqual(agent(3));
+    expect(credentials.get("h3")).toMatchObject(agent(3));
     credentials.invalidate(3);
     expect(credentials.size).toBe(1);
   });
