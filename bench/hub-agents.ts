@@ -32,7 +32,8 @@
  * poll's answer carrying the job is the sample (with one replica: the same hub). The job
  * is then canceled so the probe's next poll waits again.
  *
- * Env: BENCH_AGENTS (default 5000), BENCH_SECONDS (default 30).
+ * Env: BENCH_AGENTS (default 5000), BENCH_SECONDS (default 30), BENCH_BINARY (the hub
+ * binary; default dist/borgctl, built when stale).
  * Flags: --store sqlite,postgres (default both; postgres is skipped, saying so, when
  * PostgreSQL is not installed), --replicas 1,2 (PostgreSQL replica counts; default 1,2).
  */
@@ -584,7 +585,8 @@ const p99 = (samples: number[]) => {
 };
 
 try {
-  const binary = await hostBinary();
+  // BENCH_BINARY: another build to compare (e.g. the commit before a change).
+  const binary = process.env.BENCH_BINARY ?? (await hostBinary());
   const calls = schedule(AGENTS, SECONDS * 1000);
   const results: TargetResult[] = [];
   for (const target of targets) {

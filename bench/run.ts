@@ -125,5 +125,9 @@ async function render(rows: ResultRow[]): Promise<string> {
     ),
     "",
   ];
-  return lines.join("\n");
+  // What the numbers do not say by themselves (why a goal is missed): kept by hand.
+  const notes = await Bun.file(join(import.meta.dir, "RESULTS-notes.md"))
+    .text()
+    .catch(() => "");
+  return [...lines, notes].join("\n");
 }
