@@ -37,15 +37,16 @@ const columns = {
   updatedAt: agentMachines.updatedAt,
 };
 
-export function machineQueries(db: Db): MachineStore {
+/** `read`: the connection for the hot reads (a read-only one outside transactions). */
+export function machineQueries(db: Db, read: Db = db): MachineStore {
   // The agent runtime's hottest statements, prepared once: drizzle otherwise builds and
   // SQLite prepares them on every call (117 µs vs 4 µs per credential lookup, measured).
-  const byTokenHash = db
+  const byTokenHash = read
     .select(columns)
     .from(agentMachines)
     .where(eq(agentMachines.tokenHash, sql.placeholder("tokenHash")))
     .prepare();
-  const cancelRequested = db
+  const cancelRequested = read
     .select({ id: jobs.id })
     .from(jobs)
     .where(
