@@ -11,8 +11,9 @@
  * forget, batched per tick into one statement; a failed send is logged, never thrown. A
  * signal lost while the LISTEN connection was down could leave an agent recorded as idle
  * (services/job-notifier.ts: trusted for IDLE_TRUST_MS at most), so on every re-subscribe
- * all idle knowledge is forgotten and all local waiters are woken to re-check at once. Events missed in such a
- * gap are not replayed: the job view is a live tail over what the database holds.
+ * all idle knowledge is forgotten and all local waiters are woken to re-check at once.
+ * Events missed in such a gap are not replayed: the job view is a live tail over what
+ * the database holds.
  */
 import type { Logger } from "../../../shared/log.ts";
 import { InMemoryJobEventBus, type JobEvent, type JobEventBus } from "../../services/job-events.ts";
