@@ -46,6 +46,7 @@ import { parseBorgVersion } from "../src/borg/version.ts";
 import { runProcess, type SpawnedProcess, spawnProcess } from "../src/shared/process/spawn.ts";
 import type { Job, Machine } from "../src/shared/protocol/api.ts";
 import { hostBinary } from "../test/helpers/binary.ts";
+import { recordResult } from "./results.ts";
 import { printTable, summarize } from "./stats.ts";
 
 const TOTAL_MIB = Number(process.env.BENCH_MB ?? 300);
@@ -480,6 +481,17 @@ try {
       ),
     ],
   );
+  const agentMedian = summarize(viaAgent.map((r) => r.ms)).median;
+  const agentRatio = agentMedian / directMedian;
+  recordResult({
+    measure: "agent overhead vs raw borg create",
+    setup: `${(dataSet.bytes / 2 ** 20).toFixed(0)} MiB, ${ROUNDS} rounds each, ABBA`,
+    value: `median ${seconds(agentMedian).toFixed(2)} s (POST backup → completed seen)`,
+    baseline: `borg create directly: median ${seconds(directMedian).toFixed(2)} s`,
+    ratio: `${agentRatio.toFixed(3)}×`,
+    goal: "≤ 1.03×",
+    met: agentRatio <= 1.03,
+  });
   const medianOf = (samples: number[]) => summarize(samples).median;
   const part = (label: string, samples: number[]) => [
     label,
@@ -548,6 +560,15 @@ try {
       ),
     ],
   );
+  recordResult({
+    measure: "agent idle RSS",
+    setup: `after ${ROUNDS * 2} jobs`,
+    value: `${(idleAfter / 1024).toFixed(1)} MiB (before: ${(idleBefore / 1024).toFixed(1)}, peak ${(peak / 1024).toFixed(1)})`,
+    baseline: "",
+    ratio: `${(idleAfter / 1024).toFixed(1)} MiB`,
+    goal: "≤ 60 MiB",
+    met: idleAfter / 1024 <= 60,
+  });
   printTable(
     "agent process (MiB)",
     ["measure", "value"],

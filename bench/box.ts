@@ -11,6 +11,7 @@ import { renderKeyLine } from "../src/box/authorized-keys.ts";
 import { spawnProcess } from "../src/shared/process/spawn.ts";
 import { parseSshPublicKey } from "../src/shared/ssh-key.ts";
 import { hostBinary } from "../test/helpers/binary.ts";
+import { recordResult } from "./results.ts";
 import { printTable, summarize } from "./stats.ts";
 
 const REPOS = Number(process.env.BENCH_REPOS ?? 2000);
@@ -111,6 +112,22 @@ try {
       ["box GET /api/v1/repos", boxRun.n, boxRun.median, boxRun.p95, boxRun.max, boxRun.bytes],
     ],
   );
+  recordResult({
+    measure: "box: GET /api/v1/repos",
+    setup: `${count} repos, ${REQUESTS} sequential requests`,
+    value: `median ${boxRun.median.toFixed(2)} ms, p95 ${boxRun.p95.toFixed(2)} ms`,
+    baseline: `bare Bun.serve, same body: median ${bareRun.median.toFixed(2)} ms`,
+    ratio: `${(boxRun.median / bareRun.median).toFixed(2)}×`,
+    goal: "",
+  });
+  recordResult({
+    measure: "box: RSS",
+    setup: `after ${REQUESTS} listings`,
+    value: `${(busyRss / 1024).toFixed(1)} MiB (idle ${(idleRss / 1024).toFixed(1)} MiB)`,
+    baseline: "",
+    ratio: "",
+    goal: "",
+  });
   printTable(
     "box process",
     ["measure", "value"],

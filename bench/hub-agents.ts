@@ -32,7 +32,8 @@
  * poll's answer carrying the job is the sample (with one replica: the same hub). The job
  * is then canceled so the probe's next poll waits again.
  *
- * Env: BENCH_AGENTS (default 5000), BENCH_SECONDS (default 30).
+ * Env: BENCH_AGENTS (default 5000), BENCH_SECONDS (default 30), BENCH_BINARY (the hub
+ * binary; default dist/borgctl, built when stale).
  * Flags: --store sqlite,postgres (default both; postgres is skipped, saying so, when
  * PostgreSQL is not installed), --replicas 1,2 (PostgreSQL replica counts; default 1,2).
  */
@@ -49,6 +50,7 @@ import {
 } from "../src/shared/protocol/agent.ts";
 import { hostBinary } from "../test/helpers/binary.ts";
 import { type PostgresCluster, postgresBinDir, startPostgres } from "../test/helpers/postgres.ts";
+import { recordResult } from "./results.ts";
 import { printTable, summarize } from "./stats.ts";
 
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 5000);
@@ -583,7 +585,8 @@ const p99 = (samples: number[]) => {
 };
 
 try {
-  const binary = await hostBinary();
+  // BENCH_BINARY: another build to compare (e.g. the commit before a change).
+  const binary = process.env.BENCH_BINARY ?? (await hostBinary());
   const calls = schedule(AGENTS, SECONDS * 1000);
   const results: TargetResult[] = [];
   for (const target of targets) {
@@ -700,6 +703,42 @@ try {
       ];
     }),
   );
+  const setup = `${AGENTS} agents, ${SECONDS} s, hb ${HEARTBEAT_MS / 1000} s + poll ${POLL_MS / 1000} s each`;
+  for (const r of results) {
+    const m = r.measured.run;
+    const errors = m.heartbeat.errors + m.poll.errors;
+    for (const [kind, samples, bareSamples] of [
+      ["heartbeat", m.heartbeat.samples, bareR.heartbeat.samples],
+      ["poll (wait=0)", m.poll.samples, bareR.poll.samples],
+    ] as const) {
+      const value = p99(samples);
+      recordResult({
+        measure: `steady state ${kind} latency, ${r.target.label}`,
+        setup,
+        value: `p50 ${summarize(samples).median.toFixed(1)} ms, p99 ${value.toFixed(1)} ms (${errors} errors)`,
+        baseline: `bare Bun.serve: p99 ${p99(bareSamples).toFixed(1)} ms`,
+        ratio: `p99 ${value.toFixed(1)} ms`,
+        goal: "p99 < 50 ms",
+        met: value < 50 && errors === 0,
+      });
+    }
+    recordResult({
+      measure: `dispatch queue → long poll answered, ${r.target.label}`,
+      setup: `${r.dispatch.samples.length} jobs, ${PROBES} parked probes${r.target.replicas > 1 ? ", queued on the first replica, polled on the last" : ""}`,
+      value: `p50 ${summarize(r.dispatch.samples).median.toFixed(1)} ms, p99 ${p99(r.dispatch.samples).toFixed(1)} ms (${r.dispatch.errors} errors)`,
+      baseline: "",
+      ratio: "",
+      goal: "",
+    });
+    recordResult({
+      measure: `hub RSS, ${r.target.label}`,
+      setup,
+      value: `${r.rssMiB.run.toFixed(0)} MiB after the run (${r.rssMiB.idle.toFixed(0)} at start)`,
+      baseline: "",
+      ratio: `${(((r.rssMiB.run - r.rssMiB.idle) * 1024) / AGENTS).toFixed(1)} KiB per agent`,
+      goal: "",
+    });
+  }
   printTable(
     "hub process memory (RSS, MiB; all replicas)",
     [

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runProcess } from "../src/shared/process/spawn.ts";
 import { hostBinary } from "../test/helpers/binary.ts";
+import { recordResult } from "./results.ts";
 import { printTable, summarize } from "./stats.ts";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
@@ -45,14 +46,36 @@ try {
   });
   if (build.exitCode !== 0)
     throw new Error(`baseline build failed: ${build.stderrTail.join("\n")}`);
+  const hello = summarize(await time([join(dir, "hello")]));
+  const version = summarize(await time([binary, "--version"]));
+  const help = summarize(await time([binary, "--help"]));
   const rows = [
-    [
-      "compiled hello world (baseline)",
-      ...Object.values(summarize(await time([join(dir, "hello")]))),
-    ],
-    ["borgctl --version", ...Object.values(summarize(await time([binary, "--version"])))],
-    ["borgctl --help", ...Object.values(summarize(await time([binary, "--help"])))],
+    ["compiled hello world (baseline)", ...Object.values(hello)],
+    ["borgctl --version", ...Object.values(version)],
+    ["borgctl --help", ...Object.values(help)],
   ];
+  for (const [label, measured] of [
+    ["start-up: borgctl --version", version],
+    ["start-up: borgctl --help", help],
+  ] as const) {
+    recordResult({
+      measure: label,
+      setup: `${RUNS} runs`,
+      value: `median ${measured.median.toFixed(1)} ms, p95 ${measured.p95.toFixed(1)} ms`,
+      baseline: `compiled hello world: median ${hello.median.toFixed(1)} ms`,
+      ratio: `${(measured.median / hello.median).toFixed(2)}×`,
+      goal: "",
+    });
+  }
+  const [binarySize, helloSize] = [Bun.file(binary).size, Bun.file(join(dir, "hello")).size];
+  recordResult({
+    measure: "binary size (host target)",
+    setup: "dist/borgctl",
+    value: `${(binarySize / 2 ** 20).toFixed(1)} MiB`,
+    baseline: `compiled hello world: ${(helloSize / 2 ** 20).toFixed(1)} MiB`,
+    ratio: `${(binarySize / helloSize).toFixed(2)}×`,
+    goal: "",
+  });
   printTable(
     `startup, ${RUNS} runs each (ms, wall clock incl. spawn)`,
     ["command", "n", "median", "p95", "max"],

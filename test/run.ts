@@ -3,7 +3,7 @@
  *   prerequisites (installed as root, else named) → lint (biome ci) → shellcheck
  *   (install.sh) → type check (bun check) → build (all
  *   targets) → bun test (unit, integration, e2e against the built binary) → the hub
- *   suites that exercise the Store again on PostgreSQL
+ *   suites that exercise the Store again on PostgreSQL → `bench/run.ts --quick`
  * A step that fails still lets the later ones run, so one run shows every problem.
  * The last line is "N passed, N failed": each test counts once, and each of the
  * lint/shellcheck/type-check/build steps counts as one check.
@@ -92,6 +92,8 @@ const steps: { name: string; argv: string[]; tests?: boolean; env?: Record<strin
           tests: true,
           env: { BORGCTL_TEST_STORE: "postgres" },
         },
+        // Every benchmark at small N, so the suite does not rot; it asserts no times.
+        { name: "bench (quick)", argv: [bun, "bench/run.ts", "--quick"] },
       ]),
 ];
 

@@ -9,7 +9,9 @@ import { FailureThrottle } from "../shared/failure-throttle.ts";
 import type { Logger } from "../shared/log.ts";
 import type { RepositoryRow } from "./db/records.ts";
 import type { Store } from "./db/store.ts";
+import { type AgentCredentials, InMemoryAgentCredentials } from "./services/agent-credentials.ts";
 import { ScheduleGapCache } from "./services/freshness.ts";
+import { HeartbeatBatch } from "./services/heartbeat-batch.ts";
 import { InMemoryJobEventBus, type JobEventBus } from "./services/job-events.ts";
 import { InMemoryJobNotifier, type JobNotifier } from "./services/job-notifier.ts";
 import { HubMetrics } from "./services/metrics.ts";
@@ -63,6 +65,10 @@ export interface HubDeps {
   events: JobEventBus;
   /** Wakes this process's notification sender after a publish (services/hub-events.ts). */
   notificationWakeup: NotificationWakeup;
+  /** Verified agent credentials (services/agent-credentials.ts), invalidated on every replica. */
+  credentials: AgentCredentials;
+  /** Heartbeats deferred into one write per second (services/heartbeat-batch.ts). */
+  heartbeats: HeartbeatBatch;
   /** Login failures per address, per address+username and per username (services/auth.ts). */
   loginThrottle: FailureThrottle;
   /** Failed agent credentials per address. */
@@ -103,6 +109,8 @@ export interface HubDepsInputs {
   notifier?: JobNotifier;
   /** Default: in memory, for one hub process. */
   events?: JobEventBus;
+  /** Default: in memory, for one hub process. */
+  credentials?: AgentCredentials;
   /** Default: the build's version. */
   version?: string;
   /** Default: no-op. */
@@ -120,6 +128,8 @@ export function createHubDeps(inputs: HubDepsInputs): HubDeps {
     notifier: inputs.notifier ?? new InMemoryJobNotifier(),
     events: inputs.events ?? new InMemoryJobEventBus(),
     notificationWakeup: new NotificationWakeup(),
+    credentials: inputs.credentials ?? new InMemoryAgentCredentials(),
+    heartbeats: new HeartbeatBatch(),
     loginThrottle: new FailureThrottle({ now: clock }),
     agentAuthThrottle: new FailureThrottle({ now: clock }),
     sleep: inputs.sleep ?? ((ms) => Bun.sleep(ms)),

@@ -19,6 +19,7 @@ import { stopOnSignals } from "../shared/lifecycle.ts";
 import type { Logger } from "../shared/log.ts";
 import { createApp } from "./app.ts";
 import { redactDatabaseUrl } from "./db/pg/connect.ts";
+import { PgAgentCredentials } from "./db/pg/credential-signals.ts";
 import { PgJobEventBus, PgJobNotifier } from "./db/pg/job-signals.ts";
 import { openPgStore } from "./db/pg/store.ts";
 import { verifySecretKey } from "./db/secret-key-check.ts";
@@ -26,8 +27,10 @@ import { openSqliteStore } from "./db/sqlite/store.ts";
 import type { Store } from "./db/store.ts";
 import { createHubDeps, type HubDeps } from "./deps.ts";
 import { resolveClient, trustedProxyMatcher } from "./http/client-address.ts";
+import type { AgentCredentials } from "./services/agent-credentials.ts";
 import { bootstrapAdmin } from "./services/auth.ts";
 import { BOX_REFRESH_INTERVAL_MS, refreshAllBoxes } from "./services/boxes.ts";
+import { flushHeartbeats } from "./services/heartbeat-batch.ts";
 import type { JobEventBus } from "./services/job-events.ts";
 import { jobLogJson } from "./services/job-json.ts";
 import type { JobNotifier } from "./services/job-notifier.ts";
@@ -59,6 +62,7 @@ export interface HubDatabase {
   /** Replica-aware channels (PostgreSQL); undefined: in memory, one process. */
   notifier?: JobNotifier;
   events?: JobEventBus;
+  credentials?: AgentCredentials;
   close(): Promise<void>;
 }
 
@@ -87,9 +91,11 @@ export async function openHubDatabase(config: HubConfig, logger: Logger): Promis
     const [line] = await database.store.jobs.logs(jobId, sequence - 1, 1);
     return line?.sequence === sequence ? jobLogJson(line) : undefined;
   });
+  const credentials = new PgAgentCredentials(database.pool, logger);
   try {
     await notifier.start();
     await events.start();
+    await credentials.start();
   } catch (error) {
     await database.close();
     throw error;
@@ -100,9 +106,11 @@ export async function openHubDatabase(config: HubConfig, logger: Logger): Promis
     description: redactDatabaseUrl(url),
     notifier,
     events,
+    credentials,
     async close() {
       await notifier.close().catch(() => {});
       await events.close().catch(() => {});
+      await credentials.close().catch(() => {});
       await database.close();
     },
   };
@@ -153,6 +161,7 @@ export async function startHub(
     secretBox,
     notifier: database.notifier,
     events: database.events,
+    credentials: database.credentials,
     settings: {
       // Browsers reach the hub over https when it serves TLS or when its public URL says so.
       secureCookies: tls || publicUrl?.protocol === "https:",
@@ -263,6 +272,7 @@ export async function startHub(
     deps.notifier.notifyAll(); // long polls answer now instead of holding shutdown
     await Promise.race([closing, Bun.sleep(5_000)]);
     await server.stop(true);
+    await flushHeartbeats(deps); // the last second's coalesced heartbeats
     await database.close();
   });
   return { url, deps, stop, stopped };

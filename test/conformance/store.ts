@@ -947,6 +947,47 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         expect((await store.machines.byId(pending))?.status).toBe("pending");
         expect(await store.machines.markStaleOffline(T0 + 30_000, T0 + 90_000)).toEqual([]);
       });
+
+      test("touchOnline: last_seen_at moves forward for online machines only", async () => {
+        const store = await fresh();
+        const online = await addMachine(store, "touch-online");
+        const ahead = await addMachine(store, "touch-ahead");
+        const disabled = await addMachine(store, "touch-disabled");
+        await store.machines.recordHeartbeat(online, {}, T0);
+        await store.machines.recordHeartbeat(ahead, {}, T0 + 500);
+        await store.machines.recordHeartbeat(disabled, {}, T0);
+        await store.machines.transition(disabled, ["online"], "disabled", T0 + 1);
+        const before = await store.machines.byId(online);
+        expect(await store.machines.touchOnline([], T0 + 100)).toEqual([]);
+        const touched = await store.machines.touchOnline(
+          [online, ahead, disabled, 999_999],
+          T0 + 100,
+        );
+        expect(touched.sort((a, b) => a - b)).toEqual([online, ahead].sort((a, b) => a - b));
+        expect(await store.machines.byId(online)).toEqual({
+          ...(before as NonNullable<typeof before>),
+          lastSeenAt: T0 + 100,
+        });
+        expect((await store.machines.byId(ahead))?.lastSeenAt).toBe(T0 + 500); // never back
+        expect((await store.machines.byId(disabled))?.lastSeenAt).toBe(T0);
+        expect((await store.machines.byId(disabled))?.status).toBe("disabled");
+      });
+
+      test("stale machines in batches: at most `limit` per call, lowest ids first", async () => {
+        const store = await fresh();
+        const ids: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          const id = await addMachine(store, `batch-${i}`);
+          await store.machines.recordHeartbeat(id, {}, T0);
+          ids.push(id);
+        }
+        const first = await store.machines.markStaleOffline(T0 + 1, T0 + 2, 2);
+        expect(first.map((m) => m.id).sort((a, b) => a - b)).toEqual(ids.slice(0, 2));
+        const rest = await store.machines.markStaleOffline(T0 + 1, T0 + 2, 10);
+        expect(rest.map((m) => m.id).sort((a, b) => a - b)).toEqual(ids.slice(2));
+        expect(rest.every((m) => m.status === "offline")).toBe(true);
+        expect(await store.machines.markStaleOffline(T0 + 1, T0 + 2, 10)).toEqual([]);
+      });
     });
 
     describe("job logs", () => {
@@ -1210,6 +1251,24 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           store.audit.list({ limit: 2, before, action: "job.queue" }),
         );
         expect(queued.flat()).toHaveLength(5);
+      });
+
+      test("audit: appendMany writes every event in order, and nothing for none", async () => {
+        const store = await fresh();
+        await store.audit.appendMany([], T0);
+        expect(await store.audit.list({ limit: 10 })).toEqual([]);
+        await store.audit.appendMany(
+          [1, 2, 3].map((i) => ({
+            actor: "system",
+            action: "agent.status",
+            target: `machine:${i}`,
+            details: { to: "offline" },
+          })),
+          T0 + 5,
+        );
+        const events = await store.audit.list({ limit: 10 });
+        expect(events.map((e) => e.target)).toEqual(["machine:3", "machine:2", "machine:1"]);
+        expect(events[0]).toMatchObject({ at: T0 + 5, ip: null, details: { to: "offline" } });
       });
     });
 

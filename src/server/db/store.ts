@@ -104,6 +104,8 @@ export interface ApiTokenStore {
 
 export interface AuditStore {
   append(event: AuditInput, now: number): Promise<void>;
+  /** Several events in one INSERT (a sweep's batch), in the order given. */
+  appendMany(events: readonly AuditInput[], now: number): Promise<void>;
   /** Newest first; page with `before` = the smallest id of the previous page. */
   list(query: AuditListQuery): Promise<AuditRow[]>;
 }
@@ -144,8 +146,11 @@ export interface MachineStore {
     to: MachineStatus,
     now: number,
   ): Promise<MachineRow | undefined>;
-  /** Online machines not seen since `seenBefore` → offline; returns them. */
-  markStaleOffline(seenBefore: number, now: number): Promise<MachineRow[]>;
+  /**
+   * Online machines not seen since `seenBefore` → offline, at most `limit` of them (the
+   * lowest ids) in one guarded UPDATE; returns them. A sweep repeats it until fewer come back.
+   */
+  markStaleOffline(seenBefore: number, now: number, limit?: number): Promise<MachineRow[]>;
   remove(id: number): Promise<boolean>;
   /**
    * Atomically records a heartbeat (facts, last_seen_at, status → online), only while the
@@ -157,6 +162,12 @@ export interface MachineStore {
     facts: HeartbeatFacts,
     now: number,
   ): Promise<{ previousStatus: MachineStatus; machine: MachineRow } | undefined>;
+  /**
+   * The coalesced heartbeats of one second (services/heartbeat-batch.ts), in one UPDATE:
+   * last_seen_at → at least `seenAt` for those of `ids` that are online (nothing else
+   * changes: not the status, not updated_at). Returns the ids it updated.
+   */
+  touchOnline(ids: readonly number[], seenAt: number): Promise<number[]>;
   /**
    * Extends to `until` the leases of those `jobIds` that are this machine's and held
    * (claimed, running, cancel_requested); others are ignored. Returns the ids renewed.

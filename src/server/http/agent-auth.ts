@@ -1,6 +1,7 @@
 /**
  * Authentication of the agent runtime routes: `X-Borg-Agent-Authorization: Bearer
- * borgctl_agent_…`, looked up by hash (services/agents.ts authenticateAgent, which says
+ * borgctl_agent_…`, looked up by hash, from the in-memory cache of verified credentials
+ * when it is there (services/agents.ts authenticateAgent, which says
  * who may act: only a pending or online/offline machine; a disabled or revoked credential
  * is refused at once, on every route). Repeated failures from one address are slowed down
  * here. The optional X-Borg-Agent-Protocol header is checked against the supported range;
@@ -12,7 +13,6 @@ import { AGENT_PROTOCOL_HEADER } from "../../shared/protocol/agent.ts";
 import { MIN_SUPPORTED_PROTOCOL, PROTOCOL_VERSION } from "../../shared/protocol/version.ts";
 import type { HubDeps } from "../deps.ts";
 import { authenticateAgent } from "../services/agents.ts";
-import { agentDialect } from "./borg-ui-agent.ts";
 import type { HubEnv } from "./context.ts";
 
 export function assertProtocolSupported(version: number): void {
@@ -49,10 +49,10 @@ export function requireAgent(deps: HubDeps): MiddlewareHandler<HubEnv> {
     }
     const { machine } = found;
     c.set("agent", {
-      machineId: machine.id,
+      machineId: machine.machineId,
       agentId: machine.agentId,
       name: machine.name,
-      dialect: agentDialect(machine.capabilities),
+      dialect: machine.dialect,
     });
     await next();
   };

@@ -43,13 +43,7 @@ import type { JobRow } from "../db/records.ts";
 import { jobSummaryJson } from "../services/job-json.ts";
 import type { HubEnv } from "./context.ts";
 
-/** How an agent talks: the protocol as written, or Borg UI's agent's variant of it. */
-export type AgentDialect = "spec" | "borg-ui";
-
-/** See the module header: Borg UI's agent reports its kinds under these names. */
-export function agentDialect(capabilities: readonly string[]): AgentDialect {
-  return capabilities.some((c) => c.startsWith("repository.")) ? "borg-ui" : "spec";
-}
+export { type AgentDialect, agentDialect } from "../services/agent-dialect.ts";
 
 /**
  * Each hub kind under the name Borg UI's agent runs it by (runtime.py JOB_HANDLERS). It has

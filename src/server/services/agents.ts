@@ -15,8 +15,11 @@ import { parseSshPublicKey } from "../../shared/ssh-key.ts";
 import { type MachineRow, RUNTIME_STATUSES } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
 import type { AgentActor } from "./actor.ts";
+import type { VerifiedAgent } from "./agent-credentials.ts";
+import { agentDialect } from "./agent-dialect.ts";
 import { audit } from "./audit.ts";
 import { enrollmentRefusalReason } from "./enrollment.ts";
+import { flushHeartbeats, heartbeatFingerprint } from "./heartbeat-batch.ts";
 import { cancelQueuedJobs, recordAgentLabels } from "./machines.ts";
 import { hashToken, newPublicId, newToken, tokenKind } from "./tokens.ts";
 
@@ -46,26 +49,37 @@ function normaliseSshKey(key: string | undefined): string | undefined {
 
 /** An agent credential's machine when it may act now; otherwise why not, for the log only. */
 export type AgentAuthentication =
-  | { ok: true; machine: MachineRow }
+  | { ok: true; machine: VerifiedAgent }
   | { ok: false; reason: string; machineId?: number };
 
 /**
- * Looks an `X-Borg-Agent-Authorization` token up by hash. Only a pending or
- * online/offline machine may act: a disabled or revoked credential is refused at once.
+ * Looks an `X-Borg-Agent-Authorization` token up by hash: in deps.credentials first
+ * (services/agent-credentials.ts: whatever takes a machine's right to act away
+ * invalidates it there at once), else in the store. Only a pending or online/offline
+ * machine may act: a disabled or revoked credential is refused at once.
  */
 export async function authenticateAgent(
   deps: HubDeps,
   token: string,
 ): Promise<AgentAuthentication> {
-  const machine =
-    tokenKind(token) === "agent"
-      ? await deps.store.machines.byTokenHash(hashToken(token))
-      : undefined;
+  if (tokenKind(token) !== "agent") return { ok: false, reason: "unknown credential" };
+  const tokenHash = hashToken(token);
+  const known = deps.credentials.get(tokenHash);
+  if (known) return { ok: true, machine: known };
+  const ticket = deps.credentials.ticket();
+  const machine = await deps.store.machines.byTokenHash(tokenHash);
   if (!machine) return { ok: false, reason: "unknown credential" };
   if (!RUNTIME_STATUSES.includes(machine.status)) {
     return { ok: false, reason: `machine ${machine.status}`, machineId: machine.id };
   }
-  return { ok: true, machine };
+  const verified = {
+    machineId: machine.id,
+    agentId: machine.agentId,
+    name: machine.name,
+    dialect: agentDialect(machine.capabilities),
+  };
+  deps.credentials.remember(tokenHash, verified, ticket);
+  return { ok: true, machine: verified };
 }
 
 /**
@@ -145,7 +159,9 @@ export async function registerAgent(
 /**
  * A heartbeat: records the reported facts, brings the machine online (audited when that
  * is a change), renews the leases of the listed jobs that are this agent's and still
- * running, and answers which of its jobs the user asked to cancel.
+ * running, and answers which of its jobs the user asked to cancel. One that would change
+ * nothing but last_seen_at is coalesced with the others of its second
+ * (services/heartbeat-batch.ts).
  */
 export async function recordHeartbeat(
   deps: HubDeps,
@@ -161,19 +177,25 @@ export async function recordHeartbeat(
   }
   const sshPublicKey = normaliseSshKey(request.ssh_public_key);
   const now = deps.clock();
-  const recorded = await deps.store.machines.recordHeartbeat(
-    agent.machineId,
-    {
-      hostname: request.hostname,
-      agentVersion: request.agent_version,
-      protocolVersion: request.protocol_version,
-      borgVersions: request.borg_versions,
-      capabilities: request.capabilities,
-      sshPublicKey,
-      lastError: request.last_error,
-    },
-    now,
-  );
+  const facts = {
+    hostname: request.hostname,
+    agentVersion: request.agent_version,
+    protocolVersion: request.protocol_version,
+    borgVersions: request.borg_versions,
+    capabilities: request.capabilities,
+    sshPublicKey,
+    lastError: request.last_error,
+  };
+  const fingerprint = heartbeatFingerprint(facts, request.labels);
+  // Nothing but last_seen_at would change: written with the others of this second.
+  if (
+    request.running_job_ids.length === 0 &&
+    deps.heartbeats.defer(agent.machineId, fingerprint, now, () => void flushHeartbeats(deps))
+  ) {
+    const cancelJobIds = await deps.store.machines.cancelRequestedJobIds(agent.machineId);
+    return { serverTime: now, cancelJobIds, renewedJobIds: [] };
+  }
+  const recorded = await deps.store.machines.recordHeartbeat(agent.machineId, facts, now);
   // Disabled or revoked after the credential check: refused like any such credential.
   if (!recorded) {
     throw new AppError("unauthorized", "agent credential missing, unknown, disabled or revoked");
@@ -188,6 +210,7 @@ export async function recordHeartbeat(
       details: { from: recorded.previousStatus, to: "online" },
     });
   }
+  deps.heartbeats.recorded(agent.machineId, fingerprint, facts, now);
   const renewedJobIds = await deps.store.machines.renewLeases(
     agent.machineId,
     request.running_job_ids,
@@ -206,6 +229,8 @@ export async function unregisterAgent(deps: HubDeps, agent: AgentActor): Promise
     "revoked",
     now,
   );
+  deps.credentials.invalidate(agent.machineId);
+  deps.heartbeats.forget(agent.machineId);
   if (!revoked) {
     throw new AppError("unauthorized", "agent credential missing, unknown, disabled or revoked");
   }

@@ -34,9 +34,12 @@ const HELD = new Set(["claimed", "running", "cancel_requested"]);
 export const leaseUntil = (deps: HubDeps, now: number) => now + deps.settings.leaseMs;
 
 /**
- * Up to `limit` of the agent's queued jobs, oldest first. With none and `waitMs` > 0,
- * waits for a notify (or the wait, or the request going away) and looks once more.
- * The waiter is registered BEFORE the first look, so a job queued in between still wakes it.
+ * Up to `limit` of the agent's queued jobs, oldest first. The queued-work lookup runs
+ * only when the notifier does not know the agent to be idle (services/job-notifier.ts):
+ * an idle agent's poll, and its wait running out, touch no database. With none and
+ * `waitMs` > 0, waits for a notify (or the wait, or the request going away) and looks
+ * once more only when notified. A notify landing during the first lookup keeps it from
+ * being recorded as idle and makes it look again at once, so that job is never waited out.
  */
 export async function pollJobs(
   deps: HubDeps,
@@ -45,18 +48,21 @@ export async function pollJobs(
   signal?: AbortSignal,
 ): Promise<JobRow[]> {
   const agentMachineId = agent.machineId;
-  if (options.waitMs <= 0) return deps.store.jobs.queuedFor(agentMachineId, options.limit);
-  const done = new AbortController();
-  const stop = signal ? AbortSignal.any([signal, done.signal]) : done.signal;
-  const woken = deps.notifier.wait(agentMachineId, options.waitMs, stop);
-  try {
+  const { notifier } = deps;
+  const lookUp = async (): Promise<{ jobs: JobRow[]; idle: boolean }> => {
+    const ticket = notifier.lookupTicket(agentMachineId);
     const jobs = await deps.store.jobs.queuedFor(agentMachineId, options.limit);
-    if (jobs.length > 0 || signal?.aborted) return jobs;
-    await woken;
-    return await deps.store.jobs.queuedFor(agentMachineId, options.limit);
-  } finally {
-    done.abort(); // releases the waiter when we answered without waiting
+    return { jobs, idle: jobs.length === 0 && notifier.recordIdle(agentMachineId, ticket) };
+  };
+  if (!notifier.knownIdle(agentMachineId)) {
+    const first = await lookUp();
+    if (first.jobs.length > 0) return first.jobs;
+    // Notified while looking: whatever was queued may have been missed; look again.
+    if (!first.idle) return (await lookUp()).jobs;
   }
+  if (options.waitMs <= 0 || signal?.aborted) return [];
+  const woken = await notifier.wait(agentMachineId, options.waitMs, signal);
+  return woken ? (await lookUp()).jobs : [];
 }
 
 /**

@@ -7,8 +7,9 @@ import { AppError } from "../../shared/errors.ts";
 import type { MachineRow, MachineStatus } from "../db/records.ts";
 import { RUNTIME_STATUSES } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
-import { SYSTEM, type UserActor } from "./actor.ts";
+import { actorName, SYSTEM, type UserActor } from "./actor.ts";
 import { audit } from "./audit.ts";
+import { flushHeartbeats } from "./heartbeat-batch.ts";
 import { publishHubEvent } from "./hub-events.ts";
 import { toIso } from "./time.ts";
 
@@ -17,12 +18,22 @@ const REVOKED_JOB_MESSAGE = "agent revoked";
 
 // --- user side: read, update, disable/enable/revoke, delete ---------------------------
 
-export const listMachines = (deps: HubDeps): Promise<MachineRow[]> => deps.store.machines.list();
+/** A machine as its heartbeats say: with the one this process has not written yet. */
+function withPendingHeartbeat(deps: HubDeps, machine: MachineRow): MachineRow {
+  const seenAt = deps.heartbeats.pendingSeenAt(machine.id);
+  return seenAt === undefined || (machine.lastSeenAt ?? 0) >= seenAt
+    ? machine
+    : { ...machine, lastSeenAt: seenAt };
+}
+
+export async function listMachines(deps: HubDeps): Promise<MachineRow[]> {
+  return (await deps.store.machines.list()).map((m) => withPendingHeartbeat(deps, m));
+}
 
 export async function getMachine(deps: HubDeps, id: number): Promise<MachineRow> {
   const machine = await deps.store.machines.byId(id);
   if (!machine) throw new AppError("not_found", `no machine ${id}`);
-  return machine;
+  return withPendingHeartbeat(deps, machine);
 }
 
 export async function updateMachine(
@@ -37,6 +48,8 @@ export async function updateMachine(
     deps.clock(),
   );
   if (!updated) throw new AppError("not_found", `no machine ${id}`);
+  deps.credentials.invalidate(id); // a verified credential carries the machine's name
+  deps.heartbeats.forget(id); // labels an admin removed come back with the next heartbeat
   await audit(deps, {
     actor,
     action: "agent.update",
@@ -101,6 +114,9 @@ async function changeStatus(
       deps.clock(),
     );
     if (machine) {
+      // Before anyone is answered: the next request with its credential is refused.
+      if (!RUNTIME_STATUSES.includes(change.to)) deps.credentials.invalidate(id);
+      deps.heartbeats.forget(id);
       // A long poll held by a machine that may no longer act returns now, so its next
       // request meets the refusal instead of waiting out the poll.
       if (change.to === "disabled" || change.to === "revoked") deps.notifier.notify(id);
@@ -191,6 +207,10 @@ export async function revokeMachine(
 
 export async function deleteMachine(deps: HubDeps, actor: UserActor, id: number): Promise<void> {
   const removal = await deps.store.machines.removeUnreferenced(id);
+  if (removal.outcome === "removed") {
+    deps.credentials.invalidate(id);
+    deps.heartbeats.forget(id);
+  }
   if (removal.outcome === "not_found") throw new AppError("not_found", `no machine ${id}`);
   if (removal.outcome === "referenced") {
     const n = removal.repositories;
@@ -226,30 +246,60 @@ export async function cancelQueuedJobs(
 
 // --- the offline sweep ------------------------------------------------------------------
 
+/** How many machines one pass of the offline sweep moves at once. */
+export const OFFLINE_SWEEP_BATCH = 500;
+
 /**
  * Marks online machines not heard from for settings.offlineAfterMs offline, one audit
- * event and one machine.offline notification (hub-events.ts) each. The composition root
+ * event and one machine.offline notification (hub-events.ts) each. In batches of
+ * OFFLINE_SWEEP_BATCH: one guarded UPDATE and one audit INSERT per batch, in one
+ * transaction, then the event loop serves requests before the next batch, so a fleet
+ * going quiet at once does not stall the hub. The composition root
  * calls this on a timer; tests call it after tick().
  */
 export async function sweepOfflineAgents(deps: HubDeps): Promise<MachineRow[]> {
+  await flushHeartbeats(deps); // the heartbeats of the last second count
   const now = deps.clock();
-  const stale = await deps.store.machines.markStaleOffline(now - deps.settings.offlineAfterMs, now);
-  for (const machine of stale) {
-    await audit(deps, {
-      actor: SYSTEM,
-      action: "agent.status",
-      target: `machine:${machine.id}`,
-      details: {
-        from: "online",
+  const seenBefore = now - deps.settings.offlineAfterMs;
+  const swept: MachineRow[] = [];
+  for (;;) {
+    const batch = await deps.store.transaction(async (tx) => {
+      const stale = await tx.machines.markStaleOffline(seenBefore, now, OFFLINE_SWEEP_BATCH);
+      stale.sort((a, b) => a.id - b.id);
+      await tx.audit.appendMany(
+        stale.map((machine) => ({
+          actor: actorName(SYSTEM),
+          action: "agent.status",
+          target: `machine:${machine.id}`,
+          ip: null,
+          details: {
+            from: "online",
+            to: "offline",
+            last_seen_at: machine.lastSeenAt === null ? null : toIso(machine.lastSeenAt),
+          },
+        })),
+        now,
+      );
+      return stale;
+    });
+    swept.push(...batch);
+    for (const machine of batch) {
+      deps.heartbeats.forget(machine.id);
+      await publishHubEvent(deps, {
+        type: "machine.offline",
+        machine: { id: machine.id, name: machine.name },
+        lastSeenAt: machine.lastSeenAt,
+      });
+    }
+    if (batch.length > 0) {
+      deps.logger.child("audit").info("agent.status", {
+        actor: actorName(SYSTEM),
         to: "offline",
-        last_seen_at: machine.lastSeenAt === null ? null : toIso(machine.lastSeenAt),
-      },
-    });
-    await publishHubEvent(deps, {
-      type: "machine.offline",
-      machine: { id: machine.id, name: machine.name },
-      lastSeenAt: machine.lastSeenAt,
-    });
+        machines: batch.length,
+        first: `machine:${batch[0]?.id}`,
+      });
+    }
+    if (batch.length < OFFLINE_SWEEP_BATCH) return swept;
+    await deps.sleep(0); // let requests in between batches
   }
-  return stale;
 }

@@ -13,6 +13,12 @@ import {
   unitUser,
 } from "./systemd.ts";
 
+/**
+ * The hub's open-file limit: two sockets per agent for the largest fleet we claim
+ * (README "Benchmarks"), plus the database, with room to spare.
+ */
+export const SERVER_OPEN_FILES = 262_144;
+
 export interface ServerUnitOptions {
   /** Default /usr/local/bin/borgctl. */
   binary?: string;
@@ -46,6 +52,10 @@ export function renderServerUnit(options: ServerUnitOptions = {}): string {
           "# sandbox must know it.",
           `EnvironmentFile=${envFile}`,
           `ExecStart=${binary} server --data-dir ${dataDir}`,
+          // Each agent holds a connection (its long poll, and a heartbeat beside it at
+          // times); systemd's default soft limit of 1,024 would cap a hub at a few hundred.
+          "# Open files: every connected agent holds one or two sockets.",
+          `LimitNOFILE=${SERVER_OPEN_FILES}`,
           "Restart=on-failure",
           "RestartSec=5",
           ...daemonHardening([dataDir]),

@@ -84,6 +84,7 @@ async function replica(name: string, url: string): Promise<Replica> {
     secretBox,
     notifier: database.notifier,
     events: database.events,
+    credentials: database.credentials,
     sleep: async () => {},
     version: "0.0.0-test",
   });
@@ -270,6 +271,38 @@ describe("two hub replicas on one PostgreSQL database", () => {
     await Bun.sleep(200);
     offA();
     expect(onA.filter((e) => e.type === "progress")).toHaveLength(1);
+  });
+
+  test("a credential disabled or revoked through B is refused by A, which had it verified", async () => {
+    const url = await cluster.createDatabase("credentials");
+    const [a, b] = await Promise.all([replica("A", url), replica("B", url)]);
+    if (!a || !b) throw new Error("no replicas");
+    const adminOnB = await login(b);
+    const poll = (agentToken: string) =>
+      a.request("GET", "/api/agents/jobs/poll?wait=0", { agentToken });
+    for (const action of ["disable", "revoke"] as const) {
+      const agent = await addAgent(a);
+      // A verifies the credential and keeps it in memory: no lookup on the next request.
+      expect((await poll(agent.token)).status).toBe(200);
+      const verified = a.deps.credentials.size;
+      expect(verified).toBeGreaterThan(0);
+      const changed = await b.request(
+        "POST",
+        `/api/managed-machines/${agent.machineId}/${action}`,
+        {
+          token: adminOnB,
+        },
+      );
+      expect(changed.status).toBe(200);
+      // B's NOTIFY reaches A within milliseconds of the commit; then A refuses it.
+      await until(
+        () => a.deps.credentials.size < verified,
+        `A to forget the ${action}d credential`,
+      );
+      const refused = await poll(agent.token);
+      expect(refused.status).toBe(401);
+      expect(refused.body.code).toBe("unauthorized");
+    }
   });
 
   test("the lease sweep on both replicas at once records each expiry once", async () => {

@@ -56,6 +56,7 @@ describe("PostgreSQL unreachable under a running hub", () => {
       secretBox,
       notifier: database.notifier,
       events: database.events,
+      credentials: database.credentials,
       sleep: async () => {},
       version: "0.0.0-test",
     });

@@ -9,10 +9,11 @@
  * Lifecycle: start() subscribes (Bun.SQL keeps one dedicated LISTEN connection per pool,
  * reconnects it with backoff and re-subscribes); close() unsubscribes. Sends are fire and
  * forget, batched per tick into one statement; a failed send is logged, never thrown. A
- * signal lost while the LISTEN connection was down costs a waiter at most its poll
- * interval (every waiter re-reads the database when its wait ends), so on every
- * re-subscribe all local waiters are woken to re-check at once. Events missed in such a
- * gap are not replayed: the job view is a live tail over what the database holds.
+ * signal lost while the LISTEN connection was down could leave an agent recorded as idle
+ * (services/job-notifier.ts: trusted for IDLE_TRUST_MS at most), so on every re-subscribe
+ * all idle knowledge is forgotten and all local waiters are woken to re-check at once.
+ * Events missed in such a gap are not replayed: the job view is a live tail over what
+ * the database holds.
  */
 import type { Logger } from "../../../shared/log.ts";
 import { InMemoryJobEventBus, type JobEvent, type JobEventBus } from "../../services/job-events.ts";
@@ -26,7 +27,7 @@ const MAX_PAYLOAD_BYTES = 7900;
 const replicaId = () => crypto.randomUUID().slice(0, 8);
 
 /** Collects payloads for one channel and sends them in one statement per tick. */
-class NotifyBatcher {
+export class NotifyBatcher {
   private pending: string[] = [];
   private scheduled = false;
   private inFlight: Promise<void> = Promise.resolve();
@@ -101,8 +102,21 @@ export class PgJobNotifier implements JobNotifier {
     );
   }
 
-  wait(agentMachineId: number, ms: number, signal?: AbortSignal): Promise<void> {
+  wait(agentMachineId: number, ms: number, signal?: AbortSignal): Promise<boolean> {
     return this.local.wait(agentMachineId, ms, signal);
+  }
+
+  // Idle knowledge is local: a NOTIFY from any replica forgets it (local.notify).
+  knownIdle(agentMachineId: number): boolean {
+    return this.local.knownIdle(agentMachineId);
+  }
+
+  lookupTicket(agentMachineId: number): number {
+    return this.local.lookupTicket(agentMachineId);
+  }
+
+  recordIdle(agentMachineId: number, ticket: number): boolean {
+    return this.local.recordIdle(agentMachineId, ticket);
   }
 
   notify(agentMachineId: number): void {

@@ -13,6 +13,12 @@ export type Db = BunSQLiteDatabase<typeof schema>;
 export interface OpenDatabase {
   db: Db;
   sqlite: Database;
+  /**
+   * A second, read-only connection to the same file for the agent runtime's hot reads
+   * (db/sqlite/store.ts): statements on it take no part in the write connection's
+   * transactions and cost a fraction of the same statement there. Undefined in memory.
+   */
+  reader?: Db;
   /** Migration tags applied by this open (empty when the schema was current). */
   applied: string[];
   close(): void;
@@ -44,15 +50,28 @@ export function openDatabase(path: string): OpenDatabase {
   enableWal(sqlite);
   sqlite.run("PRAGMA synchronous = NORMAL");
   sqlite.run("PRAGMA foreign_keys = ON");
+  let readOnly: Database | undefined;
   try {
     const applied = applyMigrations(sqlite);
+    if (path !== ":memory:") {
+      // Opened after the migrations (and WAL) are in place; WAL lets it read while the
+      // write connection writes, each statement seeing every commit made before it.
+      readOnly = new Database(path, { readonly: true, strict: true });
+      readOnly.run("PRAGMA busy_timeout = 10000");
+    }
+    const reader = readOnly;
     return {
       db: drizzle({ client: sqlite, schema }),
       sqlite,
+      reader: reader ? drizzle({ client: reader, schema }) : undefined,
       applied,
-      close: () => sqlite.close(),
+      close: () => {
+        reader?.close();
+        sqlite.close();
+      },
     };
   } catch (error) {
+    readOnly?.close();
     sqlite.close();
     throw error;
   }

@@ -1,6 +1,8 @@
 /**
  * The SQLite Store (db/store.ts) on one bun:sqlite connection: every query module bound
- * to it, plus `transaction`.
+ * to it, plus `transaction`. A file-backed store also has a read-only connection for the
+ * agent runtime's hot reads outside transactions (credential, queued jobs, cancel
+ * requests: see the query modules' `read` parameter).
  *
  * bun:sqlite is synchronous, so each query method does all of its work before its first
  * await — a single statement, or one synchronous IMMEDIATE transaction (insertQueued,
@@ -55,8 +57,8 @@ export function openSqliteStore(path: string): SqliteStore {
   };
 }
 
-export function createSqliteStore(database: Pick<OpenDatabase, "db" | "sqlite">): Store {
-  const { db, sqlite } = database;
+export function createSqliteStore(database: Pick<OpenDatabase, "db" | "sqlite" | "reader">): Store {
+  const { db, sqlite, reader } = database;
   const groups: Groups = {
     users: userQueries(db),
     sessions: sessionQueries(db),
@@ -99,8 +101,13 @@ export function createSqliteStore(database: Pick<OpenDatabase, "db" | "sqlite">)
       return fn(...args);
     };
 
+  // Outside transactions, the hot reads go through the read-only connection; inside one
+  // they must see its own writes, so `groups` (the write connection) serves transactions.
+  const rootGroups: Groups = reader
+    ? { ...groups, machines: machineQueries(db, reader), jobs: jobQueries(db, reader) }
+    : groups;
   const root: Store = {
-    ...wrapGroups(groups, gated),
+    ...wrapGroups(rootGroups, gated),
     async transaction(work) {
       while (mustWait()) await released;
       const token = Symbol("transaction");

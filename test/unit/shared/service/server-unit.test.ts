@@ -21,6 +21,7 @@ describe("server (hub) systemd unit", () => {
       "CapabilityBoundingSet=",
       "SystemCallFilter=@system-service",
       "WantedBy=multi-user.target",
+      "LimitNOFILE=262144",
     ]) {
       expect(lines).toContain(line);
     }

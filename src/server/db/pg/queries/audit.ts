@@ -18,6 +18,19 @@ export function auditQueries(db: Db): AuditStore {
         details: event.details ?? null,
       });
     },
+    async appendMany(events, now) {
+      if (events.length === 0) return;
+      await db.insert(auditEvents).values(
+        events.map((event) => ({
+          at: now,
+          actor: event.actor,
+          action: event.action,
+          target: event.target ?? null,
+          ip: event.ip ?? null,
+          details: event.details ?? null,
+        })),
+      );
+    },
     async list(query) {
       return parseRows(
         AuditRecord,

@@ -78,14 +78,31 @@ export function machineQueries(db: Db): MachineStore {
         .returning(columns);
       return maybeRow(row);
     },
-    async markStaleOffline(seenBefore, now) {
+    async markStaleOffline(seenBefore, now, limit) {
+      const stale = and(
+        eq(agentMachines.status, "online"),
+        lt(agentMachines.lastSeenAt, seenBefore),
+      );
+      // The batch: its lowest ids, chosen by the same condition the UPDATE re-checks.
+      const batch =
+        limit === undefined
+          ? stale
+          : inArray(
+              agentMachines.id,
+              db
+                .select({ id: agentMachines.id })
+                .from(agentMachines)
+                .where(stale)
+                .orderBy(agentMachines.id)
+                .limit(limit),
+            );
       return parseRows(
         MachineRecord,
         TABLE,
         await db
           .update(agentMachines)
           .set({ status: "offline", updatedAt: now })
-          .where(and(eq(agentMachines.status, "online"), lt(agentMachines.lastSeenAt, seenBefore)))
+          .where(and(stale, batch))
           .returning(columns),
       );
     },
@@ -121,6 +138,15 @@ export function machineQueries(db: Db): MachineStore {
         const machine = maybeRow(row);
         return machine && { previousStatus, machine };
       });
+    },
+    async touchOnline(ids, seenAt) {
+      if (ids.length === 0) return [];
+      const rows = await db
+        .update(agentMachines)
+        .set({ lastSeenAt: sql`greatest(coalesce(${agentMachines.lastSeenAt}, 0), ${seenAt})` })
+        .where(and(inArray(agentMachines.id, [...ids]), eq(agentMachines.status, "online")))
+        .returning({ id: agentMachines.id });
+      return rows.map((r) => r.id);
     },
     async renewLeases(machineId, jobIds, until) {
       if (jobIds.length === 0) return [];

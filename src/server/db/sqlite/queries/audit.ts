@@ -20,6 +20,21 @@ export function auditQueries(db: Db): AuditStore {
         })
         .run();
     },
+    async appendMany(events, now) {
+      if (events.length === 0) return;
+      db.insert(auditEvents)
+        .values(
+          events.map((event) => ({
+            at: now,
+            actor: event.actor,
+            action: event.action,
+            target: event.target ?? null,
+            ip: event.ip ?? null,
+            details: event.details ?? null,
+          })),
+        )
+        .run();
+    },
     async list(query) {
       return parseRows(
         AuditRecord,

@@ -28,9 +28,10 @@ const owned = (id: number, agentMachineId: number) =>
   and(eq(jobs.id, id), eq(jobs.agentMachineId, agentMachineId));
 const held = inArray(jobs.status, [...HELD_JOB_STATUSES]);
 
-export function jobQueries(db: Db): JobStore {
+/** `read`: the connection for the hot reads (a read-only one outside transactions). */
+export function jobQueries(db: Db, read: Db = db): JobStore {
   // Every poll runs this; prepared once (see machines.ts for the measured difference).
-  const queuedFor = db
+  const queuedFor = read
     .select()
     .from(jobs)
     .where(

@@ -37,15 +37,16 @@ const columns = {
   updatedAt: agentMachines.updatedAt,
 };
 
-export function machineQueries(db: Db): MachineStore {
+/** `read`: the connection for the hot reads (a read-only one outside transactions). */
+export function machineQueries(db: Db, read: Db = db): MachineStore {
   // The agent runtime's hottest statements, prepared once: drizzle otherwise builds and
   // SQLite prepares them on every call (117 µs vs 4 µs per credential lookup, measured).
-  const byTokenHash = db
+  const byTokenHash = read
     .select(columns)
     .from(agentMachines)
     .where(eq(agentMachines.tokenHash, sql.placeholder("tokenHash")))
     .prepare();
-  const cancelRequested = db
+  const cancelRequested = read
     .select({ id: jobs.id })
     .from(jobs)
     .where(
@@ -93,14 +94,31 @@ export function machineQueries(db: Db): MachineStore {
           .get(),
       );
     },
-    async markStaleOffline(seenBefore, now) {
+    async markStaleOffline(seenBefore, now, limit) {
+      const stale = and(
+        eq(agentMachines.status, "online"),
+        lt(agentMachines.lastSeenAt, seenBefore),
+      );
+      // The batch: its lowest ids, chosen by the same condition the UPDATE re-checks.
+      const batch =
+        limit === undefined
+          ? stale
+          : inArray(
+              agentMachines.id,
+              db
+                .select({ id: agentMachines.id })
+                .from(agentMachines)
+                .where(stale)
+                .orderBy(agentMachines.id)
+                .limit(limit),
+            );
       return parseRows(
         MachineRecord,
         TABLE,
         db
           .update(agentMachines)
           .set({ status: "offline", updatedAt: now })
-          .where(and(eq(agentMachines.status, "online"), lt(agentMachines.lastSeenAt, seenBefore)))
+          .where(and(stale, batch))
           .returning(columns)
           .all(),
       );
@@ -146,6 +164,16 @@ export function machineQueries(db: Db): MachineStore {
         },
         { behavior: "immediate" },
       );
+    },
+    async touchOnline(ids, seenAt) {
+      if (ids.length === 0) return [];
+      const rows = db
+        .update(agentMachines)
+        .set({ lastSeenAt: sql`max(coalesce(${agentMachines.lastSeenAt}, 0), ${seenAt})` })
+        .where(and(inArray(agentMachines.id, [...ids]), eq(agentMachines.status, "online")))
+        .returning({ id: agentMachines.id })
+        .all();
+      return rows.map((r) => r.id);
     },
     async renewLeases(machineId, jobIds, until) {
       if (jobIds.length === 0) return [];
