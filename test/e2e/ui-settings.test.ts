@@ -4,15 +4,14 @@
  * sees no Users section and makes an API token that is shown once, works as a Bearer
  * token and stops working when revoked; a machine registered over the agent protocol is
  * disabled and enabled; a real agent runs a real borg backup whose stats the job page
- * shows. Screenshots go to test-output/ui/; with UPDATE_SCREENSHOTS=1 the dashboard and
- * job view also go to docs/screenshots/ for the README (so a normal run never changes
- * tracked files).
+ * shows. Screenshots go to test-output/ui/ (the README's come from
+ * ui-readme-screenshots.test.ts).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { runProcess, type SpawnedProcess, spawnProcess } from "../../src/shared/process/spawn.ts";
 import {
   CreatedEnrollmentToken,
@@ -22,7 +21,7 @@ import {
   Me,
   Repository,
 } from "../../src/shared/protocol/api.ts";
-import { hostBinary, REPO_ROOT } from "../helpers/binary.ts";
+import { hostBinary } from "../helpers/binary.ts";
 import {
   apiAs,
   launchChromium,
@@ -37,9 +36,6 @@ import { FakeAgent } from "../helpers/fake-agent.ts";
 const ADMIN_PASSWORD = "e2e-ui-settings-admin-password";
 const OPERATOR_PASSWORD = "olivia-operator-password-1";
 const PASSPHRASE = "e2e ui settings passphrase";
-const README_SHOTS = process.env.UPDATE_SCREENSHOTS
-  ? join(REPO_ROOT, "docs", "screenshots")
-  : join(REPO_ROOT, "test-output", "ui", "readme");
 
 let binary: string;
 let dir: string;
@@ -50,7 +46,6 @@ beforeAll(async () => {
   binary = await hostBinary();
   dir = await mkdtemp(join(tmpdir(), "borgctl-e2e-ui-settings-"));
   await mkdir(SHOTS, { recursive: true });
-  await mkdir(README_SHOTS, { recursive: true });
   browser = await launchChromium();
 });
 afterAll(async () => {
@@ -58,13 +53,6 @@ afterAll(async () => {
   await stopProcesses(processes);
   await rm(dir, { recursive: true, force: true });
 });
-
-/** A viewport-sized screenshot for the README, kept small enough to commit. */
-async function readmeShot(page: Page, name: string): Promise<void> {
-  const path = join(README_SHOTS, `${name}.png`);
-  await page.screenshot({ path });
-  expect((await stat(path)).size).toBeLessThan(80 * 1024);
-}
 
 describe("settings, machine actions and job outcome in chromium against the compiled hub", () => {
   test("users, API tokens shown once, machine disable/enable/delete, backup stats", async () => {
@@ -282,7 +270,6 @@ describe("settings, machine actions and job outcome in chromium against the comp
     }
     expect(statsText).toContain(String(done.result?.stats?.nfiles));
     await page.getByText("borg wrote no log lines").or(page.locator(".log")).first().waitFor();
-    await readmeShot(page, "job");
     await screenshot(page, "job-stats");
 
     // Jobs list: filter by repository and machine; nothing matches the fake machine.
@@ -299,7 +286,7 @@ describe("settings, machine actions and job outcome in chromium against the comp
 
     await page.getByRole("link", { name: "Dashboard" }).click();
     await page.getByRole("cell", { name: "laptop-home" }).waitFor();
-    await readmeShot(page, "dashboard");
+    await screenshot(page, "dashboard-after-backup");
 
     // Deleting a machine that a repository uses is refused in plain words; an unused one goes.
     await page.getByRole("link", { name: "Machines" }).click();
