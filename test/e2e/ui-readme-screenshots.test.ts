@@ -12,8 +12,10 @@
  * machine that stopped days ago would have left it; the hub's own sweeps then mark the
  * repository overdue and the machine offline (≤ 15 s), which the test waits for.
  *
- * Each screenshot is taken only after the page is checked to show what it claims
- * (counts, names, the running badge, stats, the log), at a fixed viewport. They always
+ * Four pictures: the dashboard, the real backup's job page, the repositories list and
+ * the archive's file browser with two files picked to restore. Each is taken only after
+ * the page is checked to show what it claims (counts, names, the running badge, stats,
+ * borg's log line, the folder's files), at a fixed viewport. They always
  * go to test-output/ui/readme/; with UPDATE_SCREENSHOTS=1 also to docs/screenshots/ for
  * the README (so a normal run never changes tracked files).
  */
@@ -24,7 +26,7 @@ import { appendFileSync } from "node:fs";
 import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Locator, Page } from "playwright-core";
 import { runProcess, type SpawnedProcess, spawnProcess } from "../../src/shared/process/spawn.ts";
 import {
   CreatedEnrollmentToken,
@@ -53,6 +55,17 @@ const OUTPUT = join(SHOTS, "readme");
 const README_SHOTS = process.env.UPDATE_SCREENSHOTS
   ? join(REPO_ROOT, "docs", "screenshots")
   : undefined;
+/** The laptop's Documents folder (name, KiB), shown in the file browser's picture. */
+const DOCUMENTS: [string, number][] = [
+  ["budget-2026.ods", 48],
+  ["cv.odt", 36],
+  ["lease-agreement.pdf", 412],
+  ["meeting-notes.md", 12],
+  ["passport-scan.jpg", 880],
+  ["taxes-2025.pdf", 1_240],
+  ["thesis-draft.tex", 164],
+];
+const PHOTOS = 12;
 /** What a committed screenshot may weigh. */
 const MAX_SHOT_BYTES = 300 * 1024;
 
@@ -84,17 +97,17 @@ afterAll(async () => {
  * A viewport screenshot to test-output/ui/readme/<name>.png, copied to docs/screenshots/
  * with UPDATE_SCREENSHOTS=1. Called only once the page's content has been checked.
  */
-async function readmeShot(page: Page, name: string): Promise<void> {
+async function readmeShot(page: Page, name: string, only?: Locator): Promise<void> {
   // No caret or hover state in the picture.
   await page.mouse.move(0, 0);
   const path = join(OUTPUT, `${name}.png`);
-  await page.screenshot({ path, animations: "disabled", caret: "hide" });
+  await (only ?? page).screenshot({ path, animations: "disabled", caret: "hide" });
   expect((await stat(path)).size).toBeLessThan(MAX_SHOT_BYTES);
   if (README_SHOTS) await copyFile(path, join(README_SHOTS, `${name}.png`));
 }
 
 describe("README screenshots of a realistic fleet in chromium against the compiled hub", () => {
-  test("dashboard, a finished backup's job page and the repositories list", async () => {
+  test("dashboard, a finished backup's job page, repositories, the file browser", async () => {
     const url = await startCompiledHub({ binary, dir, adminPassword: ADMIN_PASSWORD, processes });
     const b = browser as Browser;
     const context = await b.newContext({ viewport: VIEWPORT });
@@ -189,12 +202,14 @@ describe("README screenshots of a realistic fleet in chromium against the compil
     // changed: the job page then has a log to show, as real backups often do.
     const sources = join(dir, "laptop", "home");
     await mkdir(join(sources, "Documents"), { recursive: true });
+    await mkdir(join(sources, "Photos", "2026"), { recursive: true });
     await mkdir(join(sources, "Mail"), { recursive: true });
-    for (let i = 0; i < 40; i++) {
-      await writeFile(
-        join(sources, "Documents", `notes-${i}.txt`),
-        `meeting notes ${i}\n`.repeat(500 + i * 50),
-      );
+    for (const [name, kib] of DOCUMENTS) {
+      await writeFile(join(sources, "Documents", name), randomBytes(kib * 1024));
+    }
+    for (let i = 1; i <= PHOTOS; i++) {
+      const name = `IMG_${String(4100 + i).padStart(4, "0")}.jpg`;
+      await writeFile(join(sources, "Photos", "2026", name), randomBytes(96 * 1024 + i * 4096));
     }
     const mailbox = join(sources, "Mail", "inbox.mbox");
     await writeFile(mailbox, randomBytes(24 * 1024 * 1024));
@@ -342,7 +357,7 @@ describe("README screenshots of a realistic fleet in chromium against the compil
     const done = await realBackup;
     expect(done.status).toBe("completed_with_warnings");
     const nfiles = done.result?.stats?.nfiles;
-    expect(nfiles).toBe(41);
+    expect(nfiles).toBe(DOCUMENTS.length + PHOTOS + 1);
 
     // The dashboard: the hub's freshness counts, machines, the attention list, the
     // running job with its badge and bar. Protected: laptop-home, db-etc, media-library.
@@ -430,6 +445,32 @@ describe("README screenshots of a realistic fleet in chromium against the compil
       ).sort(),
     ).toEqual(["db-dumps", "db-etc", "laptop-home", "media-library", "nas-photos", "web-1-etc"]);
     await readmeShot(page, "repositories");
+
+    // The file browser of laptop-home's archive (its first visit lists the archive on the
+    // laptop, with real borg), opened at the Documents folder, two files picked to restore.
+    await page.goto(`${url}/repositories/${laptopHome.id}`);
+    await page.locator("button[data-browse]").first().click();
+    const browserCard = page.locator(".archive-browser");
+    const parts = join(sources, "Documents").replace(/^\/+/, "").split("/");
+    await browserCard.locator(`tr[data-entry="${parts[0]}"]`).waitFor({ timeout: 30_000 });
+    for (const [i, part] of parts.entries()) {
+      await browserCard.locator(`tr[data-entry="${part}"] button`).click();
+      await browserCard
+        .locator(`button[data-crumb="/${parts.slice(0, i + 1).join("/")}"]`)
+        .waitFor();
+    }
+    await browserCard.locator('tr[data-entry="taxes-2025.pdf"]').waitFor();
+    expect(
+      await browserCard
+        .locator("tbody tr")
+        .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-entry"))),
+    ).toEqual(DOCUMENTS.map(([name]) => name).sort());
+    const documents = `/${parts.join("/")}`;
+    await browserCard.getByLabel(`Pick ${documents}/taxes-2025.pdf`).check();
+    await browserCard.getByLabel(`Pick ${documents}/lease-agreement.pdf`).check();
+    await browserCard.getByRole("button", { name: "Restore selected (2)" }).waitFor();
+    await browserCard.scrollIntoViewIfNeeded();
+    await readmeShot(page, "file-browser", browserCard);
 
     expect(problems).toEqual([]);
     await context.close();
