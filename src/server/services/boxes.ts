@@ -16,6 +16,7 @@ import type { UserActor } from "./actor.ts";
 import { audit } from "./audit.ts";
 import { BoxCallError, type BoxClient, boxClient, normalizeBoxUrl } from "./box-client.ts";
 import { publishHubEvent } from "./hub-events.ts";
+import { boxRepoOf } from "./storage-evidence.ts";
 
 /** How often start.ts refreshes every box. */
 export const BOX_REFRESH_INTERVAL_MS = 60_000;
@@ -309,8 +310,7 @@ export async function boxRepos(
   const box = await refreshedBox(deps, id);
   const repositories = (await deps.store.repositories.list()).filter((r) => r.boxId === id);
   const ownerOf = (repo: Repo) =>
-    repositories.find((r) => r.location.replace(/\/+$/, "").endsWith(`:${box.sshPort}${repo.path}`))
-      ?.id ?? null;
+    repositories.find((r) => boxRepoOf(box, [repo], r.location) !== undefined)?.id ?? null;
   let repos = box.repos;
   if (box.status === "online") {
     const client = await clientForBox(deps, box);
