@@ -3,7 +3,8 @@
  * saw agree with the last successful backup the agent reported? The box dates a repo's
  * last write by the mtime of its newest `integrity.N` file, which borg 1 rewrites on every
  * commit (a backup, prune, delete, compact; append-only repositories too) and never on a
- * read (list, check without repair, mount). The hub keeps the box's repo list from its
+ * read (list, check without repair, mount) — unlike the repo's modified_at, which a
+ * read's lock directory moves too. The hub keeps the box's repo list from its
  * refresh every minute (boxes.ts) and compares it here, at answer time, with nothing new
  * stored.
  *
