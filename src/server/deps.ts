@@ -43,6 +43,8 @@ export interface HubSettings {
   archiveCacheMaxEntries: number;
   /** metrics_token: a bearer token that may read GET /metrics (and nothing else). */
   metricsToken?: string;
+  /** box_low_space_percent: free/total below this (percent) publishes box.low_space; 0: never. */
+  boxLowSpacePercent: number;
 }
 
 export const DEFAULT_SETTINGS: HubSettings = {
@@ -53,6 +55,7 @@ export const DEFAULT_SETTINGS: HubSettings = {
   sessionTtlMs: 12 * 60 * 60_000,
   secureCookies: false,
   archiveCacheMaxEntries: 5_000_000,
+  boxLowSpacePercent: 10,
 };
 
 export interface HubDeps {

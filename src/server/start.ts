@@ -169,6 +169,7 @@ export async function startHub(
       publicOrigin: publicUrl?.origin === "null" ? undefined : publicUrl?.origin,
       publicUrl: config.public_url,
       metricsToken: config.metrics_token,
+      boxLowSpacePercent: config.box_low_space_percent,
     },
   });
 

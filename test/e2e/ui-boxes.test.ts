@@ -107,6 +107,8 @@ describe("storage boxes in the web UI", () => {
     await page.getByRole("button", { name: "Create repository" }).click();
     await page.getByRole("heading", { name: "laptop-home" }).waitFor();
     await page.locator("[data-lives-on]", { hasText: "storage box nas" }).waitFor();
+    // The box's side of freshness: nothing to compare yet, said plainly (no warning).
+    await page.locator('[data-evidence="unknown"]', { hasText: "none seen" }).waitFor();
     const repositories = Repository.array().parse((await api("GET", "/api/repositories")).body);
     expect(repositories).toHaveLength(1);
     expect(repositories[0]).toMatchObject({ append_only: true });

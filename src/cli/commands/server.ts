@@ -97,6 +97,12 @@ export default defineCommand({
       description:
         "Reverse proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For/-Proto are believed [env BORGCTL_TRUSTED_PROXIES] (default none)",
     },
+    "box-low-space-percent": {
+      type: "string",
+      valueHint: "percent",
+      description:
+        "Notify box.low_space when a storage box's free space is below this share of its total; 0 turns it off [env BORGCTL_BOX_LOW_SPACE_PERCENT] (default 10)",
+    },
     "database-url": {
       type: "string",
       valueHint: "url",

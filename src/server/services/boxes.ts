@@ -15,6 +15,8 @@ import type { HubDeps } from "../deps.ts";
 import type { UserActor } from "./actor.ts";
 import { audit } from "./audit.ts";
 import { BoxCallError, type BoxClient, boxClient, normalizeBoxUrl } from "./box-client.ts";
+import { publishHubEvent } from "./hub-events.ts";
+import { boxRepoOf } from "./storage-evidence.ts";
 
 /** How often start.ts refreshes every box. */
 export const BOX_REFRESH_INTERVAL_MS = 60_000;
@@ -222,9 +224,36 @@ export async function deleteBox(deps: HubDeps, actor: UserActor, id: number): Pr
   });
 }
 
+/** Free space below `percent` of the total (0 turns the check off; unknown sizes never match). */
+export function isLowOnSpace(box: Pick<BoxRow, "freeBytes" | "totalBytes">, percent: number) {
+  if (percent <= 0 || box.freeBytes === null || box.totalBytes === null || box.totalBytes <= 0)
+    return false;
+  return (box.freeBytes / box.totalBytes) * 100 < percent;
+}
+
+/**
+ * box.offline and box.low_space for what a refresh just stored. Published on every
+ * refresh while the condition holds, not only on the change: as with repository.overdue,
+ * each channel's cooldown (keyed by event and box) decides when people hear of it again.
+ */
+async function publishBoxEvents(deps: HubDeps, box: BoxRow): Promise<void> {
+  const named = { id: box.id, name: box.name };
+  if (box.status === "offline") {
+    await publishHubEvent(deps, { type: "box.offline", box: named, lastSeenAt: box.lastSeenAt });
+  } else if (isLowOnSpace(box, deps.settings.boxLowSpacePercent)) {
+    await publishHubEvent(deps, {
+      type: "box.low_space",
+      box: named,
+      freeBytes: box.freeBytes as number,
+      totalBytes: box.totalBytes as number,
+    });
+  }
+}
+
 /**
  * Reads the box's facts now and stores them: online with the facts, or offline with the
- * reason (its last known facts kept). A change of status is logged once, not every minute.
+ * reason (its last known facts kept). A change of status is logged once, not every minute;
+ * box.offline / box.low_space are published on every refresh that finds them (cooldowns).
  */
 export async function refreshBox(deps: HubDeps, box: BoxRow): Promise<BoxRow> {
   let refresh: BoxRefresh;
@@ -245,7 +274,9 @@ export async function refreshBox(deps: HubDeps, box: BoxRow): Promise<BoxRow> {
       reason: refresh.lastError ?? undefined,
     });
   }
-  return (await deps.store.boxes.recordRefresh(box.id, refresh, deps.clock())) ?? box;
+  const stored = await deps.store.boxes.recordRefresh(box.id, refresh, deps.clock());
+  if (stored) await publishBoxEvents(deps, stored);
+  return stored ?? box;
 }
 
 export async function refreshedBox(deps: HubDeps, id: number): Promise<BoxRow> {
@@ -279,8 +310,7 @@ export async function boxRepos(
   const box = await refreshedBox(deps, id);
   const repositories = (await deps.store.repositories.list()).filter((r) => r.boxId === id);
   const ownerOf = (repo: Repo) =>
-    repositories.find((r) => r.location.replace(/\/+$/, "").endsWith(`:${box.sshPort}${repo.path}`))
-      ?.id ?? null;
+    repositories.find((r) => boxRepoOf(box, [repo], r.location) !== undefined)?.id ?? null;
   let repos = box.repos;
   if (box.status === "online") {
     const client = await clientForBox(deps, box);

@@ -155,6 +155,7 @@ export function freshnessStatus(repository: RepositoryRow): RepositoryFreshness[
 export function freshnessJson(
   repository: RepositoryRow,
   facts: FreshnessFacts,
+  storageEvidence: RepositoryFreshness["storage_evidence"] = null,
 ): RepositoryFreshness {
   return {
     status: freshnessStatus(repository),
@@ -166,6 +167,7 @@ export function freshnessJson(
     overdue_factor: repository.overdueFactor,
     overdue_at: toIsoOrNull(facts.overdueAt),
     overdue_since: toIsoOrNull(repository.overdueSince),
+    storage_evidence: storageEvidence,
   };
 }
 

@@ -9,8 +9,9 @@
  * - job.succeeded / job.warning / job.failed, and job.started (internal: Healthchecks'
  *   /start ping): job-finish.ts recordJobTransition, for every job, whoever ended it.
  * - machine.offline: machines.ts sweepOfflineAgents, once per online → offline change.
- * - repository.overdue, box.offline, box.low_space, plan.missed: the freshness, box and
- *   scheduler code that detects them, with one call, e.g.
+ * - repository.overdue: freshness.ts sweepFreshness; box.offline and box.low_space:
+ *   boxes.ts refreshBox (every refresh while it holds); plan.missed: scheduler.ts, where
+ *   the plan.missed audit is written. One call each, e.g.
  *     await publishHubEvent(deps, { type: "repository.overdue", repository: { id, name },
  *       machine: { id, name }, overdueSince, lastSuccessAt });
  *   It may be called on every evaluation while the condition holds: the per-channel
@@ -144,10 +145,11 @@ function pageUrl(deps: HubDeps, event: HubEvent): string | null {
         return `/repositories/${event.repository.id}`;
       case "machine.offline":
         return "/machines";
+      case "box.offline":
+      case "box.low_space":
+        return "/boxes";
       case "test":
         return "/settings";
-      default:
-        return "/";
     }
   })();
   // Relative to the base, so a hub served under a path (https://example.com/borg) keeps it.

@@ -12,7 +12,9 @@
  * - read from the database at every scrape (the same on every replica): agents by
  *   status, jobs by kind and status, the queue depth, and per repository the last
  *   success, whether it is overdue, its freshness status, failures since the last
- *   success, the expected interval and the size of its newest archive.
+ *   success, the expected interval and the size of its newest archive; per storage box
+ *   whether its last refresh reached it and the free and total bytes that refresh read
+ *   (an offline box keeps its last known sizes; the box's own /metrics has them live).
  */
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { RepositoryFreshness } from "../../shared/protocol/api.ts";
@@ -79,6 +81,21 @@ export class HubMetrics {
     "Original (uncompressed) size of the repository's newest archive.",
     ["repository"],
   );
+  private readonly boxOnline = this.gauge(
+    "borgctl_box_online",
+    "1 while the storage box answered the hub's last refresh (every minute), 0 when it did not.",
+    ["box"],
+  );
+  private readonly boxFree = this.gauge(
+    "borgctl_box_free_bytes",
+    "Free bytes on the storage box's repo filesystem, as its last successful refresh read them.",
+    ["box"],
+  );
+  private readonly boxTotal = this.gauge(
+    "borgctl_box_total_bytes",
+    "Total bytes of the storage box's repo filesystem, as its last successful refresh read them.",
+    ["box"],
+  );
   private readonly build = this.gauge("borgctl_build_info", "Always 1; the hub's version.", [
     "version",
   ]);
@@ -124,11 +141,12 @@ export class HubMetrics {
   private async refresh(
     deps: Pick<HubDeps, "store" | "clock" | "version" | "scheduleGaps">,
   ): Promise<void> {
-    const [machines, repositories, jobCounts, sizes] = await Promise.all([
+    const [machines, repositories, jobCounts, sizes, boxes] = await Promise.all([
       deps.store.machines.list(),
       deps.store.repositories.list(),
       deps.store.metrics.jobCounts(),
       deps.store.metrics.latestBackupSizes(),
+      deps.store.boxes.list(),
     ]);
     const facts = await freshnessOfRepositories(deps, repositories);
     for (const gauge of [
@@ -141,6 +159,9 @@ export class HubMetrics {
       this.failures,
       this.expected,
       this.backupBytes,
+      this.boxOnline,
+      this.boxFree,
+      this.boxTotal,
       this.build,
     ]) {
       gauge.reset();
@@ -173,6 +194,12 @@ export class HubMetrics {
     for (const { repositoryId, originalBytes } of sizes) {
       const name = names.get(repositoryId);
       if (name !== undefined) this.backupBytes.set({ repository: name }, originalBytes);
+    }
+    for (const box of boxes) {
+      const labels = { box: box.name };
+      this.boxOnline.set(labels, box.status === "online" ? 1 : 0);
+      if (box.freeBytes !== null) this.boxFree.set(labels, box.freeBytes);
+      if (box.totalBytes !== null) this.boxTotal.set(labels, box.totalBytes);
     }
   }
 }

@@ -17,7 +17,7 @@
  *   job included): no second job; `plan.skipped` in the audit trail.
  * - due times older than ON_TIME_MS (the hub was down, or the clock jumped: both look the
  *   same here, since lateness is measured from the due time, not from uptime): `plan.missed`
- *   with the times; `run_once` queues one job for all of them together, `skip` none. Never
+ *   with the times, in the audit trail and as a notification event; `run_once` queues one job for all of them together, `skip` none. Never
  *   one job per missed time.
  * A random delay is derived from the plan and the due time (no randomness at run time),
  * so every replica waits the same and scheduled_for stays the due time itself.
@@ -26,6 +26,7 @@ import type { JobRow, PlanRow } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
 import { SCHEDULER } from "./actor.ts";
 import { audit } from "./audit.ts";
+import { publishHubEvent } from "./hub-events.ts";
 import { auditQueued, planCron, type QueueRefusal, queuePlanBackup } from "./plans.ts";
 import { toIso } from "./time.ts";
 
@@ -156,6 +157,7 @@ async function schedulePlan(deps: HubDeps, plan: PlanRow): Promise<SchedulerOutc
         queued: result.queued !== undefined && "job" in result.queued,
       },
     });
+    await publishMissed(deps, plan, decision.missed);
   }
   const { queued } = result;
   if (queued === undefined) return { planId: plan.id, due, outcome: "missed" };
@@ -176,4 +178,19 @@ async function schedulePlan(deps: HubDeps, plan: PlanRow): Promise<SchedulerOutc
   deps.notifier.notify(job.agentMachineId);
   await auditQueued(deps, SCHEDULER, result.claimed, job);
   return { planId: plan.id, due, outcome: "queued", jobId: job.id };
+}
+
+/**
+ * The plan.missed notification for the times one pass found missed (one event per pass
+ * that finds some; the channel's cooldown per plan holds back repeats). Never throws.
+ */
+async function publishMissed(deps: HubDeps, plan: PlanRow, missed: number[]): Promise<void> {
+  const repository = await deps.store.repositories.byId(plan.repositoryId);
+  await publishHubEvent(deps, {
+    type: "plan.missed",
+    plan: { id: plan.id, name: plan.name },
+    repository: { id: plan.repositoryId, name: repository?.name ?? `#${plan.repositoryId}` },
+    missedCount: missed.length,
+    dueAt: Math.max(...missed),
+  });
 }

@@ -93,6 +93,13 @@ export const hubConfigSchema = (home: string, dataDir: string) =>
       // A bearer token only for GET /metrics (Prometheus). Unset: /metrics needs a user
       // credential (a viewer API token), never anonymous.
       metrics_token: z.string().min(16, "must be at least 16 characters").optional(),
+      // A box whose free space falls below this share of its total publishes box.low_space.
+      // Env and flag give a string, TOML a number; 0 turns the event off.
+      box_low_space_percent: z.coerce
+        .number({ error: "must be a number from 0 to 100" })
+        .min(0, "must be a number from 0 to 100")
+        .max(100, "must be a number from 0 to 100")
+        .default(10),
       // Peers allowed to say who the client is (X-Forwarded-For/-Proto). Empty: nobody, so
       // a client cannot pick its own address for the audit trail and the login throttle.
       // TOML gives an array; env and flag give one comma-separated string.
@@ -129,4 +136,9 @@ export const HUB_CONFIG_FIELDS: readonly ConfigField[] = [
   { key: "log_level", env: "BORGCTL_LOG_LEVEL", flag: "log-level" },
   { key: "metrics_token", env: "BORGCTL_METRICS_TOKEN", secret: true },
   { key: "trusted_proxies", env: "BORGCTL_TRUSTED_PROXIES", flag: "trusted-proxies" },
+  {
+    key: "box_low_space_percent",
+    env: "BORGCTL_BOX_LOW_SPACE_PERCENT",
+    flag: "box-low-space-percent",
+  },
 ];

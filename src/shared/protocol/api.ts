@@ -262,6 +262,22 @@ export const UpdateRepositoryRequest = z.strictObject({
  * overdue_factor × expected_interval_seconds (overdue_since: when that deadline passed,
  * stored by the hub's sweep, stable); else never when none ever succeeded; else ok.
  */
+/**
+ * What the storage box saw, for a repository on one (services/storage-evidence.ts):
+ * agrees false when the hub recorded a successful backup the box shows no write for;
+ * null when the facts cannot decide (note says why).
+ */
+export const StorageEvidence = z.object({
+  box_id: Id,
+  /** The box's newest commit to the repository (its newest integrity.N file); null: none. */
+  box_last_write_at: UncheckedTimestamp.nullable(),
+  /** When the hub last read the box's repo list. */
+  box_listed_at: UncheckedTimestamp.nullable(),
+  agrees: z.boolean().nullable(),
+  note: z.string(),
+});
+export type StorageEvidence = z.infer<typeof StorageEvidence>;
+
 export const RepositoryFreshness = z.object({
   status: z.enum(["ok", "overdue", "failing", "never"]),
   last_success_at: UncheckedTimestamp.nullable(),
@@ -274,6 +290,8 @@ export const RepositoryFreshness = z.object({
   /** When it becomes (became) overdue without a success; null without an expected interval. */
   overdue_at: UncheckedTimestamp.nullable(),
   overdue_since: UncheckedTimestamp.nullable(),
+  /** Repositories on a storage box: the box's side of the story; null for others. */
+  storage_evidence: StorageEvidence.nullable(),
 });
 export type RepositoryFreshness = z.infer<typeof RepositoryFreshness>;
 

@@ -36,7 +36,37 @@ function FreshnessFacts(props: { repo: Repository }) {
       )}
       <dt>Failed since last success</dt>
       <dd>{f.failures_since_success}</dd>
+      {f.storage_evidence && <StorageEvidenceFacts evidence={f.storage_evidence} />}
     </dl>
+  );
+}
+
+/**
+ * What the storage box saw: its last write, and whether that agrees with the last
+ * reported backup. Only a disagreement is marked (a warning); "can't tell" stays plain.
+ */
+function StorageEvidenceFacts(props: {
+  evidence: NonNullable<Repository["freshness"]["storage_evidence"]>;
+}) {
+  const e = props.evidence;
+  return (
+    <>
+      <dt>Box's last write</dt>
+      <dd data-evidence={e.agrees === null ? "unknown" : e.agrees ? "agrees" : "disagrees"}>
+        {e.box_last_write_at ? when(e.box_last_write_at) : "none seen"}
+        {e.agrees === false && (
+          <>
+            {" "}
+            <span class="badge tone-warn">disagrees</span>
+          </>
+        )}
+        {e.agrees === true && " (agrees with the last backup)"}
+        <div class="muted">
+          {e.note}
+          {e.box_listed_at ? ` (box listed ${when(e.box_listed_at)})` : ""}
+        </div>
+      </dd>
+    </>
   );
 }
 

@@ -5,15 +5,22 @@
  * a success ends. Real SQLite, the real agent runtime routes, a fake clock.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { RepositoryRow } from "../../../src/server/db/records.ts";
 import { createHubDeps } from "../../../src/server/deps.ts";
+import { refreshAllBoxes } from "../../../src/server/services/boxes.ts";
 import {
   planInterval,
   scheduleGapSeconds,
   sweepFreshness,
 } from "../../../src/server/services/freshness.ts";
+import { LISTING_LAG_MS } from "../../../src/server/services/storage-evidence.ts";
 import { runSweeps } from "../../../src/server/services/sweeps.ts";
+import { runProcess } from "../../../src/shared/process/spawn.ts";
 import { JobAccepted, Repository } from "../../../src/shared/protocol/api.ts";
+import { startHttpOnlyBox } from "../../helpers/box.ts";
 import { createTestHub } from "../../helpers/hub.ts";
 import {
   addAgentMachine,
@@ -21,6 +28,7 @@ import {
   type TestAgent,
   userWithRole,
 } from "../../helpers/hub-fixtures.ts";
+import { generateKey } from "../../helpers/sshd.ts";
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -105,6 +113,7 @@ describe("freshness in repository answers and the sweep", () => {
       overdue_factor: 1.5,
       overdue_at: null,
       overdue_since: null,
+      storage_evidence: null, // not on a storage box
     });
     const plan = await hub.request("POST", "/api/plans", {
       token: operator,
@@ -300,5 +309,119 @@ describe("an overdue repository reaches its notification channels", () => {
     hub.tick(31 * 60_000);
     await sweepFreshness(hub.deps);
     expect(await queued()).toHaveLength(2);
+  });
+});
+
+describe("storage-side evidence: what the box saw (a real box, real borg)", () => {
+  test("unknown before a backup, agrees after one that wrote, disagrees for one the box never saw", async () => {
+    // Its own hub: the box dates writes by real file times, so the hub's clock starts at now.
+    const local = createTestHub({ settings: { sessionTtlMs: 365 * DAY } });
+    const box = await startHttpOnlyBox();
+    const dir = await mkdtemp(join(tmpdir(), "borgctl-evidence-"));
+    try {
+      const localAdmin = await local.login();
+      const machine = await addAgentMachine(local);
+      const key = await generateKey(dir, "machine");
+      await local.deps.store.machines.recordHeartbeat(
+        machine.machineId,
+        { sshPublicKey: key.publicLine },
+        local.now(),
+      );
+      const registered = await local.request("POST", "/api/boxes", {
+        token: localAdmin,
+        body: { name: "nas", url: box.url, token: box.token },
+      });
+      expect(registered.status).toBe(201);
+      const boxId = (registered.body as { id: number }).id;
+      const created = await local.request("POST", "/api/repositories", {
+        token: localAdmin,
+        body: {
+          name: "laptop",
+          agent_machine_id: machine.machineId,
+          box_id: boxId,
+          encryption: "none",
+          source_paths: ["/home"],
+          init: false,
+        },
+      });
+      expect(created.status).toBe(201);
+      const repoId = Repository.parse(created.body).id;
+      const evidence = async () => {
+        const got = await local.request("GET", `/api/repositories/${repoId}`, {
+          token: localAdmin,
+        });
+        return Repository.parse(got.body).freshness.storage_evidence;
+      };
+      const agentCall = (path: string, body?: unknown) =>
+        local.request("POST", `/api/agents/jobs${path}`, { agentToken: machine.token, body });
+      const reportBackup = async () => {
+        const queued = await local.request("POST", `/api/repositories/${repoId}/backup`, {
+          token: localAdmin,
+          body: {},
+        });
+        expect(queued.status, queued.text).toBe(202);
+        const job = JobAccepted.parse(queued.body).job_id;
+        expect((await agentCall(`/${job}/claim`)).status).toBe(200);
+        expect((await agentCall(`/${job}/start`, {})).status).toBe(200);
+        const done = await agentCall(`/${job}/complete`, {
+          result: { return_code: 0, archive_name: `laptop-${job}` },
+        });
+        expect(done.status).toBe(200);
+      };
+
+      local.tick(LISTING_LAG_MS + 1000);
+      await refreshAllBoxes(local.deps);
+      expect(await evidence()).toMatchObject({
+        box_id: boxId,
+        box_last_write_at: null,
+        agrees: null,
+        note: "no successful backup reported yet: nothing to compare",
+      });
+
+      // A real backup into the box's directory (borg run locally, as sshd would run it).
+      const [listed] = (await local.deps.store.boxes.byId(boxId))?.repos ?? [];
+      const borgEnv = {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        BORG_BASE_DIR: join(dir, "borg"),
+        BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: "yes",
+      };
+      const path = listed?.path as string;
+      for (const argv of [
+        ["borg", "init", "--encryption=none", path],
+        ["borg", "create", `${path}::first`, dir],
+      ]) {
+        const ran = await runProcess({ argv, env: borgEnv });
+        expect(ran.exitCode, ran.stderrTail.join("\n")).toBe(0);
+      }
+      // The box's GET /repos/{name} reads fresh (and updates the cache its list serves).
+      const fresh = await fetch(`${box.url}/api/v1/repos/${listed?.name}`, {
+        headers: { Authorization: `Bearer ${box.token}` },
+      });
+      expect(fresh.status).toBe(200);
+      local.tick(Date.now() - local.now()); // the hub's clock back in step with the files'
+      await reportBackup();
+      await refreshAllBoxes(local.deps);
+      const agreed = await evidence();
+      expect(agreed?.agrees).toBe(true);
+      expect(agreed?.box_last_write_at).not.toBeNull();
+
+      // The hub records another success a day later; the box saw no write for it.
+      local.tick(DAY);
+      await reportBackup();
+      await refreshAllBoxes(local.deps);
+      expect(await evidence()).toMatchObject({ agrees: null }); // listed too soon to tell
+      local.tick(LISTING_LAG_MS + 1000);
+      await refreshAllBoxes(local.deps);
+      const disagreed = await evidence();
+      expect(disagreed).toMatchObject({
+        agrees: false,
+        box_last_write_at: agreed?.box_last_write_at,
+      });
+      expect(disagreed?.note).toContain("the box saw no write to this repository since");
+    } finally {
+      local.close();
+      await box.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -5,8 +5,10 @@
  * clock so job durations are known.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { refreshAllBoxes } from "../../../src/server/services/boxes.ts";
 import { runSweeps } from "../../../src/server/services/sweeps.ts";
 import { JobAccepted, type Repository } from "../../../src/shared/protocol/api.ts";
+import { startHttpOnlyBox } from "../../helpers/box.ts";
 import { createTestHub } from "../../helpers/hub.ts";
 import {
   addAgentMachine,
@@ -24,6 +26,8 @@ let agent: TestAgent;
 let laptop: Repository;
 let server: Repository;
 let backupDoneAt = 0;
+let box: Awaited<ReturnType<typeof startHttpOnlyBox>>;
+let boxStopped = false;
 
 const call = (method: string, path: string, body?: unknown) =>
   hub.request(method, `/api/agents/jobs${path}`, { agentToken: agent.token, body });
@@ -79,8 +83,18 @@ beforeAll(async () => {
   // The server repository (1 h expected, never backed up) goes overdue.
   hub.tick(2 * 3600 * 1000);
   await runSweeps(hub.deps);
+  // A real box (its real filesystem sizes), registered by the API.
+  box = await startHttpOnlyBox();
+  const registered = await hub.request("POST", "/api/boxes", {
+    token: admin,
+    body: { name: "nas-box", url: box.url, token: box.token },
+  });
+  expect(registered.status).toBe(201);
 }, 30_000);
-afterAll(() => hub.close());
+afterAll(async () => {
+  hub.close();
+  if (!boxStopped) await box.stop();
+});
 
 describe("GET /metrics: access", () => {
   test("anonymous and a wrong token are 401; the metrics token and a viewer may read", async () => {
@@ -184,5 +198,30 @@ describe("GET /metrics: series after known jobs", () => {
         status: "401",
       }),
     ).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("GET /metrics: storage boxes", () => {
+  test("free and total bytes from the stored box facts; online until a refresh misses it", async () => {
+    const [stored] = await hub.deps.store.boxes.list();
+    expect(stored?.totalBytes).toBeGreaterThan(0);
+    let m = parseMetrics((await hub.request("GET", "/metrics", { token: METRICS_TOKEN })).text);
+    expect(sampleValue(m, "borgctl_box_online", { box: "nas-box" })).toBe(1);
+    expect(sampleValue(m, "borgctl_box_free_bytes", { box: "nas-box" })).toBe(
+      stored?.freeBytes as number,
+    );
+    expect(sampleValue(m, "borgctl_box_total_bytes", { box: "nas-box" })).toBe(
+      stored?.totalBytes as number,
+    );
+
+    boxStopped = true;
+    await box.stop();
+    await refreshAllBoxes(hub.deps);
+    m = parseMetrics((await hub.request("GET", "/metrics", { token: METRICS_TOKEN })).text);
+    expect(sampleValue(m, "borgctl_box_online", { box: "nas-box" })).toBe(0);
+    // The last known sizes stay (an offline box does not have zero bytes).
+    expect(sampleValue(m, "borgctl_box_total_bytes", { box: "nas-box" })).toBe(
+      stored?.totalBytes as number,
+    );
   });
 });

@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SMTPServer } from "smtp-server";
+import { refreshAllBoxes } from "../../../src/server/services/boxes.ts";
 import { publishHubEvent } from "../../../src/server/services/hub-events.ts";
 import { sweepOfflineAgents } from "../../../src/server/services/machines.ts";
 import {
@@ -19,12 +20,14 @@ import {
   RETRY_DELAYS_MS,
   runNotificationPass,
 } from "../../../src/server/services/notification-sender.ts";
+import { runScheduler } from "../../../src/server/services/scheduler.ts";
 import {
   NotificationChannel,
   NotificationDelivery,
   TestAccepted,
 } from "../../../src/shared/protocol/api.ts";
 import { ErrorBody } from "../../../src/shared/protocol/common.ts";
+import { startHttpOnlyBox } from "../../helpers/box.ts";
 import { createTestHub, type TestHub } from "../../helpers/hub.ts";
 import { addAgentMachine, createRepository } from "../../helpers/hub-fixtures.ts";
 
@@ -114,8 +117,8 @@ afterAll(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
-function newHub(path?: string): TestHub {
-  const hub = createTestHub({ path, settings: { publicUrl: PUBLIC_URL } });
+function newHub(path?: string, settings: { boxLowSpacePercent?: number } = {}): TestHub {
+  const hub = createTestHub({ path, settings: { publicUrl: PUBLIC_URL, ...settings } });
   stops.push(() => hub.close());
   return hub;
 }
@@ -424,6 +427,120 @@ describe("cooldown and filters", () => {
       machine: { id: agent.machineId, name: "nas" },
       url: `${PUBLIC_URL}/machines`,
     });
+  });
+});
+
+describe("box and plan events", () => {
+  async function registerBox(hub: TestHub, admin: string) {
+    const box = await startHttpOnlyBox();
+    let stopped: Promise<void> | undefined;
+    const stop = () => {
+      stopped ??= box.stop();
+      return stopped;
+    };
+    stops.push(stop);
+    const created = await hub.request("POST", "/api/boxes", {
+      token: admin,
+      body: { name: "nas-box", url: box.url, token: box.token },
+    });
+    expect(created.status).toBe(201);
+    return { stop, id: (created.body as { id: number }).id };
+  }
+
+  test("box.offline on the refresh that finds the box down, again only after the cooldown", async () => {
+    const hub = newHub(undefined, { boxLowSpacePercent: 0 });
+    const admin = await hub.login();
+    const hook = receiver(() => 204);
+    stops.push(hook.stop);
+    const channel = await createChannel(hub, admin, {
+      name: "boxes",
+      type: "webhook",
+      config: { url: hook.url },
+      events: ["box.offline", "box.low_space"],
+      cooldown_minutes: 30,
+    });
+    const { stop, id } = await registerBox(hub, admin);
+    await refreshAllBoxes(hub.deps);
+    expect(await deliveries(hub, admin, channel.id)).toEqual([]); // online, space not checked
+    await stop();
+    await refreshAllBoxes(hub.deps);
+    expect((await hub.deps.store.boxes.byId(id))?.status).toBe("offline");
+    for (let minute = 0; minute < 29; minute++) {
+      hub.tick(60_000);
+      await refreshAllBoxes(hub.deps);
+    }
+    expect((await deliveries(hub, admin, channel.id)).map((d) => d.event)).toEqual(["box.offline"]);
+    hub.tick(61_000); // the cooldown is over: the box is still down, so it is said again
+    await refreshAllBoxes(hub.deps);
+    const listed = await deliveries(hub, admin, channel.id);
+    expect(listed.map((d) => d.event)).toEqual(["box.offline", "box.offline"]);
+    expect(listed[0]?.summary).toBe('Storage box "nas-box" is offline');
+    await runNotificationPass(hub.deps);
+    expect(JSON.parse(hook.got[0]?.body ?? "{}")).toMatchObject({
+      event: "box.offline",
+      box: { id, name: "nas-box" },
+      url: `${PUBLIC_URL}/boxes`,
+    });
+  });
+
+  test("box.low_space when free/total is below box_low_space_percent, with the box's numbers", async () => {
+    // 100 %: any real filesystem with data on it has less than all of it free.
+    const hub = newHub(undefined, { boxLowSpacePercent: 100 });
+    const admin = await hub.login();
+    const hook = receiver(() => 204);
+    stops.push(hook.stop);
+    const channel = await createChannel(hub, admin, {
+      name: "space",
+      type: "webhook",
+      config: { url: hook.url },
+      events: ["box.low_space"],
+    });
+    const { id } = await registerBox(hub, admin);
+    await refreshAllBoxes(hub.deps);
+    const stored = await hub.deps.store.boxes.byId(id);
+    const listed = await deliveries(hub, admin, channel.id);
+    expect(listed.map((d) => d.event)).toEqual(["box.low_space"]);
+    expect(listed[0]?.summary).toMatch(
+      /^Storage box "nas-box" is low on space: [\d.]+ GiB free of [\d.]+ GiB$/,
+    );
+    await runNotificationPass(hub.deps);
+    expect(JSON.parse(hook.got[0]?.body ?? "{}")).toMatchObject({
+      event: "box.low_space",
+      box: { id, name: "nas-box" },
+      details: { free_bytes: stored?.freeBytes, total_bytes: stored?.totalBytes },
+    });
+  });
+
+  test("plan.missed when the scheduler finds missed due times", async () => {
+    const hub = newHub();
+    const admin = await hub.login();
+    const channel = await createChannel(hub, admin, {
+      name: "plans",
+      type: "webhook",
+      config: { url: "http://127.0.0.1:9/hook" },
+      events: ["plan.missed"],
+    });
+    hub.tick(Date.parse("2025-06-01T12:00:00Z") - hub.now());
+    const agent = await addAgentMachine(hub, { name: "web-1", status: "online" });
+    const repository = await createRepository(hub, admin, agent.machineId, { name: "web-1-home" });
+    const created = await hub.request("POST", "/api/plans", {
+      token: admin,
+      body: {
+        name: "nightly",
+        repository_id: repository.id,
+        schedule: "0 2 * * *",
+        missed_run: "skip",
+      },
+    });
+    expect(created.status).toBe(201);
+    await runScheduler(hub.deps);
+    expect(await deliveries(hub, admin, channel.id)).toEqual([]); // nothing due yet
+    hub.tick(Date.parse("2025-06-04T09:00:00Z") - hub.now()); // the hub was down three nights
+    await runScheduler(hub.deps);
+    const listed = await deliveries(hub, admin, channel.id);
+    expect(listed.map((d) => d.summary)).toEqual([
+      'Plan "nightly" of "web-1-home" missed 3 due times (the last at 2025-06-04T02:00:00.000Z)',
+    ]);
   });
 });
 

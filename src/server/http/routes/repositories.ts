@@ -13,7 +13,7 @@
  */
 import type { Hono } from "hono";
 import { z } from "zod";
-import type { Repository } from "../../../shared/protocol/api.ts";
+import type { Repository, StorageEvidence } from "../../../shared/protocol/api.ts";
 import {
   CheckJobRequest,
   CreateRepositoryRequest,
@@ -38,13 +38,18 @@ import {
   repositoryWithLastJob,
   updateRepository,
 } from "../../services/repositories.ts";
+import { storageEvidenceOf } from "../../services/storage-evidence.ts";
 import { toIso, toIsoOrNull } from "../../services/time.ts";
 import { actorOf } from "../actor.ts";
 import { requireUser } from "../auth.ts";
 import type { HubEnv } from "../context.ts";
 import { idParam, validate } from "../validate.ts";
 
-export const repositoryJson = (r: RepositoryRow, facts: FreshnessFacts): Repository => ({
+export const repositoryJson = (
+  r: RepositoryRow,
+  facts: FreshnessFacts,
+  evidence: StorageEvidence | null = null,
+): Repository => ({
   id: r.id,
   name: r.name,
   execution_target: "agent",
@@ -65,7 +70,7 @@ export const repositoryJson = (r: RepositoryRow, facts: FreshnessFacts): Reposit
   last_job_id: r.lastJobId,
   expected_interval_seconds: r.expectedIntervalSeconds,
   overdue_factor: r.overdueFactor,
-  freshness: freshnessJson(r, facts),
+  freshness: freshnessJson(r, facts, evidence),
   created_at: toIso(r.createdAt),
   updated_at: toIso(r.updatedAt),
 });
@@ -86,8 +91,13 @@ const ACTION_BODIES: Record<RepositoryAction, z.ZodType> = {
 
 /** Repositories as answered: each with its freshness (one plan read for all of them). */
 async function repositoriesJson(deps: HubDeps, rows: RepositoryRow[]): Promise<Repository[]> {
-  const facts = await freshnessOfRepositories(deps, rows);
-  return rows.map((r) => repositoryJson(r, facts.get(r.id) as FreshnessFacts));
+  const [facts, evidence] = await Promise.all([
+    freshnessOfRepositories(deps, rows),
+    storageEvidenceOf(deps, rows),
+  ]);
+  return rows.map((r) =>
+    repositoryJson(r, facts.get(r.id) as FreshnessFacts, evidence.get(r.id) ?? null),
+  );
 }
 const oneJson = async (deps: HubDeps, row: RepositoryRow) =>
   (await repositoriesJson(deps, [row]))[0] as Repository;

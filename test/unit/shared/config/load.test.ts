@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BOX_CONFIG_FIELDS, boxConfigSchema } from "../../../../src/shared/config/box.ts";
+import { HUB_CONFIG_FIELDS, hubConfigSchema } from "../../../../src/shared/config/hub.ts";
 import { ConfigError, loadConfig } from "../../../../src/shared/config/load.ts";
 
 let dir: string;
@@ -120,5 +121,26 @@ describe("loadConfig", () => {
     });
     expect(config.repo_root).toBe("/home/borg/r");
     expect(config.auth_keys).toBe(join(process.cwd(), "k"));
+  });
+});
+
+describe("hub settings", () => {
+  const loadHub = (env: Record<string, string>, flags: Record<string, unknown> = {}) =>
+    loadConfig(hubConfigSchema("/home/borg", "/var/lib/borgctl"), HUB_CONFIG_FIELDS, {
+      role: "server",
+      env,
+      flags,
+    });
+
+  test("box_low_space_percent: 10 by default, a number from env or flag, 0 to 100", async () => {
+    expect((await loadHub({})).box_low_space_percent).toBe(10);
+    expect((await loadHub({ BORGCTL_BOX_LOW_SPACE_PERCENT: "5" })).box_low_space_percent).toBe(5);
+    expect((await loadHub({}, { "box-low-space-percent": "2.5" })).box_low_space_percent).toBe(2.5);
+    for (const bad of ["150", "-1", "lots"]) {
+      const error = await configError(loadHub({ BORGCTL_BOX_LOW_SPACE_PERCENT: bad }));
+      expect(error.message).toContain(
+        "box_low_space_percent: must be a number from 0 to 100 (from env BORGCTL_BOX_LOW_SPACE_PERCENT)",
+      );
+    }
   });
 });
