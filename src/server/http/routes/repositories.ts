@@ -56,6 +56,7 @@ export const repositoryJson = (r: RepositoryRow, facts: FreshnessFacts): Reposit
   passphrase_location: r.passphraseLocation,
   has_passphrase: r.hasPassphrase,
   source_paths: r.sourcePaths,
+  optional_source_paths: r.optionalSourcePaths,
   exclude_patterns: r.excludePatterns,
   compression: r.compression,
   archive_name: r.archiveName,
