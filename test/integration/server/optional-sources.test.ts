@@ -56,6 +56,9 @@ describe("optional source paths: validation", () => {
     expect(response.status).toBe(400);
     const error = ErrorBody.parse(response.body);
     expect(error.error).toContain("optional_source_paths.1");
+    expect(error.details).toEqual([
+      { path: "optional_source_paths.1", message: expect.stringContaining("absolute") },
+    ]);
     expect(await repositoryCount()).toBe(before);
   });
 
