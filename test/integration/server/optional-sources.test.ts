@@ -5,6 +5,7 @@
  * with optional sources, by hand or by a plan, rather than backing up less in silence).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { runScheduler } from "../../../src/server/services/scheduler.ts";
 import {
   ClaimResponse,
   JOB_KINDS,
@@ -156,11 +157,18 @@ describe("optional source paths: the backup payload", () => {
     });
     expect(run.status).toBe(409);
     expect(run.text).toContain("too old for optional source paths");
-    expect(await hub.deps.store.jobs.list({ repositoryId: repo.id, limit: 10 })).toEqual([]);
 
     // Without optional sources nothing changes for the older agent, nor in its payload.
     const plain = await createRepository(hub, admin, old.machineId);
     const payload = await claimBackup(old, plain.id);
     expect(payload.backup).not.toHaveProperty("optional_source_paths");
+
+    // When the plan comes due, the scheduler skips it (the last step: sessions expire), saying why, and queues nothing.
+    hub.tick(25 * 60 * 60 * 1000);
+    const outcomes = await runScheduler(hub.deps);
+    expect(outcomes).toContainEqual(
+      expect.objectContaining({ outcome: "skipped", reason: "agent_too_old" }),
+    );
+    expect(await hub.deps.store.jobs.list({ repositoryId: repo.id, limit: 10 })).toEqual([]);
   });
 });
