@@ -94,7 +94,7 @@ function hostKeyMismatchMessage(payload: JobPayloadUnion): string {
 }
 
 export async function executeJob(
-  payload: JobPayloadUnion,
+  received: JobPayloadUnion,
   io: JobIo,
   signal: AbortSignal,
   deps: ExecutorDeps,
@@ -104,12 +104,16 @@ export async function executeJob(
     body: { completed_at: nowIso(deps), error_message: message, return_code: code },
   });
   // Before borg, the prescan or a secret lookup touches anything the hub named.
-  const refused = await checkJobPolicy(payload, deps.policy ?? {});
+  const refused = await checkJobPolicy(received, deps.policy ?? {});
   if (refused) return fail(refused.message);
-  const kind = agentJobKind(payload);
-  // What this machine can tell before borg runs (a backup's missing source path).
-  const problem = await kind?.precheck?.(payload);
-  if (problem) return fail(problem);
+  const kind = agentJobKind(received);
+  // What this machine can tell before borg runs (a backup's missing source path, or an
+  // optional one to leave out: the run then goes on with the payload the precheck gave).
+  const checked = await kind?.precheck?.(received);
+  if (checked?.refuse !== undefined) return fail(checked.refuse);
+  const payload: JobPayloadUnion = checked?.payload ?? received;
+  const precheckWarnings = checked?.warnings ?? [];
+  for (const warning of precheckWarnings) io.log("stderr", warning);
   const borg = deps.borgs.find((b) => b.version.major === payload.repository.borg_version);
   if (!borg) {
     return fail(
@@ -217,10 +221,12 @@ export async function executeJob(
       completed_at: nowIso(deps),
       result: { return_code: result.exitCode ?? 0, ...read.fields },
     };
-    // The warning is reported with its text; a complete with a non-zero code is how the
-    // hub tells completed_with_warnings (it keeps no exit-code table of its own).
+    // The warning is reported with its text; a complete with a non-zero code or warnings
+    // is how the hub tells completed_with_warnings (it keeps no exit-code table of its own).
+    const warnings = [...precheckWarnings];
     if (result.outcome === "warning")
-      completed.result.warnings = [result.errorMessage ?? "borg finished with warnings"];
+      warnings.push(result.errorMessage ?? "borg finished with warnings");
+    if (warnings.length > 0) completed.result.warnings = warnings;
     return { kind: "complete", body: completed };
   } catch (error) {
     return fail((error as Error).message);

@@ -25,6 +25,7 @@ import {
   type HeartbeatRequest,
   JOB_KINDS,
   type ListingChunk,
+  OPTIONAL_SOURCES_CAPABILITY,
   PLAN_PRUNE_CAPABILITY,
   type ProgressRequest,
 } from "../shared/protocol/agent.ts";
@@ -47,6 +48,7 @@ export const AGENT_CAPABILITIES = [
   "backup.cancel",
   "logs.stream",
   PLAN_PRUNE_CAPABILITY,
+  OPTIONAL_SOURCES_CAPABILITY,
 ] as const;
 
 export interface AgentRuntimeOptions {

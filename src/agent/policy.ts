@@ -175,7 +175,8 @@ export async function checkJobPolicy(
     if (found) return found;
   }
   if (policy.allowed_source_roots && payload.backup) {
-    for (const source of payload.backup.source_paths) {
+    const { source_paths, optional_source_paths = [] } = payload.backup;
+    for (const source of [...source_paths, ...optional_source_paths]) {
       const found = await checkPathInRoots(
         source,
         policy.allowed_source_roots,

@@ -35,6 +35,10 @@ const MESSAGES: Record<string, FieldMessages> = {
     missing: "Give at least one folder to back up, one a line, e.g. /home",
     item: "Write one folder a line, as the machine sees it, e.g. /home",
   },
+  optional_source_paths: {
+    missing: "Write one folder a line, as the machine sees it, e.g. /media/usb",
+    item: "Write one folder a line, as the machine sees it, e.g. /media/usb",
+  },
   exclude_patterns: {
     missing: "Write one borg pattern a line, e.g. */.cache",
     item: "Write one borg pattern a line, e.g. */.cache",

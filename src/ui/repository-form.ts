@@ -22,6 +22,8 @@ export interface RepositoryFormValues {
   /** "keep the passphrase on the machine" */
   keep_on_machine: boolean;
   source_paths: string;
+  /** Backed up when present on the machine, skipped with a warning when not. */
+  optional_source_paths: string;
   exclude_patterns: string;
   compression: string;
   archive_name: string;
@@ -38,6 +40,7 @@ export const emptyRepositoryForm: RepositoryFormValues = {
   passphrase: "",
   keep_on_machine: false,
   source_paths: "",
+  optional_source_paths: "",
   exclude_patterns: "",
   compression: DEFAULT_COMPRESSION,
   archive_name: DEFAULT_ARCHIVE_NAME,
@@ -78,6 +81,9 @@ export function repositoryRequestBody(values: RepositoryFormValues): Record<stri
   if (needsPassphraseField(values) && values.passphrase !== "") {
     body.passphrase = values.passphrase;
   }
+  // Left out when empty, so the body stays what an older hub accepts.
+  const optional = lines(values.optional_source_paths);
+  if (optional.length > 0) body.optional_source_paths = optional;
   if (values.compression.trim()) body.compression = values.compression.trim();
   if (values.archive_name.trim()) body.archive_name = values.archive_name.trim();
   if (values.append_only) body.append_only = true;
@@ -103,6 +109,7 @@ export const REPOSITORY_FIELDS = [
   "encryption",
   "passphrase",
   "source_paths",
+  "optional_source_paths",
   "exclude_patterns",
   "compression",
   "archive_name",
@@ -237,6 +244,7 @@ export interface RepositoryEditValues {
   /** A new passphrase; empty keeps the stored one. */
   passphrase: string;
   source_paths: string;
+  optional_source_paths: string;
   exclude_patterns: string;
   compression: string;
   archive_name: string;
@@ -246,6 +254,8 @@ export interface RepositoryEditValues {
 export interface EditableRepository {
   name: string;
   source_paths: string[];
+  /** Absent from a hub that predates optional sources: none. */
+  optional_source_paths?: string[];
   exclude_patterns: string[];
   compression: string;
   archive_name: string;
@@ -256,6 +266,7 @@ export function editValuesOf(repo: EditableRepository): RepositoryEditValues {
     name: repo.name,
     passphrase: "",
     source_paths: repo.source_paths.join("\n"),
+    optional_source_paths: (repo.optional_source_paths ?? []).join("\n"),
     exclude_patterns: repo.exclude_patterns.join("\n"),
     compression: repo.compression,
     archive_name: repo.archive_name,
@@ -282,6 +293,10 @@ export function repositoryUpdateBody(
   if (passphraseOnHub && values.passphrase !== "") body.passphrase = values.passphrase;
   const sources = lines(values.source_paths);
   if (!sameList(sources, original.source_paths)) body.source_paths = sources;
+  const optional = lines(values.optional_source_paths);
+  if (!sameList(optional, original.optional_source_paths ?? [])) {
+    body.optional_source_paths = optional;
+  }
   const excludes = lines(values.exclude_patterns);
   if (!sameList(excludes, original.exclude_patterns)) body.exclude_patterns = excludes;
   const compression = values.compression.trim();

@@ -298,6 +298,8 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         expect(sealed).toMatchObject({
           hasPassphrase: true,
           sourcePaths: ["/etc", "/home"],
+          // Not given: none.
+          optionalSourcePaths: [],
           excludePatterns: ["sh:**/.cache"],
           borgVersion: 1,
           appendOnly: false,
@@ -314,6 +316,15 @@ export function storeConformance(name: string, factory: StoreFactory): void {
           updatedAt: T0,
         });
         expect(await store.repositories.update(999_999, { name: "x" }, T0)).toBeUndefined();
+        const optional = await store.repositories.insert({
+          ...newRepository(machine, "r3", null),
+          optionalSourcePaths: ["/media/usb", "/opt/ü"],
+        });
+        expect(optional?.optionalSourcePaths).toEqual(["/media/usb", "/opt/ü"]);
+        if (!optional) throw new Error("insert failed");
+        expect(
+          await store.repositories.update(optional.id, { optionalSourcePaths: [] }, T0),
+        ).toEqual({ ...optional, optionalSourcePaths: [], updatedAt: T0 });
 
         expect(await store.repositories.archives(sealed.id)).toEqual({
           archives: [],

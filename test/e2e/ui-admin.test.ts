@@ -136,7 +136,8 @@ describe("admin pages in chromium against the compiled hub", () => {
     const form = page.getByRole("form", { name: "edit repository" });
     await form.getByRole("button", { name: "Save changes" }).click();
     await form.getByText("Nothing changed").waitFor();
-    await form.getByLabel("Source paths").fill("/srv/data\n/srv/photos");
+    await form.getByLabel("Source paths", { exact: true }).fill("/srv/data\n/srv/photos");
+    await form.getByLabel("Optional source paths").fill("/media/usb");
     await form.getByLabel("Compression").fill("BAD!");
     await form.getByRole("button", { name: "Save changes" }).click();
     const compressionError = form.locator('[data-field="compression"] .field-error');
@@ -154,6 +155,7 @@ describe("admin pages in chromium against the compiled hub", () => {
     expect(stored).toMatchObject({
       name: "nas-data",
       source_paths: ["/srv/data", "/srv/photos"],
+      optional_source_paths: ["/media/usb"],
       compression: "zstd,3",
       has_passphrase: true,
     });
@@ -167,14 +169,16 @@ describe("admin pages in chromium against the compiled hub", () => {
     // One readable line per event; the raw fields only when asked for.
     const update = page.locator('li[data-audit="repository.update"]').first();
     expect(await update.locator(".audit-line").textContent()).toBe(
-      "admin changed repository nas-data (compression, source paths)",
+      "admin changed repository nas-data (compression, optional source paths, source paths)",
     );
     await page
       .locator('li[data-audit="enrollment.create"] .audit-line', {
         hasText: /^admin created enrollment token laptop$/,
       })
       .waitFor();
-    const raw = update.getByText('{"fields":["compression","source_paths"]}');
+    const raw = update.getByText(
+      '{"fields":["compression","optional_source_paths","source_paths"]}',
+    );
     expect(await raw.isVisible()).toBe(false);
     await update.locator("summary", { hasText: "Details" }).click();
     await raw.waitFor({ state: "visible" });

@@ -157,7 +157,9 @@ describe("repositories in the web UI", () => {
     expect(await sourceError.textContent()).toBe(
       "Give at least one folder to back up, one a line, e.g. /home",
     );
-    expect(await page.getByLabel("Source paths").getAttribute("aria-invalid")).toBe("true");
+    expect(
+      await page.getByLabel("Source paths", { exact: true }).getAttribute("aria-invalid"),
+    ).toBe("true");
     await screenshot(page, "repository-new");
     // The 400 is the browser's own network log line, not the app's.
     problems.length = 0;
@@ -168,7 +170,7 @@ describe("repositories in the web UI", () => {
     await page.getByText("borgctl agent secret set server1-home").waitFor();
     await page.getByLabel("Keep the passphrase on the machine").uncheck();
 
-    await page.getByLabel("Source paths").fill(sources);
+    await page.getByLabel("Source paths", { exact: true }).fill(sources);
     await page.getByLabel("Exclude patterns").fill("*.tmp\n*/.cache");
     await page.getByRole("button", { name: "Create repository" }).click();
     await page.waitForURL(/\/repositories\/\d+$/);
@@ -237,7 +239,7 @@ describe("repositories in the web UI", () => {
     await page.getByLabel("Encryption").selectOption("none");
     expect(await page.getByLabel("Passphrase", { exact: true }).count()).toBe(0);
     await page.getByLabel("Compression").fill("zstd,19");
-    await page.getByLabel("Source paths").fill(slow);
+    await page.getByLabel("Source paths", { exact: true }).fill(slow);
     await page.getByRole("button", { name: "Create repository" }).click();
     await page.getByRole("heading", { name: "slow" }).waitFor();
     await page.getByText("none (not encrypted)").waitFor();

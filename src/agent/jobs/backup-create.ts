@@ -4,20 +4,32 @@
  * and the new archive's name and stats from borg's --json output. A run whose output
  * can't be read fails: a backup is never reported done without its archive. A source
  * path that does not exist fails the job before borg runs (source-paths.ts), instead of
- * an archive "with warnings" that lacks it.
+ * an archive "with warnings" that lacks it; a missing optional source is left out of the
+ * run, which then ends completed_with_warnings naming it.
  */
 import { buildCreateCommand } from "../../borg/commands/create.ts";
 import { BorgCreateResult, readJsonResult } from "../../borg/output.ts";
 import { estimateSourceBytes } from "../prescan.ts";
 import { ProgressTracker } from "../progress.ts";
-import { missingSourcePaths, missingSourcesMessage } from "../source-paths.ts";
+import { planSources, skippedSourceWarning } from "../source-paths.ts";
 import type { AgentJobKind } from "./kind.ts";
 
 export const backupCreate: AgentJobKind<"backup.create"> = {
   readsJson: true,
 
-  precheck: async ({ backup }) =>
-    missingSourcesMessage(await missingSourcePaths(backup.source_paths)),
+  async precheck(payload) {
+    const { backup } = payload;
+    const sources = await planSources(backup.source_paths, backup.optional_source_paths ?? []);
+    if (!sources.ok) return { refuse: sources.message };
+    // The rest of the run (argv, prescan) sees only the sources that are there.
+    return {
+      payload: {
+        ...payload,
+        backup: { ...backup, source_paths: sources.paths, optional_source_paths: [] },
+      },
+      warnings: sources.skipped.map(skippedSourceWarning),
+    };
+  },
 
   command: (features, { repository, backup }) =>
     buildCreateCommand(features, {

@@ -72,17 +72,27 @@ export interface JobWatch<K extends JobKind = JobKind> {
   cleanup?(): Promise<void>;
 }
 
+/**
+ * A precheck's finding: `refuse` fails the job with that message; else the run goes on
+ * with `payload` (the one received, when absent: backup.create drops missing optional
+ * sources), and `warnings` make it end completed_with_warnings, each one also logged.
+ */
+export interface Precheck<K extends JobKind> {
+  refuse?: string;
+  payload?: JobPayloadOf<K>;
+  warnings?: string[];
+}
+
 export interface AgentJobKind<K extends JobKind> {
   /** The borg command for this payload; throws AppError for a value borg must not see. */
   command(features: BorgFeatures, payload: JobPayloadOf<K>): BorgCommand;
   /** Whether the command prints a --json document on stdout that `result` reads. */
   readsJson: boolean;
   /**
-   * Optional: a reason not to run borg at all, found on this machine (backup.create: a
-   * source path that does not exist). Runs after the policy check, before the passphrase
-   * lookup and borg; a string fails the job with that message.
+   * Optional: what this machine says before borg runs (backup.create: a source path that
+   * does not exist). Runs after the policy check, before the passphrase lookup and borg.
    */
-  precheck?(payload: JobPayloadOf<K>): Promise<string | undefined>;
+  precheck?(payload: JobPayloadOf<K>): Promise<Precheck<K>>;
   /**
    * Optional, for kinds with their own progress (backup.create: a prescan for the total,
    * then borg's archive_progress events). Runs after the policy check, before borg.

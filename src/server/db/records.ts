@@ -242,6 +242,8 @@ export const RepositoryRecord = z.object({
   passphraseLocation: PassphraseLocation,
   hasPassphrase: z.boolean(),
   sourcePaths: z.array(z.string()),
+  /** Backed up when present on the machine, skipped with a warning when not. */
+  optionalSourcePaths: z.array(z.string()),
   excludePatterns: z.array(z.string()),
   compression: z.string(),
   archiveName: z.string(),
@@ -276,6 +278,8 @@ export interface NewRepository {
   passphraseEncrypted: string | null;
   passphraseLocation: PassphraseLocation;
   sourcePaths: string[];
+  /** Default none. */
+  optionalSourcePaths?: string[];
   excludePatterns: string[];
   compression: string;
   archiveName: string;
@@ -295,6 +299,7 @@ export type RepositoryPatch = Partial<
     | "name"
     | "passphraseEncrypted"
     | "sourcePaths"
+    | "optionalSourcePaths"
     | "excludePatterns"
     | "compression"
     | "archiveName"

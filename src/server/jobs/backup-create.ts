@@ -7,9 +7,26 @@
  * failures_since_success); and the new archive joins the repository's known archive
  * list, so the repository page shows it without a list job.
  */
-import { TERMINAL_JOB_STATUSES } from "../../shared/protocol/agent.ts";
-import type { StoredJobResult } from "../db/records.ts";
+import { OPTIONAL_SOURCES_CAPABILITY, TERMINAL_JOB_STATUSES } from "../../shared/protocol/agent.ts";
+import type { MachineRow, RepositoryRow, StoredJobResult } from "../db/records.ts";
 import type { HubJobKind } from "./kind.ts";
+
+/**
+ * Whether the repository's backup can't go to this machine's agent: it has optional
+ * sources and the agent predates them. Such an agent would ignore the field and back up
+ * less than the repository says, yet look protected; sending them as required would fail
+ * every run where one is absent. Neither is safe, so the backup is refused (a user's
+ * request with 409, a plan's run skipped) until the agent is upgraded.
+ */
+export const agentLacksOptionalSources = (
+  repository: Pick<RepositoryRow, "optionalSourcePaths">,
+  machine: Pick<MachineRow, "capabilities">,
+): boolean =>
+  repository.optionalSourcePaths.length > 0 &&
+  !machine.capabilities.includes(OPTIONAL_SOURCES_CAPABILITY);
+
+export const AGENT_TOO_OLD_FOR_OPTIONAL_SOURCES = (machineName: string): string =>
+  `the agent on machine "${machineName}" is too old for optional source paths; upgrade borgctl there, or make them required`;
 
 export const backupCreate: HubJobKind<"backup.create"> = {
   exclusive: true,
@@ -20,6 +37,11 @@ export const backupCreate: HubJobKind<"backup.create"> = {
       // the plan's prefix, which its prune is scoped to.
       archive_name: `${options.backup?.archive_prefix ?? ""}${repository.archiveName}`,
       source_paths: [...repository.sourcePaths],
+      // Only when there are any, and only to an agent that reports
+      // OPTIONAL_SOURCES_CAPABILITY (agentLacksOptionalSources).
+      ...(repository.optionalSourcePaths.length > 0
+        ? { optional_source_paths: [...repository.optionalSourcePaths] }
+        : {}),
       exclude_patterns: [...repository.excludePatterns],
       compression: repository.compression,
     },

@@ -68,12 +68,16 @@ export function buildJobPayload(
  * (src/borg/exit.ts, the one exit-code table) and reports only runs that did the work as
  * complete, with borg's warnings when there were any; the hub does not classify codes
  * again. Exit 0 is a clean run; any other code in a complete report is a warning (1, or
- * 100–127 with modern exit codes) and keeps it visible as completed_with_warnings.
+ * 100–127 with modern exit codes) and keeps it visible as completed_with_warnings; so do
+ * warnings with exit 0 (the agent's own, e.g. an optional source it left out).
  */
 export const completedStatus = (result: {
   return_code: number;
+  warnings?: readonly string[] | undefined;
 }): "completed" | "completed_with_warnings" =>
-  result.return_code === 0 ? "completed" : "completed_with_warnings";
+  result.return_code === 0 && (result.warnings?.length ?? 0) === 0
+    ? "completed"
+    : "completed_with_warnings";
 
 /**
  * Replaces every known secret of a job in `text` with "[redacted]" (defence in depth: the

@@ -11,6 +11,10 @@ import {
 } from "../../shared/protocol/agent.ts";
 import type { JobListFilter, JobRow } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
+import {
+  AGENT_TOO_OLD_FOR_OPTIONAL_SOURCES,
+  agentLacksOptionalSources,
+} from "../jobs/backup-create.ts";
 import { hubJobKind } from "../jobs/index.ts";
 import { type Actor, actorName, type UserActor } from "./actor.ts";
 import { audit } from "./audit.ts";
@@ -73,6 +77,9 @@ export async function queueJobOfKind(
       "conflict",
       `the agent of machine "${machine.name}" is too old for keep_last; upgrade it, or prune without it`,
     );
+  }
+  if (kind === "backup.create" && agentLacksOptionalSources(repository, machine)) {
+    throw new AppError("conflict", AGENT_TOO_OLD_FOR_OPTIONAL_SOURCES(machine.name));
   }
   if (NEW_KINDS.has(kind) && !machine.capabilities.includes(kind)) {
     throw new AppError(

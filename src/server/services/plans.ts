@@ -18,6 +18,10 @@ import type {
 } from "../../shared/protocol/api.ts";
 import type { JobRow, NewPlan, PlanPatch, PlanRow, RepositoryRow } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
+import {
+  AGENT_TOO_OLD_FOR_OPTIONAL_SOURCES,
+  agentLacksOptionalSources,
+} from "../jobs/backup-create.ts";
 import { hubJobKind } from "../jobs/index.ts";
 import type { Actor, UserActor } from "./actor.ts";
 import { audit } from "./audit.ts";
@@ -287,7 +291,7 @@ export async function deletePlan(deps: HubDeps, actor: UserActor, id: number): P
 }
 
 /** Why a plan's backup could not be queued, when it could not. */
-export type QueueRefusal = "machine_unavailable" | "backup_active";
+export type QueueRefusal = "machine_unavailable" | "backup_active" | "agent_too_old";
 
 /**
  * Queues the plan's backup for its repository's agent (the repository's own sources,
@@ -304,6 +308,9 @@ export async function queuePlanBackup(
   const machine = await deps.store.machines.byId(repository.agentMachineId);
   if (!machine || machine.status === "disabled" || machine.status === "revoked") {
     return { refused: "machine_unavailable", machineId: machine?.id };
+  }
+  if (agentLacksOptionalSources(repository, machine)) {
+    return { refused: "agent_too_old", machineId: machine.id };
   }
   const job = await deps.store.jobs.insertQueued(
     {
@@ -336,6 +343,10 @@ export async function runPlanNow(deps: HubDeps, actor: UserActor, id: number): P
     now: deps.clock(),
   });
   if ("refused" in queued) {
+    if (queued.refused === "agent_too_old" && queued.machineId !== undefined) {
+      const machine = await deps.store.machines.byId(queued.machineId);
+      throw new AppError("conflict", AGENT_TOO_OLD_FOR_OPTIONAL_SOURCES(machine?.name ?? "?"));
+    }
     throw new AppError(
       "conflict",
       queued.refused === "backup_active"

@@ -27,6 +27,7 @@ import {
   checkExcludePatterns,
   checkHostKeys,
   checkLocation,
+  checkOptionalSourcePaths,
   checkPassphraseRules,
   checkSourcePaths,
 } from "./repository-rules.ts";
@@ -35,6 +36,7 @@ export interface RepositoryUpdate {
   name?: string;
   passphrase?: string;
   source_paths?: string[];
+  optional_source_paths?: string[];
   exclude_patterns?: string[];
   compression?: string;
   archive_name?: string;
@@ -112,6 +114,7 @@ export async function createRepository(
   }
   if (request.location !== undefined) checkLocation(request.location, request.borg_version);
   checkSourcePaths(request.source_paths);
+  checkOptionalSourcePaths(request.optional_source_paths, request.source_paths);
   checkArchiveTemplate(request.archive_name);
   checkExcludePatterns(request.exclude_patterns);
   checkCompression(request.compression);
@@ -177,6 +180,7 @@ export async function createRepository(
         request.passphrase === undefined ? null : deps.secretBox.encrypt(request.passphrase),
       passphraseLocation: request.passphrase_location,
       sourcePaths: request.source_paths,
+      optionalSourcePaths: request.optional_source_paths,
       excludePatterns: request.exclude_patterns,
       compression: request.compression,
       archiveName: request.archive_name,
@@ -237,6 +241,12 @@ export async function updateRepository(
   assertMayPatch(actor.role, request);
   const current = await getRepository(deps, id);
   if (request.source_paths !== undefined) checkSourcePaths(request.source_paths);
+  if (request.optional_source_paths !== undefined || request.source_paths !== undefined) {
+    checkOptionalSourcePaths(
+      request.optional_source_paths ?? current.optionalSourcePaths,
+      request.source_paths ?? current.sourcePaths,
+    );
+  }
   if (request.archive_name !== undefined) checkArchiveTemplate(request.archive_name);
   if (request.exclude_patterns !== undefined) checkExcludePatterns(request.exclude_patterns);
   if (request.compression !== undefined) checkCompression(request.compression);
@@ -250,6 +260,7 @@ export async function updateRepository(
   const patch: RepositoryPatch = {
     name: request.name,
     sourcePaths: request.source_paths,
+    optionalSourcePaths: request.optional_source_paths,
     excludePatterns: request.exclude_patterns,
     compression: request.compression,
     archiveName: request.archive_name,

@@ -44,10 +44,31 @@ export function checkExcludePatterns(patterns: readonly string[]): void {
   });
 }
 
-export function checkSourcePaths(paths: readonly string[]): void {
+export function checkSourcePaths(
+  paths: readonly string[],
+  field: "source_paths" | "optional_source_paths" = "source_paths",
+): void {
   paths.forEach((path, i) => {
     const problem = absolutePathProblem(path);
-    if (problem) invalidField(`source_paths.${i}`, problem);
+    if (problem) invalidField(`${field}.${i}`, problem);
+  });
+}
+
+/**
+ * Optional sources are absolute paths like the required ones, each listed once and none
+ * of them also required (which would make "optional" mean nothing on that path).
+ */
+export function checkOptionalSourcePaths(
+  optional: readonly string[],
+  required: readonly string[],
+): void {
+  checkSourcePaths(optional, "optional_source_paths");
+  const requiredSet = new Set(required);
+  optional.forEach((path, i) => {
+    if (requiredSet.has(path)) {
+      invalidField(`optional_source_paths.${i}`, "is already a required source path");
+    }
+    if (optional.indexOf(path) !== i) invalidField(`optional_source_paths.${i}`, "is listed twice");
   });
 }
 

@@ -48,7 +48,7 @@ export {
 } from "./jobs/archive-browse.ts";
 export { MAX_RESTORE_LISTED, MAX_RESTORE_PATHS, RestoreBlock } from "./jobs/archive-extract.ts";
 export { ArchiveInfo } from "./jobs/archive-list.ts";
-export { BackupBlock, BackupStats } from "./jobs/backup-create.ts";
+export { BackupBlock, BackupStats, OPTIONAL_SOURCES_CAPABILITY } from "./jobs/backup-create.ts";
 export {
   JOB_PAYLOAD_SCHEMA_VERSION,
   JobSecrets,

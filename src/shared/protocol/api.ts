@@ -211,6 +211,8 @@ export const CreateRepositoryRequest = z.strictObject({
   passphrase: NewPassphrase.optional(),
   passphrase_location: z.enum(["hub", "agent"]).default("hub"),
   source_paths: RelPathList.min(1, "name at least one path to back up"),
+  /** Backed up when present on the machine, skipped with a warning when not. */
+  optional_source_paths: RelPathList.default([]),
   exclude_patterns: RelPathList.default([]),
   compression: z
     .string()
@@ -241,6 +243,7 @@ export const UpdateRepositoryRequest = z.strictObject({
   name: OneLine(128).min(1).optional(),
   passphrase: NewPassphrase.optional(),
   source_paths: RelPathList.min(1).optional(),
+  optional_source_paths: RelPathList.optional(),
   exclude_patterns: RelPathList.optional(),
   compression: z
     .string()
@@ -308,6 +311,8 @@ export const Repository = z.object({
   /** Whether the hub holds a passphrase; the passphrase itself never leaves in a response. */
   has_passphrase: z.boolean(),
   source_paths: z.array(z.string()),
+  /** Backed up when present on the machine, skipped with a warning when not. */
+  optional_source_paths: z.array(z.string()),
   exclude_patterns: z.array(z.string()),
   compression: z.string(),
   archive_name: z.string(),

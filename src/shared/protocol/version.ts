@@ -18,6 +18,10 @@
  * - 1 (2026-12-02), compatible additions, no bump: job kinds archive.browse and
  *   archive.extract, and POST /jobs/{id}/listing (archive.browse's chunks). The hub
  *   queues them only to agents whose capabilities name them.
+ * - 1 (2026-12-02), compatible addition, no bump: the backup block may carry
+ *   optional_source_paths (backed up when present, skipped with a warning when not). An
+ *   older agent would ignore them and back up less, so the hub queues a backup with
+ *   optional sources only to agents whose capabilities list "backup.optional_sources".
  */
 export const PROTOCOL_VERSION = 1;
 export const MIN_SUPPORTED_PROTOCOL = 1;

@@ -60,6 +60,10 @@ export function Settings(props: {
       </dd>
       <dt>Source paths</dt>
       <dd class="path lines">{r.source_paths.join("\n")}</dd>
+      <dt>Optional source paths</dt>
+      <dd class="path lines">
+        {r.optional_source_paths.length ? r.optional_source_paths.join("\n") : "none"}
+      </dd>
       <dt>Exclude patterns</dt>
       <dd class="path lines">
         {r.exclude_patterns.length ? r.exclude_patterns.join("\n") : "none"}
@@ -108,7 +112,11 @@ export function EditRepository(props: {
       />
     </Field>
   );
-  const list = (field: "source_paths" | "exclude_patterns", label: string, hint: string) => (
+  const list = (
+    field: "source_paths" | "optional_source_paths" | "exclude_patterns",
+    label: string,
+    hint: string,
+  ) => (
     <Field field={field} label={label} errors={errors} hint={hint}>
       <textarea
         id={`repo-${field}`}
@@ -176,6 +184,11 @@ export function EditRepository(props: {
         </Field>
       )}
       {list("source_paths", "Source paths", "One path a line, as the machine sees it.")}
+      {list(
+        "optional_source_paths",
+        "Optional source paths",
+        "Backed up when the machine has them; a missing one is skipped with a warning. Optional.",
+      )}
       {list("exclude_patterns", "Exclude patterns", "One borg pattern a line; optional.")}
       {text("archive_name", "Archive name template", "e.g. {hostname}-{now}")}
       <div class="actions">

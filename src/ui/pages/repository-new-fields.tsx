@@ -1,6 +1,7 @@
 /** @jsxImportSource hono/jsx/dom */
 /**
- * The "New repository" form's what-to-back-up fields: source paths, exclude patterns and
+ * The "New repository" form's what-to-back-up fields: source paths, optional ones (backed
+ * up when the machine has them, skipped with a warning when not), exclude patterns and
  * the archive name template, each with its hint and the hub's complaint in words.
  */
 import { describedBy, Field } from "../repository-field.tsx";
@@ -29,6 +30,23 @@ export function WhatToBackUp(props: {
           onInput={set("source_paths")}
           aria-invalid={errors.fields.source_paths ? "true" : undefined}
           aria-describedby={describedBy("source_paths", errors, true)}
+        />
+      </Field>
+      <Field
+        field="optional_source_paths"
+        label="Optional source paths"
+        errors={errors}
+        hint="Backed up when the machine has them (a USB disk, a directory not every machine has); a missing one is skipped with a warning instead of failing the backup. Optional."
+      >
+        <textarea
+          id="repo-optional_source_paths"
+          name="optional_source_paths"
+          rows={2}
+          placeholder="/media/usb"
+          value={values.optional_source_paths}
+          onInput={set("optional_source_paths")}
+          aria-invalid={errors.fields.optional_source_paths ? "true" : undefined}
+          aria-describedby={describedBy("optional_source_paths", errors, true)}
         />
       </Field>
       <Field

@@ -143,6 +143,37 @@ describe("agent with a real hub and real borg", () => {
     expect(repo.freshness).toMatchObject({ status: "failing", failures_since_success: 1 });
   });
 
+  test("a missing optional source is left out with a warning naming it; a present one is backed up", async () => {
+    const extra = join(agent.dir, "extra");
+    await mkdir(extra, { recursive: true });
+    await writeFile(join(extra, "note.txt"), "optional but present\n");
+    const absent = join(agent.dir, "unplugged-disk");
+    const id = await createRepository("optional-sources", {
+      optional_source_paths: [extra, absent],
+    });
+    expect((await runJob(id, "init")).status).toBe("completed");
+    const backup = Job.parse(await runJob(id, "backup"));
+    expect(backup.status).toBe("completed_with_warnings");
+    // 20 files of the required source and the one of the optional source that is there.
+    expect(backup.result?.stats?.nfiles).toBe(21);
+    expect(backup.result?.warnings?.join("\n")).toContain(JSON.stringify(absent));
+    const logs = JobLogsResponse.parse(
+      (await hub.request("GET", `/api/jobs/${backup.id}/logs`, { token: admin })).body,
+    );
+    const messages = logs.logs.map((l) => l.message);
+    expect(messages.some((m) => m.includes(`optional source path ${JSON.stringify(absent)}`))).toBe(
+      true,
+    );
+    // borg never saw the absent path (it would have warned about it itself).
+    expect(messages.some((m) => m.includes("No such file or directory"))).toBe(false);
+    const repo = (await hub.request("GET", `/api/repositories/${id}`, { token: admin })).body as {
+      optional_source_paths: string[];
+      last_backup_at: string | null;
+    };
+    expect(repo.optional_source_paths).toEqual([extra, absent]);
+    expect(repo.last_backup_at).not.toBeNull();
+  });
+
   test("prune, check and compact run to completion", async () => {
     const id = await createRepository("maintained");
     await runJob(id, "init");

@@ -362,6 +362,7 @@ describe("repository settings by role", () => {
     name: () => `renamed-${Math.random().toString(36).slice(2, 8)}`,
     passphrase: () => "another passphrase entirely",
     source_paths: () => ["/etc/shadow"],
+    optional_source_paths: () => ["/root/.ssh"],
     exclude_patterns: () => ["*.key"],
     compression: () => "zstd,7",
     archive_name: () => "{hostname}-manual-{now}",

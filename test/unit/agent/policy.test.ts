@@ -251,6 +251,20 @@ describe("checkJobPolicy", () => {
     expect(found?.value).toBe("/etc");
   });
 
+  test("optional sources are held to allowed_source_roots too", async () => {
+    const job = payload({
+      backup: {
+        archive_name: "a",
+        source_paths: [join(inside, "docs")],
+        optional_source_paths: ["/root"],
+        exclude_patterns: [],
+        compression: "lz4",
+      },
+    });
+    const found = await checkJobPolicy(job, { allowed_source_roots: [inside] });
+    expect(found?.value).toBe("/root");
+  });
+
   test("kind, then repository, then sources", async () => {
     const job = payload({
       job_kind: "backup.create",

@@ -92,6 +92,46 @@ describe("repositoryRequestBody", () => {
   });
 });
 
+describe("optional source paths in the forms", () => {
+  test("create: one a line, left out when empty; the hub's item error lands on the field", () => {
+    expect("optional_source_paths" in repositoryRequestBody(filled)).toBe(false);
+    const body = repositoryRequestBody({
+      ...filled,
+      optional_source_paths: " /media/usb \n\nmedia/relative\n",
+    });
+    expect(body.optional_source_paths).toEqual(["/media/usb", "media/relative"]);
+    // The hub refuses the relative one by its own check (400, details naming the item).
+    const errors = fieldErrors({
+      status: 400,
+      message: "optional_source_paths.1 must be an absolute path",
+      details: [{ path: "optional_source_paths.1", message: "must be an absolute path" }],
+    });
+    expect(errors.general).toBeNull();
+    expect(Object.keys(errors.fields)).toEqual(["optional_source_paths"]);
+  });
+
+  test("edit: starts from the stored list (none from an older hub); only a change is sent", () => {
+    const stored = {
+      name: "laptop",
+      source_paths: ["/home"],
+      optional_source_paths: ["/media/usb"],
+      exclude_patterns: [],
+      compression: "lz4",
+      archive_name: "{hostname}-{now}",
+    };
+    const values = editValuesOf(stored);
+    expect(values.optional_source_paths).toBe("/media/usb");
+    expect(repositoryUpdateBody(stored, values, true)).toEqual({});
+    const cleared = { ...values, optional_source_paths: " \n" };
+    const body = repositoryUpdateBody(stored, cleared, true);
+    expect(body).toEqual({ optional_source_paths: [] });
+    expect(UpdateRepositoryRequest.safeParse(body).success).toBe(true);
+    const { optional_source_paths: _, ...older } = stored;
+    expect(editValuesOf(older).optional_source_paths).toBe("");
+    expect(repositoryUpdateBody(older, editValuesOf(older), true)).toEqual({});
+  });
+});
+
 describe("agentSecretCommand", () => {
   test("names the repository, quoting what the shell would split", () => {
     expect(agentSecretCommand("laptop-home")).toBe("borgctl agent secret set laptop-home");

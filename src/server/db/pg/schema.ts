@@ -133,6 +133,8 @@ export const repositories = pgTable(
     passphraseEncrypted: text("passphrase_encrypted"),
     passphraseLocation: text("passphrase_location").notNull(),
     sourcePaths: jsonb("source_paths").notNull(),
+    // Backed up when present on the machine, skipped with a warning when not.
+    optionalSourcePaths: jsonb("optional_source_paths").notNull().default(sql`'[]'::jsonb`),
     excludePatterns: jsonb("exclude_patterns").notNull(),
     compression: text("compression").notNull(),
     archiveName: text("archive_name").notNull(),

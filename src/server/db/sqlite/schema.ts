@@ -143,6 +143,10 @@ export const repositories = sqliteTable(
     passphraseEncrypted: text("passphrase_encrypted"),
     passphraseLocation: text("passphrase_location").notNull(),
     sourcePaths: text("source_paths", { mode: "json" }).notNull(),
+    // Backed up when present on the machine, skipped with a warning when not.
+    optionalSourcePaths: text("optional_source_paths", { mode: "json" })
+      .notNull()
+      .default(sql`'[]'`),
     excludePatterns: text("exclude_patterns", { mode: "json" }).notNull(),
     compression: text("compression").notNull(),
     archiveName: text("archive_name").notNull(),

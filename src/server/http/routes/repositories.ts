@@ -61,6 +61,7 @@ export const repositoryJson = (
   passphrase_location: r.passphraseLocation,
   has_passphrase: r.hasPassphrase,
   source_paths: r.sourcePaths,
+  optional_source_paths: r.optionalSourcePaths,
   exclude_patterns: r.excludePatterns,
   compression: r.compression,
   archive_name: r.archiveName,

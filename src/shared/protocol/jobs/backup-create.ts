@@ -9,10 +9,20 @@ import { OneLine } from "../common.ts";
 import { ArchiveInfo } from "./archive-list.ts";
 import { defineJobKind, MAX_ARCHIVE_NAME_CHARS, Size } from "./common.ts";
 
+/** An agent that skips a missing optional source instead of ignoring the field. */
+export const OPTIONAL_SOURCES_CAPABILITY = "backup.optional_sources";
+
 export const BackupBlock = z.object({
   /** A template: borg expands {hostname}, {now}, … itself. */
   archive_name: z.string(),
   source_paths: z.array(z.string()).min(1),
+  /**
+   * Sources backed up when they exist and skipped with a warning when they don't (a
+   * removable disk, a directory only some machines have). Sent only to agents that report
+   * OPTIONAL_SOURCES_CAPABILITY: an older agent would ignore the field and silently back
+   * up less than the repository says.
+   */
+  optional_source_paths: z.array(z.string()).optional(),
   exclude_patterns: z.array(z.string()),
   compression: z.string(),
 });

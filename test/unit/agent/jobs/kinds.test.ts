@@ -262,3 +262,39 @@ describe("a plan's prune: keep_last and the plan's archive prefix reach borg", (
     expect(() => argv("1.2.4", "plan*")).toThrow(/glob characters/);
   });
 });
+
+describe("backup.create precheck: optional sources", () => {
+  const kind = AGENT_JOB_KINDS["backup.create"];
+  const withSources = (source_paths: string[], optional_source_paths: string[]) =>
+    payload("backup.create", {
+      backup: {
+        archive_name: "a",
+        source_paths,
+        optional_source_paths,
+        exclude_patterns: [],
+        compression: "lz4",
+      },
+    });
+  const here = import.meta.dir;
+  const gone = `${import.meta.dir}/no-such-source`;
+
+  test("a missing optional source leaves borg's argv, with a warning naming it", async () => {
+    const checked = await kind.precheck?.(withSources([here], [gone, FIXTURES]));
+    expect(checked?.refuse).toBeUndefined();
+    expect(checked?.warnings).toEqual([
+      `optional source path ${JSON.stringify(gone)} does not exist on this machine; it was left out of this backup`,
+    ]);
+    const run = checked?.payload ?? fail("no payload");
+    const argv = kind.command(features("1.2.4"), run).argv;
+    expect(argv).toContain(here);
+    expect(argv).toContain(FIXTURES);
+    expect(argv).not.toContain(gone);
+  });
+
+  test("all present: no warning; a missing required one refuses the run", async () => {
+    expect((await kind.precheck?.(withSources([here], [FIXTURES])))?.warnings).toEqual([]);
+    expect((await kind.precheck?.(withSources([gone], [here])))?.refuse).toContain(
+      JSON.stringify(gone),
+    );
+  });
+});

@@ -21,6 +21,7 @@ const repository: RepositoryRow = {
   passphraseLocation: "hub",
   hasPassphrase: true,
   sourcePaths: ["/home"],
+  optionalSourcePaths: [],
   excludePatterns: [],
   compression: "lz4",
   archiveName: "{hostname}-{now}",

@@ -20,6 +20,7 @@ const repository: RepositoryRow = {
   passphraseLocation: "hub",
   hasPassphrase: true,
   sourcePaths: ["/home", "/etc"],
+  optionalSourcePaths: [],
   excludePatterns: ["*.tmp"],
   compression: "zstd,3",
   archiveName: "{hostname}-{now}",
@@ -150,6 +151,13 @@ describe("completedStatus", () => {
     [2, "completed_with_warnings"],
   ] as const)("a complete report with return code %d → %s", (code, status) => {
     expect(completedStatus({ return_code: code })).toBe(status);
+  });
+
+  test("exit 0 with the agent's own warnings (an optional source left out) → completed_with_warnings", () => {
+    expect(completedStatus({ return_code: 0, warnings: ["optional source path …"] })).toBe(
+      "completed_with_warnings",
+    );
+    expect(completedStatus({ return_code: 0, warnings: [] })).toBe("completed");
   });
 });
 

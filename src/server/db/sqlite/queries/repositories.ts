@@ -25,6 +25,7 @@ const columns = {
   passphraseLocation: repositories.passphraseLocation,
   hasPassphrase: sql<number>`${repositories.passphraseEncrypted} IS NOT NULL`,
   sourcePaths: repositories.sourcePaths,
+  optionalSourcePaths: repositories.optionalSourcePaths,
   excludePatterns: repositories.excludePatterns,
   compression: repositories.compression,
   archiveName: repositories.archiveName,

@@ -1,0 +1,1 @@
+ALTER TABLE "repositories" ADD COLUMN "optional_source_paths" jsonb DEFAULT '[]'::jsonb NOT NULL;

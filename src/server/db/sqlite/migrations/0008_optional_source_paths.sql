@@ -1,0 +1,1 @@
+ALTER TABLE `repositories` ADD `optional_source_paths` text DEFAULT '[]' NOT NULL;
