@@ -265,6 +265,32 @@ export class AuthorizedKeysFile {
     });
   }
 
+  /**
+   * Re-renders every lent line of repo `name` (after its append-only changed, so a lent
+   * key never has more rights than the repo's own). A hand-mangled lent line is removed.
+   */
+  async rerenderLent(
+    name: string,
+    render: (tag: string, key: { type: string; base64: string }) => string,
+  ): Promise<void> {
+    await this.mutate((content) => {
+      const next: string[] = [];
+      for (const segment of splitLines(content)) {
+        const text = lineText(segment);
+        const lent = lentOf(text);
+        if (lent?.name !== name) {
+          next.push(segment);
+          continue;
+        }
+        const { type, base64 } = describeLine(text);
+        if (!type || !base64) continue;
+        const line = render(lent.tag, { type, base64 });
+        next.push(`${Buffer.from(line, "utf8").toString("latin1")}${terminatorOf(segment)}`);
+      }
+      return next.join("");
+    });
+  }
+
   /** Removes the lent line(s) of repo `name` under `tag` (or all lent lines with no tag). */
   async removeLent(name: string, tag?: string): Promise<boolean> {
     let removed = false;

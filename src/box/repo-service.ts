@@ -116,6 +116,15 @@ export class RepoService {
       appendOnly,
     });
     await this.deps.authorizedKeys.replace(name, line);
+    await this.deps.authorizedKeys.rerenderLent(name, (tag, key) =>
+      renderLentKeyLine({
+        repoPath: path,
+        name,
+        tag,
+        key: { ...key, comment: "", fingerprint: "" },
+        appendOnly,
+      }),
+    );
     this.deps.logger.info("repo append-only changed", { repo: name, append_only: appendOnly });
     return this.get(name);
   }

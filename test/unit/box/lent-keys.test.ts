@@ -109,4 +109,20 @@ describe("lent key lines", () => {
     expect(await file.removeLent("mac")).toBe(true);
     expect(await readFile(path, "latin1")).toBe(start);
   });
+
+  test("rerenderLent follows the repo's append-only, other lines untouched", async () => {
+    const start = `${own("mac", OWNER)}\n${own("pc", OTHER)}\n`;
+    const { path, file } = await fileWith(start);
+    await file.addLent("mac", "t1", TARGET.base64, lent("mac", "t1", TARGET));
+    await file.rerenderLent("mac", (tag, key) =>
+      renderLentKeyLine({
+        repoPath: "/srv/repos/mac",
+        name: "mac",
+        tag,
+        key: { ...key, comment: "", fingerprint: "" },
+        appendOnly: true,
+      }),
+    );
+    expect(await readFile(path, "latin1")).toBe(`${start}${lent("mac", "t1", TARGET, true)}\n`);
+  });
 });
