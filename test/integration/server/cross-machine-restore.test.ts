@@ -167,22 +167,31 @@ describe("restore onto another machine (real box, sshd, two agents, borg)", () =
     expect(await hub.deps.store.lentBoxKeys.due(Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
   }, 120_000);
 
-  test("a key whose job ended unseen (a hub restart) is taken back by the sweep", async () => {
-    // What a hub that died mid-lend leaves: the box holds the line, the row has no job.
-    await hub.deps.store.lentBoxKeys.insert(
-      {
-        boxId: (await hub.deps.store.boxes.list())[0]?.id as number,
-        repoName: "laptop",
-        tag: "leftover",
-      },
-      0,
-    );
-    const lent = await box.api("POST", "/repos/laptop/keys", {
-      tag: "leftover",
-      pubkey: targetKey,
+  test("keys left over while the hub was not looking are taken back by the sweep", async () => {
+    const boxId = (await hub.deps.store.boxes.list())[0]?.id as number;
+    const leftover = async (tag: string, createdAt: number, jobId?: number) => {
+      const row = await hub.deps.store.lentBoxKeys.insert(
+        { boxId, repoName: "laptop", tag },
+        createdAt,
+      );
+      if (jobId !== undefined) await hub.deps.store.lentBoxKeys.attachJob(row.id, jobId);
+      expect((await box.api("POST", "/repos/laptop/keys", { tag, pubkey: targetKey })).status).toBe(
+        204,
+      );
+    };
+    // A job that ended while the hub was down (its hook never ran): the row names a
+    // terminal job, the box still holds the line.
+    const ended = await hub.request("GET", `/api/jobs?repository_id=${repositoryId}`, {
+      token: admin,
     });
-    expect(lent.status).toBe(204);
-    expect(await keysFile()).toContain("# borgbox-lent:laptop:leftover");
+    const terminal = (ended.body as Job[]).find((j) => j.status === "failed");
+    expect(terminal).toBeDefined();
+    await leftover("ended-unseen", hub.deps.clock(), terminal?.id);
+    expect(await keysFile()).toContain("# borgbox-lent:laptop:ended-unseen");
+    await sweepLentKeys(hub.deps);
+    expect(await keysFile()).not.toContain(targetKeyBlob);
+    // A hub that died between the lend and the queueing: a row without a job, old enough.
+    await leftover("orphan", 0);
     await sweepLentKeys(hub.deps);
     expect(await keysFile()).not.toContain(targetKeyBlob);
     expect(await hub.deps.store.lentBoxKeys.due(Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
