@@ -64,15 +64,14 @@ export async function queueRestore(
     );
   }
   const target = await deps.store.machines.byId(targetId);
-  if (!target) invalid(`target_machine_id: no machine ${targetId}`);
-  const onTarget = target as NonNullable<typeof target>;
-  if (onTarget.status !== "online") {
+  if (!target) throw new AppError("validation_failed", `target_machine_id: no machine ${targetId}`);
+  if (target.status !== "online") {
     throw new AppError(
       "conflict",
-      `machine "${onTarget.name}" is ${onTarget.status}: a restore onto it lends its key on the box only while the job runs, so it must be online to take the job now`,
+      `machine "${target.name}" is ${target.status}: a restore onto it lends its key on the box only while the job runs, so it must be online to take the job now`,
     );
   }
-  return withLentKey(deps, repository, onTarget, () =>
-    queueJobOfKind(deps, actor, repository.id, "archive.extract", { restore }, onTarget.id),
+  return withLentKey(deps, repository, target, () =>
+    queueJobOfKind(deps, actor, repository.id, "archive.extract", { restore }, target.id),
   );
 }
