@@ -21,6 +21,8 @@ import { AppError } from "../../shared/errors.ts";
 import { parseSshPublicKey } from "../../shared/ssh-key.ts";
 import type { JobRow, LentBoxKeyRow, MachineRow, RepositoryRow } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
+import { type Actor, SYSTEM } from "./actor.ts";
+import { audit } from "./audit.ts";
 import { BoxCallError } from "./box-client.ts";
 import { boxRepoNameOf } from "./box-repositories.ts";
 import { clientForBox, getBox } from "./boxes.ts";
@@ -38,6 +40,7 @@ const reasonOf = (error: unknown) =>
  */
 export async function withLentKey(
   deps: HubDeps,
+  actor: Actor,
   repository: RepositoryRow,
   target: MachineRow,
   queue: () => Promise<JobRow>,
@@ -84,11 +87,11 @@ export async function withLentKey(
     throw error;
   }
   await deps.store.lentBoxKeys.attachJob(row.id, job.id);
-  deps.logger.child("lent-keys").info("key lent for a job", {
-    job: job.id,
-    box: box.id,
-    repo: repoName,
-    machine: target.id,
+  await audit(deps, {
+    actor,
+    action: "box.key_lent",
+    target: `box:${box.id}`,
+    details: { repo: repoName, tag, agent_machine_id: target.id, job_id: job.id },
   });
   return job;
 }
@@ -123,8 +126,11 @@ async function returnLentKey(deps: HubDeps, row: LentBoxKeyRow): Promise<boolean
     }
   }
   await deps.store.lentBoxKeys.remove(row.id);
-  deps.logger
-    .child("lent-keys")
-    .info("lent key returned", { box: row.boxId, repo: row.repoName, job: row.jobId });
+  await audit(deps, {
+    actor: SYSTEM,
+    action: "box.key_returned",
+    target: `box:${row.boxId}`,
+    details: { repo: row.repoName, tag: row.tag, job_id: row.jobId },
+  });
   return true;
 }

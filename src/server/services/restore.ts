@@ -71,7 +71,7 @@ export async function queueRestore(
       `machine "${target.name}" is ${target.status}: a restore onto it lends its key on the box only while the job runs, so it must be online to take the job now`,
     );
   }
-  return withLentKey(deps, repository, target, () =>
+  return withLentKey(deps, actor, repository, target, () =>
     queueJobOfKind(deps, actor, repository.id, "archive.extract", { restore }, target.id),
   );
 }

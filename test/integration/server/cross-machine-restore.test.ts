@@ -153,6 +153,14 @@ describe("restore onto another machine (real box, sshd, two agents, borg)", () =
     expect(after).toContain("# borgbox:laptop");
     expect(await hub.deps.store.lentBoxKeys.due(Number.MAX_SAFE_INTEGER, 10)).toEqual([]);
     expect(target.logLines.join("\n")).not.toContain(PASSPHRASE);
+    // The lend and the return are on the audit trail, naming the job.
+    for (const action of ["box.key_lent", "box.key_returned"]) {
+      const trail = await hub.request("GET", `/api/audit?limit=100&action=${action}`, {
+        token: admin,
+      });
+      expect(trail.status).toBe(200);
+      expect(JSON.stringify(trail.body)).toContain(`"job_id":${job.id}`);
+    }
   }, 120_000);
 
   test("a failing restore returns the key too", async () => {
