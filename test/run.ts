@@ -73,6 +73,7 @@ const POSTGRES_SUITES = [
   "spec-conformance",
   "freshness",
   "notifications",
+  "optional-sources",
 ].map((suite) => `test/integration/server/${suite}.test.ts`);
 
 const only = Bun.argv.slice(2);

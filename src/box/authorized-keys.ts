@@ -10,6 +10,12 @@
  * is kept as it was: comments, blank lines, CRLF endings, a missing final newline, and
  * non-UTF-8 bytes (the file is handled as latin1, one char per byte, so it round-trips).
  *
+ * Lent lines (borgctl's addition, invisible to borgbox clients, which only know the tag
+ * above): `... TYPE BASE64 # borgbox-lent:NAME:TAG`, the same restriction as the repo's own
+ * line, one per key the hub lends for a job. sshd uses the FIRST line whose key matches,
+ * so a key that already has any line in the file (another repo's, an admin's) is refused:
+ * lending it would silently open the other repo instead, or nothing.
+ *
  * Writes: under withFileLock (`<path>.lock`, in-process and cross-process), re-read the
  * file, compute the new content, write it to `.<basename>.tmp-<random>` in the same
  * directory with mode 0600, fsync, rename over the original, fsync the directory. A
@@ -20,6 +26,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile, realpath, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
 import { AppError } from "../shared/errors.ts";
+import { LENT_KEY_TAG_RE } from "../shared/protocol/box.ts";
 import { type ParsedSshKey, SSH_KEY_TYPES } from "../shared/ssh-key.ts";
 import { withFileLock } from "./file-lock.ts";
 import { REPO_NAME_RE } from "./repo-names.ts";
@@ -38,6 +45,8 @@ export interface OwnedLine {
 const TAG_PREFIX = "# borgbox:";
 /** The tag at the very end of a line, preceded by whitespace; the capture is the name. */
 const TAG_AT_END = /\s# borgbox:(\S+)[ \t]*$/;
+const LENT_PREFIX = "# borgbox-lent:";
+const LENT_AT_END = /\s# borgbox-lent:([a-z0-9-]+):([a-z0-9-]+)[ \t]*$/;
 const BASE64_RE = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /**
@@ -81,6 +90,51 @@ export function renderKeyLine(opts: {
   }
   const command = `borg serve --restrict-to-repository ${repoPath}${appendOnly ? " --append-only" : ""}`;
   return `command="${command}",restrict ${key.type} ${key.base64} ${TAG_PREFIX}${name}`;
+}
+
+/** A lent key's line: the repo's restriction, its own tag. Checked like renderKeyLine. */
+export function renderLentKeyLine(opts: {
+  repoPath: string;
+  name: string;
+  tag: string;
+  key: ParsedSshKey;
+  appendOnly: boolean;
+}): string {
+  if (!LENT_KEY_TAG_RE.test(opts.tag)) {
+    throw new Error(
+      `refusing to render a lent key line for an invalid tag: ${JSON.stringify(opts.tag)}`,
+    );
+  }
+  const line = renderKeyLine(opts);
+  return `${line.slice(0, line.lastIndexOf(TAG_PREFIX))}${LENT_PREFIX}${opts.name}:${opts.tag}`;
+}
+
+function lentOf(line: string): { name: string; tag: string } | undefined {
+  if (line.trimStart().startsWith("#")) return undefined;
+  const match = LENT_AT_END.exec(line);
+  return match ? { name: match[1] ?? "", tag: match[2] ?? "" } : undefined;
+}
+
+/** How the lines that hold this key are tagged ("" for a line the box does not own). */
+export function holdersOfKey(content: string, base64: string): string[] {
+  const holders: string[] = [];
+  for (const segment of splitLines(content)) {
+    const line = lineText(segment);
+    if (line.trimStart().startsWith("#") || describeLine(line).base64 !== base64) continue;
+    const lent = lentOf(line);
+    holders.push(lent ? `${lent.name}:${lent.tag}` : (ownerOf(line) ?? ""));
+  }
+  return holders;
+}
+
+/** The tags of the keys lent for repo `name`. */
+export function listLentTags(content: string, name: string): string[] {
+  const tags: string[] = [];
+  for (const segment of splitLines(content)) {
+    const lent = lentOf(lineText(segment));
+    if (lent?.name === name) tags.push(lent.tag);
+  }
+  return tags;
 }
 
 export function findOwnedLine(content: string, name: string): OwnedLine | undefined {
@@ -176,14 +230,80 @@ export class AuthorizedKeysFile {
       if (findOwnedLine(content, name) !== undefined) {
         throw new AppError("conflict", `repo "${name}" already has a key registered`);
       }
-      if (content === "") return `${stored}\n`;
-      // Follow the file's own line ending (that of its last terminated line); a last line
-      // without one gets a separator first, and no other existing byte changes.
-      const lastNewline = content.lastIndexOf("\n");
-      const eol = lastNewline > 0 && content[lastNewline - 1] === "\r" ? "\r\n" : "\n";
-      const separator = content.endsWith("\n") ? "" : eol;
-      return `${content}${separator}${stored}${eol}`;
+      return appendLine(content, stored);
     });
+  }
+
+  /**
+   * Adds a lent key line for repo `name` under `tag`. The same key under the same tag is a
+   * no-op (a retried lend); the key on any other line is a conflict that names it, since
+   * sshd would pick that line first.
+   */
+  async addLent(name: string, tag: string, base64: string, line: string): Promise<void> {
+    if (/[\r\n\0]/.test(line) || lentOf(line)?.name !== name || lentOf(line)?.tag !== tag) {
+      throw new Error(`lent line must be one line ending with ${LENT_PREFIX}${name}:${tag}`);
+    }
+    const stored = Buffer.from(line, "utf8").toString("latin1");
+    await this.mutate((content) => {
+      const holders = holdersOfKey(content, base64);
+      if (holders.length === 1 && holders[0] === `${name}:${tag}`) return undefined;
+      if (holders.length > 0) {
+        const holder = holders[0];
+        throw new AppError(
+          "conflict",
+          holder === ""
+            ? "this key already has a line in authorized_keys that the box does not manage; sshd would use that line, so it cannot be lent"
+            : holder?.includes(":")
+              ? `this key is already lent (${holder}); wait for that job to end`
+              : `this key already opens repo "${holder}" on this box, and sshd uses the first line that holds a key; it cannot be lent for another repo`,
+        );
+      }
+      if (listLentTags(content, name).includes(tag)) {
+        throw new AppError("conflict", `repo "${name}" already has a key lent under tag "${tag}"`);
+      }
+      return appendLine(content, stored);
+    });
+  }
+
+  /**
+   * Re-renders every lent line of repo `name` (after its append-only changed, so a lent
+   * key never has more rights than the repo's own). A hand-mangled lent line is removed.
+   */
+  async rerenderLent(
+    name: string,
+    render: (tag: string, key: { type: string; base64: string }) => string,
+  ): Promise<void> {
+    await this.mutate((content) => {
+      const next: string[] = [];
+      for (const segment of splitLines(content)) {
+        const text = lineText(segment);
+        const lent = lentOf(text);
+        if (lent?.name !== name) {
+          next.push(segment);
+          continue;
+        }
+        const { type, base64 } = describeLine(text);
+        if (!type || !base64) continue;
+        const line = render(lent.tag, { type, base64 });
+        next.push(`${Buffer.from(line, "utf8").toString("latin1")}${terminatorOf(segment)}`);
+      }
+      return next.join("");
+    });
+  }
+
+  /** Removes the lent line(s) of repo `name` under `tag` (or all lent lines with no tag). */
+  async removeLent(name: string, tag?: string): Promise<boolean> {
+    let removed = false;
+    await this.mutate((content) => {
+      const segments = splitLines(content);
+      const kept = segments.filter((segment) => {
+        const lent = lentOf(lineText(segment));
+        return !(lent?.name === name && (tag === undefined || lent.tag === tag));
+      });
+      removed = kept.length !== segments.length;
+      return removed ? kept.join("") : undefined;
+    });
+    return removed;
   }
 
   /**
@@ -241,6 +361,18 @@ export class AuthorizedKeysFile {
       await writeFileAtomically(await resolveWriteTarget(this.path), next);
     });
   }
+}
+
+/**
+ * Appends one line following the file's own line ending (that of its last terminated
+ * line); a last line without one gets a separator first, and no other existing byte changes.
+ */
+function appendLine(content: string, stored: string): string {
+  if (content === "") return `${stored}\n`;
+  const lastNewline = content.lastIndexOf("\n");
+  const eol = lastNewline > 0 && content[lastNewline - 1] === "\r" ? "\r\n" : "\n";
+  const separator = content.endsWith("\n") ? "" : eol;
+  return `${content}${separator}${stored}${eol}`;
 }
 
 /** A symlinked authorized_keys is rewritten where it points, so the link survives. */

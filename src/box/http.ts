@@ -21,6 +21,7 @@ import {
   CreateRepoRequest,
   ImportRepoRequest,
   type Info,
+  LendKeyRequest,
   PatchRepoRequest,
   PruneRequest,
 } from "../shared/protocol/box.ts";
@@ -140,6 +141,16 @@ export function createBoxApp(deps: BoxHttpDeps): Hono<Env> {
   );
   app.delete("/repos/:name", async (c) => {
     await repos.delete(c.req.param("name"));
+    return c.body(null, 204);
+  });
+
+  // borgctl's addition: keys lent to a repo for one job (authorized-keys.ts, lent lines).
+  app.post("/repos/:name/keys", validate("json", LendKeyRequest), async (c) => {
+    await repos.lendKey(c.req.param("name"), c.req.valid("json"));
+    return c.body(null, 204);
+  });
+  app.delete("/repos/:name/keys/:tag", async (c) => {
+    await repos.returnKey(c.req.param("name"), c.req.param("tag"));
     return c.body(null, 204);
   });
 

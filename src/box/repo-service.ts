@@ -6,9 +6,14 @@
  */
 import { AppError } from "../shared/errors.ts";
 import type { Logger } from "../shared/log.ts";
-import type { CreateRepoRequest, Repo } from "../shared/protocol/box.ts";
+import type { CreateRepoRequest, LendKeyRequest, Repo } from "../shared/protocol/box.ts";
 import { parseSshPublicKey } from "../shared/ssh-key.ts";
-import { type AuthorizedKeysFile, findOwnedLine, renderKeyLine } from "./authorized-keys.ts";
+import {
+  type AuthorizedKeysFile,
+  findOwnedLine,
+  renderKeyLine,
+  renderLentKeyLine,
+} from "./authorized-keys.ts";
 import type { JobRegistry } from "./jobs.ts";
 import type { RepoFactsCache } from "./repo-facts-cache.ts";
 import { resolveRepoPath, validateRepoName } from "./repo-names.ts";
@@ -111,8 +116,48 @@ export class RepoService {
       appendOnly,
     });
     await this.deps.authorizedKeys.replace(name, line);
+    await this.deps.authorizedKeys.rerenderLent(name, (tag, key) =>
+      renderLentKeyLine({
+        repoPath: path,
+        name,
+        tag,
+        key: { ...key, comment: "", fingerprint: "" },
+        appendOnly,
+      }),
+    );
     this.deps.logger.info("repo append-only changed", { repo: name, append_only: appendOnly });
     return this.get(name);
+  }
+
+  /**
+   * Lends one more key to a registered repo (POST /repos/{name}/keys): its own tagged line,
+   * restricted like the repo's line, append-only when the repo is. 409 when the key has
+   * any other line (see authorized-keys.ts: sshd takes the first match).
+   */
+  async lendKey(name: string, request: LendKeyRequest): Promise<void> {
+    const path = resolveRepoPath(this.deps.root, validateRepoName(name));
+    const parsed = parseSshPublicKey(request.pubkey);
+    if (!parsed.ok) throw new AppError("validation_failed", `pubkey: ${parsed.reason}`);
+    const owner = findOwnedLine(await this.deps.authorizedKeys.read(), name);
+    if (!owner) throw new AppError("not_found", `repo "${name}" has no key registered`);
+    const line = renderLentKeyLine({
+      repoPath: path,
+      name,
+      tag: request.tag,
+      key: parsed.key,
+      appendOnly: owner.appendOnly,
+    });
+    await this.deps.authorizedKeys.addLent(name, request.tag, parsed.key.base64, line);
+    this.deps.logger.info("key lent", { repo: name, tag: request.tag });
+  }
+
+  /** Takes a lent key back (DELETE /repos/{name}/keys/{tag}); 404 when it is not there. */
+  async returnKey(name: string, tag: string): Promise<void> {
+    validateRepoName(name);
+    if (!(await this.deps.authorizedKeys.removeLent(name, tag))) {
+      throw new AppError("not_found", `repo "${name}" has no key lent under tag "${tag}"`);
+    }
+    this.deps.logger.info("lent key returned", { repo: name, tag });
   }
 
   /**
@@ -130,6 +175,7 @@ export class RepoService {
       },
     );
     const removedKey = await this.deps.authorizedKeys.remove(name);
+    await this.deps.authorizedKeys.removeLent(name);
     if (hasDir) await removeRepoDir(this.deps.root, name);
     this.deps.facts.invalidate(name);
     if (!removedKey && !hasDir) throw new AppError("not_found", `no repo "${name}"`);

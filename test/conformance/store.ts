@@ -211,6 +211,39 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         expect(await store.jobs.list({ limit: 10 })).toEqual([]);
       });
 
+      test("lent box keys: attached to a job, due once the job ends or when orphaned", async () => {
+        const store = await fresh();
+        const box = await store.boxes.insert(newBox("lb"));
+        if (!box) throw new Error("insert failed");
+        const machine = await addMachine(store, "lender");
+        const repo = await addRepository(store, machine, "lent-repo");
+        const job = await queue(store, machine, repo, "repo.check");
+        const attached = await store.lentBoxKeys.insert(
+          { boxId: box.id, repoName: "laptop", tag: "job-a" },
+          T0,
+        );
+        expect(attached).toMatchObject({ boxId: box.id, repoName: "laptop", jobId: null });
+        await store.lentBoxKeys.attachJob(attached.id, job);
+        const orphan = await store.lentBoxKeys.insert(
+          { boxId: box.id, repoName: "laptop", tag: "job-b" },
+          T0 + 10,
+        );
+        expect(await store.lentBoxKeys.forJob(job)).toEqual([{ ...attached, jobId: job }]);
+        // The job is queued and the orphan young: nothing is due.
+        expect(await store.lentBoxKeys.due(T0 + 10, 10)).toEqual([]);
+        expect((await store.lentBoxKeys.due(T0 + 11, 10)).map((k) => k.id)).toEqual([orphan.id]);
+        await store.jobs.cancelQueued(job, T0 + 20);
+        expect((await store.lentBoxKeys.due(T0 + 11, 10)).map((k) => k.id)).toEqual([
+          attached.id,
+          orphan.id,
+        ]);
+        expect((await store.lentBoxKeys.due(T0 + 11, 1)).map((k) => k.id)).toEqual([attached.id]);
+        await store.lentBoxKeys.remove(attached.id);
+        await store.lentBoxKeys.remove(orphan.id);
+        expect(await store.lentBoxKeys.due(T0 + 100, 10)).toEqual([]);
+        expect(await store.lentBoxKeys.forJob(job)).toEqual([]);
+      });
+
       test("boxes: no token in rows, names unique, refresh facts kept whole, removal guarded", async () => {
         const store = await fresh();
         const box = await store.boxes.insert(newBox("b1"));

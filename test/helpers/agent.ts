@@ -33,11 +33,12 @@ export async function enrollAgent(
   hub: TestHub,
   url: string,
   adminToken: string,
+  name = "test agent",
 ): Promise<TestAgentProcess> {
   const dir = await mkdtemp(join(tmpdir(), "borgctl-agent-"));
   const created = await hub.request("POST", "/api/managed-machines/enrollment-tokens", {
     token: adminToken,
-    body: { name: "test agent", expires_in_minutes: 10 },
+    body: { name, expires_in_minutes: 10 },
   });
   const enrollment = (created.body as { token: string }).token;
   const logLines: string[] = [];

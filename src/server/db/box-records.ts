@@ -92,3 +92,19 @@ export type BoxRemoval =
   | { outcome: "removed" }
   | { outcome: "not_found" }
   | { outcome: "referenced"; repositories: number };
+
+/**
+ * A machine's SSH key lent on a box for one job (a cross-machine restore): which line the
+ * box holds (`# borgbox-lent:<repoName>:<tag>`) and for which job. `jobId` is null between
+ * the lend and the queueing of the job (a hub that died there leaves an orphan the sweep
+ * takes back).
+ */
+export const LentBoxKeyRecord = z.object({
+  id: Id,
+  boxId: Id,
+  repoName: z.string(),
+  tag: z.string(),
+  jobId: Id.nullable(),
+  createdAt: Time,
+});
+export type LentBoxKeyRow = z.infer<typeof LentBoxKeyRecord>;

@@ -37,6 +37,7 @@ import type {
   JobListFilter,
   JobLogRow,
   JobRow,
+  LentBoxKeyRow,
   MachinePatch,
   MachineRemoval,
   MachineRow,
@@ -248,6 +249,23 @@ export interface BoxStore {
   recordRefresh(id: number, refresh: BoxRefresh, now: number): Promise<BoxRow | undefined>;
   /** Deletes the box unless a repository names it, in one guarded statement. */
   removeUnreferenced(id: number): Promise<BoxRemoval>;
+}
+
+/** Keys lent on boxes for one job each (cross-machine restore). */
+export interface LentBoxKeyStore {
+  insert(
+    key: { boxId: number; repoName: string; tag: string },
+    now: number,
+  ): Promise<LentBoxKeyRow>;
+  /** Names the job the key was lent for, once it is queued. */
+  attachJob(id: number, jobId: number): Promise<void>;
+  forJob(jobId: number): Promise<LentBoxKeyRow[]>;
+  /**
+   * Keys to take back: those whose job is terminal or gone, and those never attached to a
+   * job that were lent before `orphanBefore`. Oldest first, at most `limit`.
+   */
+  due(orphanBefore: number, limit: number): Promise<LentBoxKeyRow[]>;
+  remove(id: number): Promise<void>;
 }
 
 export interface RepositoryArchives {
@@ -508,6 +526,7 @@ export interface Store {
   machines: MachineStore;
   repositories: RepositoryStore;
   boxes: BoxStore;
+  lentBoxKeys: LentBoxKeyStore;
   jobs: JobStore;
   plans: PlanStore;
   settings: SettingsStore;

@@ -10,7 +10,13 @@
  * background refresh runs again a minute later, and a user action reports the failure).
  */
 import type { z } from "zod";
-import { BOX_API_PREFIX, type CreateRepoRequest, Info, Repo } from "../../shared/protocol/box.ts";
+import {
+  BOX_API_PREFIX,
+  type CreateRepoRequest,
+  Info,
+  type LendKeyRequest,
+  Repo,
+} from "../../shared/protocol/box.ts";
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 const MAX_REASON = 300;
@@ -33,6 +39,10 @@ export interface BoxClient {
   createRepo(request: CreateRepoRequest): Promise<Repo>;
   importRepo(request: CreateRepoRequest): Promise<Repo>;
   deleteRepo(name: string): Promise<void>;
+  /** borgctl boxes only: one more key for a repo, on its own tagged line. */
+  lendKey(name: string, request: LendKeyRequest): Promise<void>;
+  /** Takes a lent key back; a BoxCallError with status 404 when it is not there. */
+  returnKey(name: string, tag: string): Promise<void>;
 }
 
 export interface BoxClientOptions {
@@ -140,5 +150,8 @@ export function boxClient(
     createRepo: (request) => call("POST", "/repos", Repo, request),
     importRepo: (request) => call("POST", "/repos/import", Repo, request),
     deleteRepo: (name) => call("DELETE", repoPath(name), undefined),
+    lendKey: (name, request) => call("POST", `${repoPath(name)}/keys`, undefined, request),
+    returnKey: (name, tag) =>
+      call("DELETE", `${repoPath(name)}/keys/${encodeURIComponent(tag)}`, undefined),
   };
 }

@@ -58,10 +58,12 @@ export async function queueJobOfKind(
   repositoryId: number,
   kind: JobKind,
   options: JobOptions = {},
+  /** Another machine than the repository's (a cross-machine restore; restore.ts checks it). */
+  onMachineId?: number,
 ): Promise<JobRow> {
   hubJobKind(kind).checkRequest?.(options);
   const repository = await getRepository(deps, repositoryId);
-  const machine = await deps.store.machines.byId(repository.agentMachineId);
+  const machine = await deps.store.machines.byId(onMachineId ?? repository.agentMachineId);
   if (!machine || machine.status === "disabled" || machine.status === "revoked") {
     throw new AppError(
       "conflict",

@@ -1,12 +1,14 @@
 /**
  * The hub's periodic upkeep, run by start.ts every 15 s: expired sessions are deleted,
  * silent agents marked offline, jobs whose lease ran out failed or requeued, and
- * repositories that went without a successful backup for too long marked overdue.
+ * repositories that went without a successful backup for too long marked overdue, and keys
+ * lent on boxes for jobs that are over taken back.
  * Each sweep is a guarded UPDATE, so running it twice (or from two processes) is harmless.
  */
 import type { HubDeps } from "../deps.ts";
 import { sweepFreshness } from "./freshness.ts";
 import { sweepExpiredLeases } from "./job-sweeper.ts";
+import { sweepLentKeys } from "./lent-box-keys.ts";
 import { sweepOfflineAgents } from "./machines.ts";
 
 export async function runSweeps(deps: HubDeps): Promise<void> {
@@ -14,4 +16,6 @@ export async function runSweeps(deps: HubDeps): Promise<void> {
   await sweepOfflineAgents(deps);
   await sweepExpiredLeases(deps);
   await sweepFreshness(deps);
+  // After the lease sweep, so a key lent for a job that sweep just ended goes now.
+  await sweepLentKeys(deps);
 }

@@ -36,6 +36,21 @@ export const ImportRepoRequest = CreateRepoRequest;
 
 export const PatchRepoRequest = z.strictObject({ append_only: z.boolean() });
 
+/**
+ * borgctl's addition (borgbox clients never call it): one more key for a repo, on its own
+ * line tagged `# borgbox-lent:<repo>:<tag>`, restricted to that repo and append-only when
+ * the repo is. The hub lends a machine's key this way for one cross-machine restore.
+ */
+export const LENT_KEY_TAG_RE = /^[a-z0-9][a-z0-9-]{0,62}$/;
+export const LendKeyRequest = z.strictObject({
+  tag: z.string().regex(LENT_KEY_TAG_RE, "must be 1-63 of a-z, 0-9 and '-', not starting with '-'"),
+  pubkey: z
+    .string()
+    .min(1, "is required")
+    .max(16 * 1024),
+});
+export type LendKeyRequest = z.infer<typeof LendKeyRequest>;
+
 export const CheckRequest = z.strictObject({
   repair: z.boolean().optional(),
   verify_data: z.boolean().optional(),

@@ -2,15 +2,16 @@
 /**
  * The file browser of one archive on the repository page: breadcrumbs, one directory
  * level (folders first, sizes, dates), a glob search, check boxes to pick files and
- * folders, and the restore dialog (destination on the owning machine, overwrite off by
- * default with a warning when on, dry run), which opens the restore's live job page.
+ * folders, and the restore dialog (destination on the owning machine, or for a box
+ * repository on another one; overwrite off by default with a warning when on, dry run),
+ * which opens the restore's live job page.
  *
  * The hub answers from its listing cache; the first visit of an archive queues the job
  * that lists it on the machine (202), which this view follows until it ends and then asks
  * again. Viewers browse what is cached and see no restore button.
  */
 import { useEffect, useState } from "hono/jsx/dom";
-import type { ArchiveTree, ArchiveTreeEntry } from "../../shared/protocol/api.ts";
+import type { ArchiveTree, ArchiveTreeEntry, Machine } from "../../shared/protocol/api.ts";
 import { api, errorMessage } from "../api.ts";
 import { ErrorText, Link } from "../components.tsx";
 import { formatBytes } from "../format.ts";
@@ -34,9 +35,12 @@ function RestoreDialog(props: {
   repositoryId: number;
   archive: string;
   paths: string[];
+  ownerMachineId: number;
+  otherMachines: Machine[];
   onClose: () => void;
 }) {
   const [destination, setDestination] = useState("");
+  const [targetId, setTargetId] = useState(props.ownerMachineId);
   const [overwrite, setOverwrite] = useState(false);
   const [dryRun, setDryRun] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -52,6 +56,7 @@ function RestoreDialog(props: {
         destination,
         overwrite,
         dry_run: dryRun,
+        ...(targetId === props.ownerMachineId ? {} : { target_machine_id: targetId }),
       });
       navigate(`/jobs/${accepted.job_id}`);
     } catch (failure) {
@@ -71,6 +76,31 @@ function RestoreDialog(props: {
           ))}
           {props.paths.length > 10 && <li>… and {props.paths.length - 10} more</li>}
         </ul>
+        {props.otherMachines.length > 0 && (
+          <label>
+            Restore onto
+            <select
+              name="target_machine_id"
+              onChange={(e: Event) => setTargetId(Number((e.target as HTMLSelectElement).value))}
+            >
+              <option value={String(props.ownerMachineId)} selected>
+                the machine that made the backup
+              </option>
+              {props.otherMachines.map((m) => (
+                <option value={String(m.id)} disabled={m.status !== "online"}>
+                  {m.name}
+                  {m.status === "online" ? "" : ` (${m.status})`}
+                </option>
+              ))}
+            </select>
+          </label>
+        )}
+        {targetId !== props.ownerMachineId && (
+          <p class="muted small">
+            The hub lends that machine's SSH key on the storage box for this repository only, for as
+            long as the restore runs.
+          </p>
+        )}
         <label>
           Destination on the machine (an absolute directory; created if missing)
           <input
@@ -127,6 +157,8 @@ export function ArchiveBrowser(props: {
   repositoryId: number;
   archive: string;
   canRestore: boolean;
+  ownerMachineId: number;
+  otherMachines: Machine[];
   onClose: () => void;
 }) {
   const [path, setPath] = useState("/");
@@ -299,6 +331,8 @@ export function ArchiveBrowser(props: {
           repositoryId={props.repositoryId}
           archive={props.archive}
           paths={selected}
+          ownerMachineId={props.ownerMachineId}
+          otherMachines={props.otherMachines}
           onClose={() => setRestoring(false)}
         />
       )}

@@ -231,6 +231,12 @@ export function RepositoryDetailPage(props: { id: number }) {
           repositoryId={props.id}
           archive={browsing}
           canRestore={canRun}
+          ownerMachineId={repo.agent_machine_id}
+          // Only a box repository can be restored onto another machine (the hub lends
+          // that machine's key on the box for the job).
+          otherMachines={
+            repo.box_id === null ? [] : data.machines.filter((m) => m.id !== repo.agent_machine_id)
+          }
           onClose={() => setBrowsing(null)}
         />
       )}

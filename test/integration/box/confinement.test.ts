@@ -1,6 +1,8 @@
 /**
  * The key line the box writes must confine a key to its one repo: another repo, a path
- * that climbs out of it, a shell command and port forwarding all fail over real ssh.
+ * that climbs out of it, a shell command and port forwarding all fail over real ssh. A
+ * key lent to a repo (POST /repos/{name}/keys) is confined the same way, follows the
+ * repo's append-only, and reaches nothing once it is taken back.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
@@ -92,5 +94,47 @@ describe("a registered key reaches only its own repo", () => {
     expect(forward.exitCode).toBe(255);
     expect(forward.stderrTail.join("\n")).toMatch(/forwarding/i);
     expect(existsSync(marker)).toBe(false);
+  });
+});
+
+describe("a lent key reaches only the repo it was lent for, and only while lent", () => {
+  test("reads r1, not r2; append-only follows the repo; gone after DELETE", async () => {
+    const lentKey = await t.newKey("lent");
+    const r1 = t.sshd.url(join(t.root, "r1"));
+    expect((await t.borg(lentKey, ["list", r1])).exitCode).not.toBe(0); // not lent yet
+    const lend = await t.api("POST", "/repos/r1/keys", {
+      tag: "restore-1",
+      pubkey: lentKey.publicLine,
+    });
+    expect(lend.status).toBe(204);
+    // The same key for another repo: sshd would pick the first line, so it is refused.
+    const twice = await t.api("POST", "/repos/r2/keys", { tag: "x", pubkey: lentKey.publicLine });
+    expect(twice.status).toBe(409);
+    // The owner's key cannot be lent elsewhere either.
+    expect(
+      (await t.api("POST", "/repos/r2/keys", { tag: "y", pubkey: r1Key.publicLine })).status,
+    ).toBe(409);
+    expect((await t.borg(lentKey, ["list", r1])).exitCode).toBe(0);
+    const other = await t.borg(lentKey, [
+      "init",
+      "--encryption=none",
+      t.sshd.url(join(t.root, "r2")),
+    ]);
+    expect(other.exitCode).toBe(2);
+    // Listing repos shows no extra repo for the lent line.
+    const repos = (await t.api("GET", "/repos")).body as { name: string }[];
+    expect(repos.map((r) => r.name).sort()).toEqual(["r1", "r2"]);
+
+    expect((await t.api("PATCH", "/repos/r1", { append_only: true })).status).toBe(200);
+    const deleted = await t.borg(lentKey, ["delete", "--force", r1]);
+    expect(deleted.exitCode).not.toBe(0);
+    expect(deleted.stderrTail.join("\n")).toMatch(/append-only/i);
+    expect(existsSync(join(t.root, "r1", "config"))).toBe(true);
+    expect((await t.api("PATCH", "/repos/r1", { append_only: false })).status).toBe(200);
+
+    expect((await t.api("DELETE", "/repos/r1/keys/restore-1")).status).toBe(204);
+    expect((await t.api("DELETE", "/repos/r1/keys/restore-1")).status).toBe(404);
+    expect((await t.borg(lentKey, ["list", r1])).exitCode).not.toBe(0);
+    expect((await t.borg(r1Key, ["list", r1])).exitCode).toBe(0);
   });
 });

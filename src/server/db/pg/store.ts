@@ -27,6 +27,7 @@ import { auditQueries } from "./queries/audit.ts";
 import { boxQueries } from "./queries/boxes.ts";
 import { enrollmentQueries } from "./queries/enrollment.ts";
 import { jobQueries } from "./queries/jobs.ts";
+import { lentBoxKeyQueries } from "./queries/lent-box-keys.ts";
 import { machineQueries } from "./queries/machines.ts";
 import { metricsQueries } from "./queries/metrics.ts";
 import { notificationQueries } from "./queries/notifications.ts";
@@ -78,6 +79,7 @@ export function createPgStore(db: Db): Store {
     machines: machineQueries(db),
     repositories: repositoryQueries(db),
     boxes: boxQueries(db),
+    lentBoxKeys: lentBoxKeyQueries(db),
     jobs: jobQueries(db),
     plans: planQueries(db),
     settings: settingsQueries(db),

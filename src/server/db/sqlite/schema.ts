@@ -450,3 +450,22 @@ export const archiveListingEntries = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.listingId, t.parent, t.name] })],
 );
+
+/** Keys lent on a box for one job (box-records.ts, LentBoxKeyRecord). */
+export const lentBoxKeys = sqliteTable(
+  "lent_box_keys",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    boxId: integer("box_id")
+      .notNull()
+      .references(() => boxes.id, { onDelete: "cascade" }),
+    repoName: text("repo_name").notNull(),
+    tag: text("tag").notNull(),
+    jobId: integer("job_id"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("lent_box_keys_line_idx").on(t.boxId, t.repoName, t.tag),
+    index("lent_box_keys_job_idx").on(t.jobId),
+  ],
+);

@@ -29,6 +29,7 @@ import { auditQueries } from "./queries/audit.ts";
 import { boxQueries } from "./queries/boxes.ts";
 import { enrollmentQueries } from "./queries/enrollment.ts";
 import { jobQueries } from "./queries/jobs.ts";
+import { lentBoxKeyQueries } from "./queries/lent-box-keys.ts";
 import { machineQueries } from "./queries/machines.ts";
 import { metricsQueries } from "./queries/metrics.ts";
 import { notificationQueries } from "./queries/notifications.ts";
@@ -68,6 +69,7 @@ export function createSqliteStore(database: Pick<OpenDatabase, "db" | "sqlite" |
     machines: machineQueries(db),
     repositories: repositoryQueries(db),
     boxes: boxQueries(db),
+    lentBoxKeys: lentBoxKeyQueries(db),
     jobs: jobQueries(db),
     plans: planQueries(db),
     settings: settingsQueries(db),
@@ -208,6 +210,7 @@ function wrapGroups(groups: Groups, wrap: (fn: AnyAsync) => AnyAsync): Groups {
     machines: wrapOne(groups.machines),
     repositories: wrapOne(groups.repositories),
     boxes: wrapOne(groups.boxes),
+    lentBoxKeys: wrapOne(groups.lentBoxKeys),
     jobs: wrapOne(groups.jobs),
     plans: wrapOne(groups.plans),
     settings: wrapOne(groups.settings),

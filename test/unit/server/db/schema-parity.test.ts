@@ -36,6 +36,7 @@ const RECORD_TABLES: [z.ZodObject, string, string[]][] = [
   [records.JobLogRecord, "job_logs", []],
   [records.PlanRecord, "plans", []],
   [records.BoxRecord, "boxes", []],
+  [records.LentBoxKeyRecord, "lent_box_keys", []],
   [records.NotificationChannelRecord, "notification_channels", []],
   [records.NotificationDeliveryRecord, "notification_deliveries", []],
   [records.ArchiveListingRecord, "archive_listings", []],

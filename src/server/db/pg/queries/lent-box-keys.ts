@@ -1,0 +1,52 @@
+/** Keys lent on boxes for one job each, on PostgreSQL (LentBoxKeyStore). */
+import { and, asc, eq, inArray, isNotNull, isNull, lt, or } from "drizzle-orm";
+import { TERMINAL_JOB_STATUSES } from "../../../../shared/protocol/agent.ts";
+import { parseRow, parseRows } from "../../parse.ts";
+import { LentBoxKeyRecord } from "../../records.ts";
+import type { LentBoxKeyStore } from "../../store.ts";
+import type { Db } from "../client.ts";
+import { jobs, lentBoxKeys } from "../schema.ts";
+
+const TABLE = "lent_box_keys";
+
+export function lentBoxKeyQueries(db: Db): LentBoxKeyStore {
+  return {
+    async insert(key, now) {
+      const [row] = await db
+        .insert(lentBoxKeys)
+        .values({ ...key, createdAt: now })
+        .returning();
+      return parseRow(LentBoxKeyRecord, TABLE, row);
+    },
+    async attachJob(id, jobId) {
+      await db.update(lentBoxKeys).set({ jobId }).where(eq(lentBoxKeys.id, id));
+    },
+    async forJob(jobId) {
+      const rows = await db.select().from(lentBoxKeys).where(eq(lentBoxKeys.jobId, jobId));
+      return parseRows(LentBoxKeyRecord, TABLE, rows);
+    },
+    async due(orphanBefore, limit) {
+      const rows = await db
+        .select({ lent: lentBoxKeys })
+        .from(lentBoxKeys)
+        .leftJoin(jobs, eq(jobs.id, lentBoxKeys.jobId))
+        .where(
+          or(
+            and(isNull(lentBoxKeys.jobId), lt(lentBoxKeys.createdAt, orphanBefore)),
+            and(isNotNull(lentBoxKeys.jobId), isNull(jobs.id)),
+            inArray(jobs.status, [...TERMINAL_JOB_STATUSES]),
+          ),
+        )
+        .orderBy(asc(lentBoxKeys.id))
+        .limit(limit);
+      return parseRows(
+        LentBoxKeyRecord,
+        TABLE,
+        rows.map((r) => r.lent),
+      );
+    },
+    async remove(id) {
+      await db.delete(lentBoxKeys).where(eq(lentBoxKeys.id, id));
+    },
+  };
+}
