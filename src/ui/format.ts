@@ -3,9 +3,12 @@
  * time is passed in), so the tests pin every output.
  */
 
-const UNITS = ["B", "KB", "MB", "GB", "TB", "PB"];
+const UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
 
-/** 1536 → "1.5 KB" (powers of 1024, like borg; one decimal below 10). */
+/**
+ * 1536 → "1.5 KiB": powers of 1024 with their IEC names (borg 1.x prints powers of 1000
+ * as kB/MB, so a size here may read smaller than borg's own line); one decimal below 10.
+ */
 export function formatBytes(bytes: number | null | undefined): string {
   if (bytes === null || bytes === undefined || !Number.isFinite(bytes) || bytes < 0) return "–";
   let value = bytes;

@@ -14,9 +14,9 @@ describe("formatBytes", () => {
   test("powers of 1024, one decimal below 10", () => {
     expect(formatBytes(0)).toBe("0 B");
     expect(formatBytes(1023)).toBe("1023 B");
-    expect(formatBytes(1536)).toBe("1.5 KB");
-    expect(formatBytes(10 * 1024 * 1024)).toBe("10 MB");
-    expect(formatBytes(3.25 * 1024 ** 4)).toBe("3.3 TB");
+    expect(formatBytes(1536)).toBe("1.5 KiB");
+    expect(formatBytes(10 * 1024 * 1024)).toBe("10 MiB");
+    expect(formatBytes(3.25 * 1024 ** 4)).toBe("3.3 TiB");
   });
   test("unknown or nonsense is a dash", () => {
     expect(formatBytes(null)).toBe("–");
@@ -25,7 +25,7 @@ describe("formatBytes", () => {
     expect(formatBytes(Number.NaN)).toBe("–");
   });
   test("speed", () => {
-    expect(formatSpeed(2048)).toBe("2.0 KB/s");
+    expect(formatSpeed(2048)).toBe("2.0 KiB/s");
     expect(formatSpeed(null)).toBe("–");
   });
 });

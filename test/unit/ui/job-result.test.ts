@@ -41,9 +41,9 @@ const stats = {
 describe("a finished job's outcome", () => {
   test("a completed backup shows its sizes and file count", () => {
     expect(backupStatsFacts(job({ result: { archive_name: "a", stats } }))).toEqual([
-      { label: "Original size", value: "5.0 MB" },
-      { label: "Compressed size", value: "2.0 MB" },
-      { label: "Deduplicated size", value: "1.5 KB" },
+      { label: "Original size", value: "5.0 MiB" },
+      { label: "Compressed size", value: "2.0 MiB" },
+      { label: "Deduplicated size", value: "1.5 KiB" },
       { label: "Files", value: "12,345" },
     ]);
   });

@@ -121,7 +121,7 @@ describe("progressBar", () => {
     );
     expect(bar).toEqual({
       kind: "indeterminate",
-      details: ["2.0 KB read", "1.0 KB new", "5 files", "1.0 KB/s"],
+      details: ["2.0 KiB read", "1.0 KiB new", "5 files", "1.0 KiB/s"],
     });
   });
 
