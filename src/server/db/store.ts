@@ -1,8 +1,10 @@
 /**
  * The hub's Store: every read and write of its state, as an async interface. Services
  * take a Store (deps.store) and never see SQL, drizzle or a database driver; the SQLite
- * store (sqlite/store.ts) implements it today, a PostgreSQL store for several hub replicas
- * will implement it next, and test/conformance/store.ts is the one suite both must pass.
+ * store (sqlite/store.ts) and the PostgreSQL store for several hub replicas (pg/store.ts)
+ * implement it, and test/conformance/store.ts is the one suite both pass. The groups of
+ * boxes, notifications and the listing cache live in box-store.ts, notification-store.ts
+ * and listing-store.ts, re-exported here.
  *
  * Contract every implementation keeps:
  * - every method returns a Promise and takes and returns plain records (records.ts),
@@ -16,20 +18,15 @@
  *   except the database defaults of created_at/updated_at where a caller gives none.
  */
 import type { ArchiveInfo } from "../../shared/protocol/agent.ts";
+import type { BoxStore, LentBoxKeyStore } from "./box-store.ts";
+import type { ArchiveListingStore } from "./listing-store.ts";
+import type { NotificationStore } from "./notification-store.ts";
 import type {
   ApiTokenRow,
-  ArchiveEntryRow,
-  ArchiveListingRow,
   AuditInput,
   AuditListQuery,
   AuditRow,
-  BoxPatch,
-  BoxRefresh,
-  BoxRemoval,
-  BoxRow,
   CredentialMatch,
-  DeliveryAttemptOutcome,
-  DeliveryListFilter,
   EnrollmentTokenRow,
   HeartbeatFacts,
   JobEndedReason,
@@ -37,25 +34,18 @@ import type {
   JobListFilter,
   JobLogRow,
   JobRow,
-  LentBoxKeyRow,
   MachinePatch,
   MachineRemoval,
   MachineRow,
   MachineStatus,
   NewApiToken,
-  NewBox,
   NewEnrollmentToken,
   NewJob,
   NewMachine,
-  NewNotificationChannel,
-  NewNotificationDelivery,
   NewPlan,
   NewRepository,
   NewSession,
   NewUser,
-  NotificationChannelPatch,
-  NotificationChannelRow,
-  NotificationDeliveryRow,
   PlanListFilter,
   PlanPatch,
   PlanRow,
@@ -65,6 +55,10 @@ import type {
   RepositoryRow,
   UserRow,
 } from "./records.ts";
+
+export * from "./box-store.ts";
+export * from "./listing-store.ts";
+export * from "./notification-store.ts";
 
 export interface UserStore {
   count(): Promise<number>;
@@ -234,40 +228,6 @@ export interface RepositoryStore {
   removeIfIdle(id: number): Promise<boolean>;
 }
 
-/** Storage boxes the hub manages. The sealed token is read only by `sealedToken`. */
-export interface BoxStore {
-  /** Undefined when the name is taken. */
-  insert(box: NewBox): Promise<BoxRow | undefined>;
-  /** Oldest first. */
-  list(): Promise<BoxRow[]>;
-  byId(id: number): Promise<BoxRow | undefined>;
-  /** The sealed bearer token; undefined when there is no such box. */
-  sealedToken(id: number): Promise<string | undefined>;
-  /** "name_taken" when a rename collides; undefined when there is no such box. */
-  update(id: number, patch: BoxPatch, now: number): Promise<BoxRow | undefined | "name_taken">;
-  /** Stores what a refresh learned; undefined when the box is gone. */
-  recordRefresh(id: number, refresh: BoxRefresh, now: number): Promise<BoxRow | undefined>;
-  /** Deletes the box unless a repository names it, in one guarded statement. */
-  removeUnreferenced(id: number): Promise<BoxRemoval>;
-}
-
-/** Keys lent on boxes for one job each (cross-machine restore). */
-export interface LentBoxKeyStore {
-  insert(
-    key: { boxId: number; repoName: string; tag: string },
-    now: number,
-  ): Promise<LentBoxKeyRow>;
-  /** Names the job the key was lent for, once it is queued. */
-  attachJob(id: number, jobId: number): Promise<void>;
-  forJob(jobId: number): Promise<LentBoxKeyRow[]>;
-  /**
-   * Keys to take back: those whose job is terminal or gone, and those never attached to a
-   * job that were lent before `orphanBefore`. Oldest first, at most `limit`.
-   */
-  due(orphanBefore: number, limit: number): Promise<LentBoxKeyRow[]>;
-  remove(id: number): Promise<void>;
-}
-
 export interface RepositoryArchives {
   archives: ArchiveInfo[];
   listedAt: number | null;
@@ -390,117 +350,6 @@ export interface SettingsStore {
   get(key: string): Promise<string | undefined>;
   /** Stores `value` unless the key has one; returns what is stored (a racing first writer wins). */
   putIfAbsent(key: string, value: string, now: number): Promise<string>;
-}
-
-/**
- * Notification channels and their outbox (services/hub-events.ts enqueues,
- * services/notification-sender.ts sends). Claims and attempt records are guarded by
- * status and the claimer's token, so several hub replicas can run senders on one outbox.
- */
-export interface NotificationStore {
-  /** Undefined when the name is taken. */
-  insertChannel(
-    channel: NewNotificationChannel,
-    now: number,
-  ): Promise<NotificationChannelRow | undefined>;
-  /** Oldest first. */
-  listChannels(): Promise<NotificationChannelRow[]>;
-  channelById(id: number): Promise<NotificationChannelRow | undefined>;
-  /** "name_taken" when a rename collides; undefined when there is no such channel. */
-  updateChannel(
-    id: number,
-    patch: NotificationChannelPatch,
-    now: number,
-  ): Promise<NotificationChannelRow | undefined | "name_taken">;
-  /** Deletes the channel with its deliveries and cooldowns. */
-  removeChannel(id: number): Promise<boolean>;
-  /**
-   * The cooldown of (channel, key), in one guarded upsert: true (and last_at → now) when
-   * the key was never taken or last taken before `since`; false otherwise. Of racing
-   * takers of one key exactly one gets true.
-   */
-  takeCooldown(channelId: number, key: string, now: number, since: number): Promise<boolean>;
-  insertDelivery(delivery: NewNotificationDelivery, now: number): Promise<NotificationDeliveryRow>;
-  deliveryById(id: number): Promise<NotificationDeliveryRow | undefined>;
-  /** Newest first. */
-  listDeliveries(filter: DeliveryListFilter): Promise<NotificationDeliveryRow[]>;
-  /**
-   * Claims up to `limit` due deliveries (pending with next_attempt_at ≤ now, or sending
-   * with an expired claim) for `claimToken` until `claimUntil`, oldest due first; each is
-   * one guarded UPDATE, so of racing claimers one gets each row.
-   */
-  claimDue(
-    now: number,
-    claimToken: string,
-    claimUntil: number,
-    limit: number,
-  ): Promise<NotificationDeliveryRow[]>;
-  /**
-   * Records one attempt of a delivery this claimToken holds: sent, pending again until
-   * `outcome.nextAttemptAt`, or failed when that is null. Undefined (nothing written)
-   * when the claim was lost (expired and taken by another sender).
-   */
-  recordAttempt(
-    id: number,
-    claimToken: string,
-    outcome: DeliveryAttemptOutcome,
-    now: number,
-  ): Promise<NotificationDeliveryRow | undefined>;
-  /** The earliest next_attempt_at of a pending delivery (for the sender's timer). */
-  nextDueAt(): Promise<number | undefined>;
-  /** Deletes sent and failed deliveries created before `before`; returns how many. */
-  removeFinishedBefore(before: number): Promise<number>;
-}
-
-/**
- * The archive listing cache (archive.browse; services/archive-browse.ts). A listing is
- * "building" while its job uploads chunks and "ready" once published; entries are keyed by
- * (parent, name) in the archive's own spelling ("" is the root), so a re-sent chunk
- * changes nothing. Directories borg did not list (the ancestors of a backed-up path) are
- * stored as placeholders, which a real entry for the same path replaces.
- */
-export interface ArchiveListingStore {
-  /** The job's building listing, created on first call (the same row after that). */
-  begin(
-    listing: { repositoryId: number; archive: string; jobId: number },
-    now: number,
-  ): Promise<ArchiveListingRow>;
-  byJob(jobId: number): Promise<ArchiveListingRow | undefined>;
-  /** The archive's ready listing, else its newest building one. */
-  forArchive(repositoryId: number, archive: string): Promise<ArchiveListingRow | undefined>;
-  /**
-   * Adds entries to a building listing (real ones replace placeholders; placeholders never
-   * replace anything). False, and nothing stored, when the listing is not building.
-   */
-  addEntries(
-    listingId: number,
-    entries: readonly ArchiveEntryRow[],
-    placeholders: readonly ArchiveEntryRow[],
-  ): Promise<boolean>;
-  /**
-   * building → ready with its entry count, and the archive's other listings removed, in
-   * one step. Undefined when the listing is not building.
-   */
-  publish(listingId: number, now: number): Promise<ArchiveListingRow | undefined>;
-  remove(listingId: number): Promise<void>;
-  /** One directory level: directories first, then by name (bytewise), at most `limit`. */
-  children(listingId: number, parent: string, limit: number): Promise<ArchiveEntryRow[]>;
-  entry(listingId: number, parent: string, name: string): Promise<ArchiveEntryRow | undefined>;
-  /**
-   * Entries whose name (or, with `onPath`, whole path "parent/name") matches a LIKE
-   * pattern (`%`, `_`, `\` escapes; case-insensitive: ASCII letters on SQLite, all on PostgreSQL), by path, at most `limit`.
-   */
-  search(
-    listingId: number,
-    like: string,
-    options: { onPath: boolean; limit: number },
-  ): Promise<ArchiveEntryRow[]>;
-  touch(listingId: number, now: number): Promise<void>;
-  /**
-   * Removes ready listings, least recently used first, until they hold at most
-   * `maxEntries` together; `keep` is never removed. How many were removed.
-   */
-  evict(maxEntries: number, keep?: number): Promise<number>;
 }
 
 /** Aggregates for GET /metrics (services/metrics.ts), read fresh on every scrape. */
