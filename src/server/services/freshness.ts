@@ -225,6 +225,9 @@ export async function sweepFreshness(
   only?: readonly RepositoryRow[],
 ): Promise<FreshnessSweepResult> {
   const repositories = only ?? (await deps.store.repositories.list());
+  // Read once per pass: with no enabled channel, an overdue repository costs no machine
+  // lookup and no channel listing on every pass.
+  const notifying = (await deps.store.notifications.listChannels()).some((c) => c.enabled);
   const facts = await freshnessOfRepositories(deps, repositories);
   const now = deps.clock();
   const result: FreshnessSweepResult = { overdue: [], cleared: [] };
@@ -234,7 +237,7 @@ export async function sweepFreshness(
     if (due && repository.overdueSince !== null) {
       // Still overdue: published again on every pass; each channel's cooldown decides
       // when people hear of it again (hub-events.ts).
-      await publishOverdue(deps, repository, repository.overdueSince);
+      if (notifying) await publishOverdue(deps, repository, repository.overdueSince);
     } else if (due && repository.overdueSince === null) {
       const marked = await deps.store.repositories.markOverdue(
         repository.id,
@@ -250,7 +253,7 @@ export async function sweepFreshness(
         target: `repository:${marked.id}`,
         details: { name: marked.name, overdue_since: toIsoOrNull(overdueAt) },
       });
-      await publishOverdue(deps, marked, overdueAt);
+      if (notifying) await publishOverdue(deps, marked, overdueAt);
       try {
         await deps.onRepositoryOverdue(marked, overdueAt);
       } catch (error) {
