@@ -13,12 +13,15 @@
  *      reads every item of the archive to match paths, for list as for extract), which an
  *      archive of millions of files makes noticeable: the price of never clobbering.
  *      With `overwrite` there is no such pass; borg extract's own --list and progress
- *      total give the counts.
+ *      total give the counts. Nor is there when the destination is missing or an empty
+ *      directory (a restore into a new folder, the usual case): nothing there can be
+ *      replaced, so the precheck runs it as an overwriting restore and borg's own count
+ *      stands; a restore that matched nothing then fails after borg, as it would before.
  * Progress: borg's progress_percent events (bytes done of total, the member being
  * written). A dry run (`--dry-run --list`) names the members it would restore.
  */
 import { lstatSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { buildExtractCommand } from "../../borg/commands/extract.ts";
 import { buildListArchiveCommand } from "../../borg/commands/list-archive.ts";
@@ -36,8 +39,27 @@ function existing(path: string): "dir" | "other" | undefined {
   }
 }
 
+const nothingMatches = (archive: string, paths: readonly string[]) =>
+  `nothing in archive "${archive}" matches ${paths.map((p) => `"${p}"`).join(", ") || "the archive"}; nothing was restored`;
+
+/** Whether nothing is at `path`, or an empty directory: a restore there replaces nothing. */
+async function nothingThere(path: string): Promise<boolean> {
+  const there = existing(path);
+  if (there === undefined) return true;
+  if (there !== "dir") return false;
+  return (await readdir(path).catch(() => ["?"])).length === 0;
+}
+
 export const archiveExtract: AgentJobKind<"archive.extract"> = {
   readsJson: false,
+
+  // Into an empty or missing destination nothing can be overwritten: skip the listing pass.
+  async precheck(payload) {
+    const { restore } = payload;
+    if (restore.overwrite || absolutePathProblem(restore.destination)) return {};
+    if (!(await nothingThere(restore.destination))) return {};
+    return { payload: { ...payload, restore: { ...restore, overwrite: true } } };
+  },
 
   command: (features, { repository, restore }) =>
     buildExtractCommand(features, {
@@ -79,10 +101,12 @@ export const archiveExtract: AgentJobKind<"archive.extract"> = {
         });
         return true;
       },
-      complete: async () => ({
-        ok: true,
-        fields: { files, bytes, ...(restore.dry_run ? { listed } : {}) },
-      }),
+      async complete() {
+        if (files === 0 && restore.paths.length > 0) {
+          return { ok: false, error: nothingMatches(restore.archive, restore.paths) };
+        }
+        return { ok: true, fields: { files, bytes, ...(restore.dry_run ? { listed } : {}) } };
+      },
       finished() {
         io.progress({ progress_percent: 100, current_file: null, phase: "done" });
       },
@@ -124,11 +148,7 @@ export const archiveExtract: AgentJobKind<"archive.extract"> = {
       };
     }
     if (unreadable) return { refuse: `listing the archive before restoring failed: ${unreadable}` };
-    if (files === 0) {
-      return {
-        refuse: `nothing in archive "${restore.archive}" matches ${restore.paths.map((p) => `"${p}"`).join(", ") || "the archive"}; nothing was restored`,
-      };
-    }
+    if (files === 0) return { refuse: nothingMatches(restore.archive, restore.paths) };
     if (conflict !== undefined) {
       return {
         refuse: `"${join(restore.destination, conflict)}" already exists; nothing was restored. Restore with overwrite to replace it, or choose another destination`,
