@@ -14,16 +14,21 @@
  * (POST …/restore until the job completes, client-observed, 50 ms polls) against the same
  * `borg extract` run directly into a fresh directory (same archive, path and environment
  * but its own borg base dir), BENCH_ROUNDS (3) rounds of the three modes, the order
- * reversed every other round. Without overwrite the agent lists the members first (the
- * conflict check), one more pass over the archive's metadata: on an archive of many
- * files that pass, not the data, dominates; with overwrite there is none.
+ * reversed every other round. Into a destination that already holds something, without
+ * overwrite, the agent lists the members first (the conflict check), one more pass over
+ * the archive's metadata: on an archive of many files that pass, not the data,
+ * dominates; into a new directory, or with overwrite, there is none.
+ *
+ * Download: the same 8 files one after another through the hub (GET …/download, the
+ * body read and dropped) against `borg extract --stdout` of each run directly (stdout
+ * read and dropped), same rounds and order; the hub's and agent's peak RSS around it.
  * Not a test: prints tables. With 1,000,000 files the backup alone takes a while.
  */
 import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildExtractCommand } from "../src/borg/commands/extract.ts";
+import { buildExtractCommand, buildExtractToStdoutCommand } from "../src/borg/commands/extract.ts";
 import { buildListArchiveCommand } from "../src/borg/commands/list-archive.ts";
 import { buildBorgEnv } from "../src/borg/env.ts";
 import { featuresFor } from "../src/borg/features.ts";
@@ -246,11 +251,16 @@ try {
 
   // --- restore ------------------------------------------------------------------------
   // Each round runs the three modes, in reversed order every other round.
-  const ORDER = ["direct", "agent", "agent-overwrite"] as const;
+  const ORDER = ["direct", "agent", "agent-check", "agent-overwrite"] as const;
   const modes = Array.from({ length: ROUNDS }, (_, r) =>
     r % 2 === 0 ? [...ORDER] : [...ORDER].reverse(),
   ).flat();
-  const times: Record<string, number[]> = { direct: [], agent: [], "agent-overwrite": [] };
+  const times: Record<string, number[]> = {
+    direct: [],
+    agent: [],
+    "agent-check": [],
+    "agent-overwrite": [],
+  };
   for (const [round, mode] of modes.entries()) {
     const destination = join(dir, "restored", `${mode}-${round}`);
     await rm(destination, { recursive: true, force: true });
@@ -268,6 +278,11 @@ try {
       });
       if (run.exitCode !== 0) throw new Error(`borg extract: ${run.stderrTail.join("\n")}`);
     } else {
+      if (mode === "agent-check") {
+        // Something unrelated already there: the agent must check every member against it.
+        await mkdir(destination, { recursive: true });
+        await writeFile(join(destination, "already-here"), "");
+      }
       const queued = await call("POST", `/api/repositories/${repositoryId}/restore`, {
         archive,
         paths: [`/${member}/big`],
@@ -292,8 +307,73 @@ try {
     ["mode", "time", "MiB/s", "ratio"],
     [
       row("borg extract, direct (baseline)", direct),
-      row("through hub + agent (checks for conflicts first)", summarize(times.agent ?? []).median),
+      row("through hub + agent, into a new directory", summarize(times.agent ?? []).median),
+      row(
+        "through hub + agent, into a used directory (checks for conflicts first)",
+        summarize(times["agent-check"] ?? []).median,
+      ),
       row("through hub + agent, overwrite", summarize(times["agent-overwrite"] ?? []).median),
+    ],
+  );
+
+  // --- download -----------------------------------------------------------------------
+  const blobs = Array.from({ length: 8 }, (_, i) => `${member}/big/blob-${i}`);
+  const drop = async (stream: ReadableStream<Uint8Array> | null) => {
+    let bytes = 0;
+    if (stream) for await (const chunk of stream) bytes += chunk.byteLength;
+    return bytes;
+  };
+  const downloadTimes: Record<"direct" | "hub", number[]> = { direct: [], hub: [] };
+  const beforeDownload = { hub: await hwmKiB(hub.pid), agent: await hwmKiB(agent.pid) };
+  for (let round = 0; round < ROUNDS * 2; round++) {
+    const mode = (round % 4 === 0 || round % 4 === 3 ? "direct" : "hub") as "direct" | "hub";
+    const start = performance.now();
+    let bytes = 0;
+    for (const blob of blobs) {
+      if (mode === "direct") {
+        const run = spawnProcess({
+          argv: [
+            "borg",
+            ...buildExtractToStdoutCommand(features, { repo, archive, path: blob }).argv,
+          ],
+          env: directEnv,
+          onStdoutChunk: (chunk) => {
+            bytes += chunk.byteLength;
+          },
+        });
+        if ((await run.done).exitCode !== 0) throw new Error("borg extract --stdout failed");
+      } else {
+        const response = await fetch(
+          `${hubUrl}/api/repositories/${repositoryId}/archives/${encodeURIComponent(archive)}/download?path=${encodeURIComponent(`/${blob}`)}`,
+          { headers: { authorization: `Bearer ${admin}` } },
+        );
+        if (response.status !== 200) throw new Error(`download: ${response.status}`);
+        bytes += await drop(response.body);
+      }
+    }
+    if (bytes !== RESTORE_MIB * 1024 * 1024) throw new Error(`${mode}: ${bytes} bytes`);
+    downloadTimes[mode].push(performance.now() - start);
+  }
+  const afterDownload = { hub: await hwmKiB(hub.pid), agent: await hwmKiB(agent.pid) };
+  const directDownload = summarize(downloadTimes.direct).median;
+  const downloadRow = (label: string, ms: number) => [
+    label,
+    `${(ms / 1000).toFixed(2)} s`,
+    (RESTORE_MIB / (ms / 1000)).toFixed(0),
+    (ms / directDownload).toFixed(2),
+  ];
+  printTable(
+    `Download ${RESTORE_MIB} MiB as 8 files, one after another, median of ${ROUNDS} (ABBA)`,
+    ["mode", "time", "MiB/s", "ratio"],
+    [
+      downloadRow("borg extract --stdout, direct (baseline)", directDownload),
+      downloadRow("GET …/download through hub + agent", summarize(downloadTimes.hub).median),
+      [
+        "hub / agent peak RSS before → after",
+        `${mib(beforeDownload.hub)} → ${mib(afterDownload.hub)} MiB`,
+        `${mib(beforeDownload.agent)} → ${mib(afterDownload.agent)} MiB`,
+        "",
+      ],
     ],
   );
 } finally {

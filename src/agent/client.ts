@@ -52,6 +52,9 @@ export class HubRefused extends Error {
   }
 }
 
+/** How long a download chunk may wait for the browser (the job's lease is as long). */
+const DOWNLOAD_WAIT_MS = 5 * 60_000;
+
 const LOOPBACK = new Set(["localhost", "127.0.0.1", "::1", "[::1]"]);
 
 /** Throws when the URL would send credentials in clear text off this machine. */
@@ -127,6 +130,15 @@ export class HubClient {
   listing(jobId: number, body: ListingChunk) {
     return this.call("POST", `/jobs/${jobId}/listing`, UploadResponse, body);
   }
+  /**
+   * Raw bytes of archive.download's file, from `offset` on. The hub answers once its
+   * browser has room for more, so a slow browser may hold it for minutes.
+   */
+  download(jobId: number, offset: number, bytes: Uint8Array) {
+    return this.call("POST", `/jobs/${jobId}/download?offset=${offset}`, UploadResponse, bytes, {
+      extraMs: DOWNLOAD_WAIT_MS,
+    });
+  }
   complete(jobId: number, body: CompleteRequest) {
     return this.call("POST", `/jobs/${jobId}/complete`, UploadResponse, body);
   }
@@ -152,14 +164,17 @@ export class HubClient {
   ): Promise<S extends z.ZodType ? z.infer<S> : undefined> {
     const headers: Record<string, string> = { [AGENT_PROTOCOL_HEADER]: String(PROTOCOL_VERSION) };
     if (this.options.token) headers[AGENT_AUTH_HEADER] = `Bearer ${this.options.token}`;
-    if (body !== undefined) headers["content-type"] = "application/json";
+    const raw = body instanceof Uint8Array;
+    if (body !== undefined) {
+      headers["content-type"] = raw ? "application/octet-stream" : "application/json";
+    }
     const timeout = AbortSignal.timeout(this.timeoutMs + (options.extraMs ?? 0));
     let response: Response;
     try {
       response = await this.fetchImpl(`${this.base}${AGENT_API_PREFIX}${path}`, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: body === undefined || raw ? (body as BodyInit | undefined) : JSON.stringify(body),
         signal: options.signal ? AbortSignal.any([timeout, options.signal]) : timeout,
       });
     } catch (error) {

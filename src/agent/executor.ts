@@ -182,6 +182,7 @@ export async function executeJob(
       signal,
       captureJson: kind.readsJson,
       ...(watch.onStdoutLine ? { onStdoutLine: watch.onStdoutLine } : {}),
+      ...(watch.onStdoutChunk ? { onStdoutChunk: watch.onStdoutChunk } : {}),
       ...(watch.cwd ? { cwd: watch.cwd } : {}),
       onEvent: (event) => {
         if (watch.onEvent?.(event)) return;
@@ -229,6 +230,10 @@ export async function executeJob(
     if (warnings.length > 0) completed.result.warnings = warnings;
     return { kind: "complete", body: completed };
   } catch (error) {
+    // A kind's stdout consumer stops with an error once the job is canceled: a cancel.
+    if (signal.aborted) {
+      return { kind: "canceled", body: { completed_at: nowIso(deps), return_code: null } };
+    }
     return fail((error as Error).message);
   } finally {
     unprotect();

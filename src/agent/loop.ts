@@ -24,7 +24,6 @@ import type { Logger } from "../shared/log.ts";
 import {
   type HeartbeatRequest,
   JOB_KINDS,
-  type ListingChunk,
   OPTIONAL_SOURCES_CAPABILITY,
   PLAN_PRUNE_CAPABILITY,
   type ProgressRequest,
@@ -39,10 +38,10 @@ import type { AgentPaths } from "./state.ts";
 import { fitHeartbeat, fitProgress } from "./upload-limits.ts";
 import { failUpload, RESULT_KINDS, Uploader } from "./uploader.ts";
 
-/** Every job kind, plus cooperative cancel and log streaming. */
-/** How often one listing chunk is tried while the hub is unreachable. */
-const LISTING_ATTEMPTS = 8;
+/** How often one listing or download chunk is tried while the hub is unreachable. */
+const DIRECT_UPLOAD_ATTEMPTS = 8;
 
+/** Every job kind, plus cooperative cancel and log streaming. */
 export const AGENT_CAPABILITIES = [
   ...JOB_KINDS,
   "backup.cancel",
@@ -196,7 +195,12 @@ export class AgentRuntime {
         {
           log: (stream, message) => batcher.push(stream, message),
           progress: progress.report,
-          uploadListing: (chunk) => this.uploadListing(id, chunk, controller),
+          uploadListing: (chunk) =>
+            this.sendNow(id, "listing upload", controller, () => this.o.client.listing(id, chunk)),
+          uploadDownload: (offset, bytes) =>
+            this.sendNow(id, "download upload", controller, () =>
+              this.o.client.download(id, offset, bytes),
+            ),
         },
         controller.signal,
         { ...this.o.executor, borgs: this.o.borgs, paths: this.o.paths },
@@ -218,23 +222,25 @@ export class AgentRuntime {
   }
 
   /**
-   * One listing chunk, sent now: retried with backoff while the hub is unreachable (up to
-   * LISTING_ATTEMPTS), given up on at once when it refuses the chunk. The answer can
-   * request a cancel, like progress.
+   * One upload that can't wait in the outbox (a listing or download chunk), sent now:
+   * retried with backoff while the hub is unreachable (up to DIRECT_UPLOAD_ATTEMPTS),
+   * given up on at once when it refuses. The answer can request a cancel, like progress.
    */
-  private async uploadListing(
+  private async sendNow(
     jobId: number,
-    chunk: ListingChunk,
+    what: string,
     controller: AbortController,
+    send: () => Promise<{ cancel_requested: boolean }>,
   ): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const answer = await this.o.client.listing(jobId, chunk);
+        const answer = await send();
         if (answer.cancel_requested) this.cancel(jobId, "the hub asked to cancel");
         return;
       } catch (error) {
-        if (!(error instanceof HubUnavailable) || attempt + 1 >= LISTING_ATTEMPTS) throw error;
-        this.handleError(error, "listing upload");
+        if (!(error instanceof HubUnavailable) || attempt + 1 >= DIRECT_UPLOAD_ATTEMPTS)
+          throw error;
+        this.handleError(error, what);
         await this.sleep(backoffDelay(attempt), controller.signal);
         if (controller.signal.aborted) throw new Error("canceled");
       }

@@ -16,7 +16,8 @@
  *      message. Whether a jsonError fails the job is the caller's to say: after a borg
  *      error stdout is often empty, after a success it must not be.
  * runBorg resolves for every borg failure, including "cannot start the program"
- * (outcome "error"); it rejects only when onEvent or onStdoutLine throws.
+ * (outcome "error"); it rejects only when onEvent or onStdoutLine throws, or onStdoutChunk
+ * rejects.
  */
 import { Redactor } from "../shared/log.ts";
 import { ProcessStartError, runProcess, spawnProcess } from "../shared/process/spawn.ts";
@@ -48,6 +49,12 @@ export interface RunBorgOptions {
    * borg's data output, never a message.
    */
   onStdoutLine?: (line: string) => void;
+  /**
+   * stdout's raw bytes (`extract --stdout`: a file's content); a returned promise pauses
+   * reading, so borg waits at a full pipe until the consumer caught up. A consumer that
+   * rejects cancels borg, and runBorg rejects with its error.
+   */
+  onStdoutChunk?: (chunk: Uint8Array) => void | Promise<void>;
   /** borg's working directory (extract writes into it). */
   cwd?: string;
   /** Cancellation delays: SIGINT, then SIGTERM after interruptMs, SIGKILL after terminateMs more. */
@@ -121,6 +128,7 @@ export async function runBorg(options: RunBorgOptions): Promise<BorgRunResult> {
       grace: options.grace,
       onStderrLine,
       ...(options.onStdoutLine ? { onStdoutLine: options.onStdoutLine } : {}),
+      ...(options.onStdoutChunk ? { onStdoutChunk: options.onStdoutChunk } : {}),
       ...(options.cwd ? { cwd: options.cwd } : {}),
       captureStdout: options.captureJson ? { maxBytes: MAX_JSON_BYTES } : false,
       stderrTailLines: STDERR_TAIL_LINES,

@@ -7,9 +7,11 @@
 import { buildInfo } from "../shared/build-info.ts";
 import { FailureThrottle } from "../shared/failure-throttle.ts";
 import type { Logger } from "../shared/log.ts";
+import { MAX_DOWNLOAD_CHUNK_BYTES } from "../shared/protocol/agent.ts";
 import type { RepositoryRow } from "./db/records.ts";
 import type { Store } from "./db/store.ts";
 import { type AgentCredentials, InMemoryAgentCredentials } from "./services/agent-credentials.ts";
+import { DownloadRelays } from "./services/download-relay.ts";
 import { ScheduleGapCache } from "./services/freshness.ts";
 import { HeartbeatBatch } from "./services/heartbeat-batch.ts";
 import { InMemoryJobEventBus, type JobEventBus } from "./services/job-events.ts";
@@ -41,6 +43,8 @@ export interface HubSettings {
    * archives; the least recently browsed listings are evicted first.
    */
   archiveCacheMaxEntries: number;
+  /** download_max_bytes: the largest file one download streams through the hub; 0: none. */
+  downloadMaxBytes: number;
   /** metrics_token: a bearer token that may read GET /metrics (and nothing else). */
   metricsToken?: string;
   /** box_low_space_percent: free/total below this (percent) publishes box.low_space; 0: never. */
@@ -55,6 +59,7 @@ export const DEFAULT_SETTINGS: HubSettings = {
   sessionTtlMs: 12 * 60 * 60_000,
   secureCookies: false,
   archiveCacheMaxEntries: 5_000_000,
+  downloadMaxBytes: 1024 * 1024 * 1024,
   boxLowSpacePercent: 10,
 };
 
@@ -90,6 +95,8 @@ export interface HubDeps {
   metrics: HubMetrics;
   /** Plan schedules' longest gaps, reused for hours (services/freshness.ts). */
   scheduleGaps: ScheduleGapCache;
+  /** Downloads whose browser waits on this process (services/download-relay.ts). */
+  downloads: DownloadRelays;
 }
 
 export type RepositoryOverdueListener = (
@@ -140,5 +147,6 @@ export function createHubDeps(inputs: HubDepsInputs): HubDeps {
     onRepositoryOverdue: inputs.onRepositoryOverdue ?? (() => {}),
     metrics: new HubMetrics(),
     scheduleGaps: new ScheduleGapCache(),
+    downloads: new DownloadRelays(MAX_DOWNLOAD_CHUNK_BYTES),
   };
 }

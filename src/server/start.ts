@@ -170,6 +170,7 @@ export async function startHub(
       publicUrl: config.public_url,
       metricsToken: config.metrics_token,
       boxLowSpacePercent: config.box_low_space_percent,
+      downloadMaxBytes: config.download_max_bytes,
     },
   });
 
@@ -182,10 +183,10 @@ export async function startHub(
     port: config.addr.port,
     // The one place the client address is derived: the peer, or what a trusted proxy forwarded.
     fetch: (request, srv) =>
-      app.fetch(
-        request,
-        resolveClient(srv.requestIP(request)?.address, request.headers, isTrustedProxy),
-      ),
+      app.fetch(request, {
+        ...resolveClient(srv.requestIP(request)?.address, request.headers, isTrustedProxy),
+        keepOpen: () => srv.timeout(request, 0),
+      }),
     // Long polls wait up to 30 s and SSE streams send keep-alives every 15 s.
     idleTimeout: 75,
     ...(tls && config.tls_key

@@ -212,6 +212,9 @@ export const api = {
       `/api/repositories/${id}/archives/${encodeURIComponent(archive)}/tree${query({ path, q })}`,
       z.union([ArchiveTree, JobAccepted]),
     ),
+  /** Where a plain link downloads one file of an archive (the session cookie goes along). */
+  downloadUrl: (id: number, archive: string, path: string) =>
+    `/api/repositories/${id}/archives/${encodeURIComponent(archive)}/download${query({ path })}`,
   restore: (id: number, body: z.input<typeof RestoreRequest>) =>
     request("POST", `/api/repositories/${id}/restore`, JobAccepted, body),
 

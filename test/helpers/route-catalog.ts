@@ -71,6 +71,8 @@ export interface World {
   browseJob(): Promise<number>;
   /** An archive of `repositoryId` whose listing the hub has cached (made once). */
   cachedArchive(): Promise<string>;
+  /** A running archive.download job of `agent`, whose browser waits (for its chunk uploads). */
+  downloadJob(): Promise<number>;
   /** A plan that reads and PATCH use; never deleted. */
   planId: number;
   /** A new plan, on a repository of its own (its run queues that repository's one backup). */
@@ -241,7 +243,7 @@ export async function createWorld(hub: TestHub = createTestHub()): Promise<World
         body: {
           agent_id: agent.agentId,
           protocol_version: PROTOCOL_VERSION,
-          capabilities: ["backup.create", "archive.browse", "archive.extract"],
+          capabilities: ["backup.create", "archive.browse", "archive.extract", "archive.download"],
           running_job_ids: [],
         },
       }),
@@ -264,15 +266,19 @@ export async function createWorld(hub: TestHub = createTestHub()): Promise<World
     cached ??= (async () => {
       const archive = unique("cached-archive");
       const id = await browseJob(archive);
-      const entry = { path: "home/u/a.txt", type: "file", size: 3, mtime: null, mode: null };
+      const entries = [
+        { path: "home/u/a.txt", type: "file", size: 3, mtime: null, mode: null },
+        // Downloaded at once, with no job (nothing to ask borg for).
+        { path: "home/u/empty.txt", type: "file", size: 0, mtime: null, mode: null },
+      ];
       expectStatus(
-        await runtime(agent, "POST", `/${id}/listing`, { sequence: 0, entries: [entry] }),
+        await runtime(agent, "POST", `/${id}/listing`, { sequence: 0, entries }),
         200,
         "listing",
       );
       expectStatus(
         await runtime(agent, "POST", `/${id}/complete`, {
-          result: { return_code: 0, entry_count: 1, chunk_count: 1 },
+          result: { return_code: 0, entry_count: 2, chunk_count: 1 },
         }),
         200,
         "complete",
@@ -280,6 +286,31 @@ export async function createWorld(hub: TestHub = createTestHub()): Promise<World
       return archive;
     })();
     return cached;
+  };
+
+  // A running download of home/u/a.txt (3 bytes): the user's request waits for its bytes.
+  const downloadJob = async () => {
+    const archive = await cachedArchive();
+    void hub.request(
+      "GET",
+      `/api/repositories/${repositoryId}/archives/${archive}/download?path=/home/u/a.txt`,
+      { token: sessions.operator },
+    );
+    for (;;) {
+      // Newest first: other queued jobs of this agent may be many (a poll shows the oldest).
+      const jobs = (
+        await hub.request("GET", `/api/jobs?status=queued&agent_machine_id=${agent.machineId}`, {
+          token: sessions.operator,
+        })
+      ).body as { id: number; type: string }[];
+      const found = jobs.find((j) => j.type === "archive.download");
+      if (found) {
+        expectStatus(await runtime(agent, "POST", `/${found.id}/claim`), 200, "claim");
+        expectStatus(await runtime(agent, "POST", `/${found.id}/start`, {}), 200, "start");
+        return found.id;
+      }
+      await Bun.sleep(5);
+    }
   };
 
   return {
@@ -298,6 +329,7 @@ export async function createWorld(hub: TestHub = createTestHub()): Promise<World
     close: () => box.stop(),
     browseJob,
     cachedArchive,
+    downloadJob,
     async freshCredential(role, via) {
       const session = await hub.login(
         usernames[role],
@@ -483,6 +515,10 @@ export const ROUTE_CALLS: Record<string, CallFor> = {
       entries: [{ path: "etc/hosts", type: "file", size: 9, mtime: null, mode: null }],
     },
   }),
+  "POST /api/agents/jobs/:id/download": async (w) => ({
+    path: `/api/agents/jobs/${await w.downloadJob()}/download?offset=0`,
+    body: "abc",
+  }),
   "POST /api/agents/jobs/:id/complete": async (w) => ({
     path: `/api/agents/jobs/${await w.job("running")}/complete`,
     body: { result: { return_code: 0 } },
@@ -527,6 +563,10 @@ export const ROUTE_CALLS: Record<string, CallFor> = {
   // A cached archive: a viewer reads it (listing an uncached one needs an operator).
   "GET /api/repositories/:id/archives/:archive/tree": async (w) => ({
     path: `/api/repositories/${w.repositoryId}/archives/${await w.cachedArchive()}/tree?path=/home`,
+  }),
+  // An empty file: answered from the listing at once (a real one waits for its agent).
+  "GET /api/repositories/:id/archives/:archive/download": async (w) => ({
+    path: `/api/repositories/${w.repositoryId}/archives/${await w.cachedArchive()}/download?path=/home/u/empty.txt`,
   }),
   "POST /api/repositories/:id/restore": async (w) => ({
     path: `/api/repositories/${w.repositoryId}/restore`,

@@ -4,6 +4,7 @@
  */
 import type { JobKind, JobPayloadOf } from "../../shared/protocol/agent.ts";
 import { archiveBrowse } from "./archive-browse.ts";
+import { archiveDownload } from "./archive-download.ts";
 import { archiveExtract } from "./archive-extract.ts";
 import { archiveList } from "./archive-list.ts";
 import { backupCreate } from "./backup-create.ts";
@@ -26,6 +27,7 @@ export const AGENT_JOB_KINDS: { readonly [K in JobKind]: AgentJobKind<K> } = {
   "repo.info": repoInfo,
   "archive.browse": archiveBrowse,
   "archive.extract": archiveExtract,
+  "archive.download": archiveDownload,
 };
 
 /** The module that runs `payload`, typed for its kind. */

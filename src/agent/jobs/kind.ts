@@ -29,6 +29,13 @@ export interface JobIo {
    * millions of entries on disk twice is worse than failing the job.
    */
   uploadListing?(chunk: ListingChunk): Promise<void>;
+  /**
+   * Sends `bytes` of a downloaded file, starting at `offset`, now (archive.download),
+   * retrying network errors; resolves once the hub handed them to the browser, rejects
+   * when it refused them (the browser went away) or stayed unreachable. Not through the
+   * outbox either: the bytes are for a browser that is waiting now.
+   */
+  uploadDownload?(offset: number, bytes: Uint8Array): Promise<void>;
 }
 
 /** What a kind's watch may use beyond the payload: the job's own borg, clock and cancel. */
@@ -60,6 +67,11 @@ export interface JobWatch<K extends JobKind = JobKind> {
   onEvent?(event: BorgLogEvent): boolean;
   /** Every line of borg's stdout as it comes (kinds whose command prints --json-lines). */
   onStdoutLine?(line: string): void;
+  /**
+   * stdout's raw bytes (kinds whose command writes a file there); borg waits while a
+   * returned promise is pending, and a rejection cancels it and fails the job.
+   */
+  onStdoutChunk?(chunk: Uint8Array): Promise<void>;
   /** borg's working directory. */
   cwd?: string;
   /** Set when the job must fail before the main borg command runs, saying why. */

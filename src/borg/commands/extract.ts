@@ -6,6 +6,12 @@
  * `--progress` with `--log-json` gives progress_percent events (current/total bytes,
  * info = [the member being extracted]); `--list` logs each member as a log_message of
  * logger borg.output.list. PATHs select those members and everything under them.
+ *
+ * One file's bytes on stdout (a download through the hub):
+ *   1.x: extract --log-json --stdout -- REPO::ARCHIVE PATH
+ *   2.x: extract --repo=REPO --log-json --stdout -- ARCHIVE PATH
+ * borg writes the content of every matched file to stdout and nothing else there (its
+ * log goes to stderr), so one member path that names a file gives exactly its bytes.
  */
 import type { BorgFeatures } from "../features.ts";
 import {
@@ -36,4 +42,22 @@ export function buildExtractCommand(features: BorgFeatures, options: ExtractOpti
   if (options.list) args.push("--list");
   args.push(...commonOptionArgs(options));
   return { argv: assemble("extract", args, [...target.positionals, ...paths]) };
+}
+
+export interface ExtractToStdoutOptions extends CommonOptions {
+  repo: string;
+  archive: string;
+  /** One member path, a regular file (the caller checked it in the archive's listing). */
+  path: string;
+}
+
+export function buildExtractToStdoutCommand(
+  features: BorgFeatures,
+  options: ExtractToStdoutOptions,
+): BorgCommand {
+  const target = repoTarget(features, options.repo, options.archive);
+  const args = ["--log-json", "--stdout", ...target.options, ...commonOptionArgs(options)];
+  return {
+    argv: assemble("extract", args, [...target.positionals, checkMemberPath(options.path)]),
+  };
 }

@@ -103,6 +103,12 @@ export default defineCommand({
       description:
         "Notify box.low_space when a storage box's free space is below this share of its total; 0 turns it off [env BORGCTL_BOX_LOW_SPACE_PERCENT] (default 10)",
     },
+    "download-max-bytes": {
+      type: "string",
+      valueHint: "bytes",
+      description:
+        "The largest single file the web UI downloads through the hub (bigger ones are restored onto a machine); 0 turns downloads off [env BORGCTL_DOWNLOAD_MAX_BYTES] (default 1073741824, 1 GiB)",
+    },
     "database-url": {
       type: "string",
       valueHint: "url",

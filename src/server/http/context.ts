@@ -3,6 +3,8 @@
  * - ip: the client address, for audit and rate limits: the TCP peer, or the address a
  *   trusted proxy forwarded (resolved by start.ts with client-address.ts)
  * - forwardedProto: the scheme a trusted proxy says the client used (Secure cookie, CSRF)
+ * - keepOpen: lifts the server's idle timeout for this request (a download may wait
+ *   minutes for borg to find its file before the first byte); absent under app.request()
  * - requestId: for correlating an `internal` error answer with the log line
  * - principal: the signed-in user (session or API token), set by requireUser
  * - agent: the authenticated agent machine, set by requireAgent (runtime routes only)
@@ -23,7 +25,7 @@ export interface AgentPrincipal {
 }
 
 export type HubEnv = {
-  Bindings: { ip?: string; forwardedProto?: "http" | "https" };
+  Bindings: { ip?: string; forwardedProto?: "http" | "https"; keepOpen?: () => void };
   Variables: {
     requestId: string;
     principal: Principal;

@@ -8,6 +8,7 @@
  */
 import type {
   BrowseBlock,
+  DownloadBlock,
   JobKind,
   JobPayloadOf,
   JobResultOf,
@@ -25,6 +26,7 @@ export interface JobOptions {
   check?: { repository_only: boolean; verify_data: boolean };
   browse?: BrowseBlock;
   restore?: RestoreBlock;
+  download?: DownloadBlock;
 }
 
 type CommonPayloadKey = "schema_version" | "job_id" | "job_kind" | "repository" | "secrets";

@@ -84,13 +84,13 @@ const entryJson = (row: ArchiveEntryRow): TreeEntry => ({
   mode: row.mode,
 });
 
-function checkArchive(archive: string): void {
+export function checkArchive(archive: string): void {
   const problem = archiveNameProblem(archive);
   if (problem) throw new AppError("validation_failed", `archive ${problem}`);
 }
 
 /** "/" or "" → the root (""); else the member path, parsed. */
-function memberOf(path: string | undefined): string {
+export function memberOf(path: string | undefined): string {
   if (path === undefined || /^\/*$/.test(path)) return "";
   const problem = archivePathProblem(path);
   if (problem) throw new AppError("validation_failed", `path ${problem}`);

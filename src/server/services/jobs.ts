@@ -28,7 +28,11 @@ import {
 import { getRepository } from "./repositories.ts";
 
 /** Kinds added after agents were first released: queued only where the agent names them. */
-const NEW_KINDS: ReadonlySet<JobKind> = new Set(["archive.browse", "archive.extract"]);
+const NEW_KINDS: ReadonlySet<JobKind> = new Set([
+  "archive.browse",
+  "archive.extract",
+  "archive.download",
+]);
 
 /** Who asked, as stored in jobs.triggered_by: the API token used, else the actor. */
 export const triggeredBy = (actor: Actor): string =>

@@ -100,6 +100,14 @@ export const hubConfigSchema = (home: string, dataDir: string) =>
         .min(0, "must be a number from 0 to 100")
         .max(100, "must be a number from 0 to 100")
         .default(10),
+      // The largest single file the UI downloads through the hub (borg extract --stdout
+      // streamed from the agent); larger ones are restored onto a machine. 0: no downloads.
+      download_max_bytes: z.coerce
+        .number({ error: "must be a number of bytes" })
+        .int("must be a whole number of bytes")
+        .min(0, "must be 0 or more bytes")
+        .max(Number.MAX_SAFE_INTEGER, "is too large")
+        .default(1024 * 1024 * 1024),
       // Peers allowed to say who the client is (X-Forwarded-For/-Proto). Empty: nobody, so
       // a client cannot pick its own address for the audit trail and the login throttle.
       // TOML gives an array; env and flag give one comma-separated string.
@@ -141,4 +149,5 @@ export const HUB_CONFIG_FIELDS: readonly ConfigField[] = [
     env: "BORGCTL_BOX_LOW_SPACE_PERCENT",
     flag: "box-low-space-percent",
   },
+  { key: "download_max_bytes", env: "BORGCTL_DOWNLOAD_MAX_BYTES", flag: "download-max-bytes" },
 ];

@@ -14,7 +14,11 @@
  *   2. stdout and stderr are read concurrently until EOF (a child blocked on a full
  *      pipe never exits); each complete line goes to onStdoutLine / onStderrLine in
  *      order, stdout is optionally captured up to a byte cap, the last stderr lines
- *      are kept as a tail for error messages.
+ *      are kept as a tail for error messages. onStdoutChunk instead gets stdout's raw
+ *      bytes and may answer a promise: stdout is not read on until it settles, so a
+ *      slow consumer holds the child at a full pipe (backpressure, nothing buffered
+ *      here). A chunk consumer that throws or rejects cancels the child (nobody will
+ *      read the rest) and makes `done` reject with its error.
  *   3. The child exits (code, or killed by a signal).
  *   4. `done` resolves once the child has exited AND both pipes hit EOF, i.e. after
  *      the last line callback ran. A grandchild that still holds a pipe keeps `done`
@@ -64,6 +68,11 @@ export interface SpawnOptions {
   /** Called per complete line (no trailing \n or \r\n); a final unterminated line is delivered at EOF. */
   onStdoutLine?: (line: string) => void;
   onStderrLine?: (line: string) => void;
+  /**
+   * stdout's bytes as they come, for binary output (borg extract --stdout); not with
+   * onStdoutLine or captureStdout. A returned promise pauses reading until it settles.
+   */
+  onStdoutChunk?: (chunk: Uint8Array) => void | Promise<void>;
   /** Collect stdout text into result.stdout; default cap 64 MiB, beyond it stdoutTruncated is set. */
   captureStdout?: boolean | { maxBytes: number };
   /** Keep the last N stderr lines in result.stderrTail; default 50. Lines are cut at 4096 chars. */
@@ -134,6 +143,11 @@ export function spawnProcess(opts: SpawnOptions): SpawnedProcess {
   const captureMaxBytes = captureLimit(opts.captureStdout);
   const tailLines = validCount("stderrTailLines", opts.stderrTailLines, DEFAULT_STDERR_TAIL_LINES);
   const processGroup = opts.processGroup ?? true;
+  if (opts.onStdoutChunk && (opts.onStdoutLine || captureMaxBytes !== null)) {
+    throw new TypeError(
+      "onStdoutChunk reads stdout as bytes: not with onStdoutLine or captureStdout",
+    );
+  }
 
   if (opts.signal?.aborted) return notStarted(startedAt);
 
@@ -178,10 +192,16 @@ export function spawnProcess(opts: SpawnOptions): SpawnedProcess {
     onStderrLine(line);
   });
 
-  const stdoutRead = drain(child.stdout, (chunk) => {
-    stdoutCapture?.add(chunk);
-    stdoutLines?.push(chunk);
-  }).then(() => stdoutLines?.end());
+  const onStdoutChunk = opts.onStdoutChunk;
+  const stdoutRead = onStdoutChunk
+    ? drainBytes(child.stdout, onStdoutChunk, (error) => {
+        callbackError ??= { error };
+        cancel();
+      })
+    : drain(child.stdout, (chunk) => {
+        stdoutCapture?.add(chunk);
+        stdoutLines?.push(chunk);
+      }).then(() => stdoutLines?.end());
   const stderrRead = drain(child.stderr, (chunk) => stderrLines.push(chunk)).then(() =>
     stderrLines.end(),
   );
@@ -384,6 +404,28 @@ function toBytes(input: string | Uint8Array): Uint8Array {
 
 async function drain(stream: ReadableStream<Uint8Array>, onChunk: (chunk: Uint8Array) => void) {
   for await (const chunk of stream) onChunk(chunk);
+}
+
+/**
+ * Hands each chunk to the consumer and waits for it before reading on. After the consumer
+ * failed, the rest is read and dropped (the child, being canceled, must not block on a
+ * full pipe meanwhile).
+ */
+async function drainBytes(
+  stream: ReadableStream<Uint8Array>,
+  onChunk: (chunk: Uint8Array) => void | Promise<void>,
+  onFailure: (error: unknown) => void,
+) {
+  let failed = false;
+  for await (const chunk of stream) {
+    if (failed) continue;
+    try {
+      await onChunk(chunk);
+    } catch (error) {
+      failed = true;
+      onFailure(error);
+    }
+  }
 }
 
 function signalName(code: NodeJS.Signals | number | null): string | null {

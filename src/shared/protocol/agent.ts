@@ -46,6 +46,11 @@ export {
   MAX_LISTING_CHUNK_ENTRIES,
   MAX_MEMBER_PATH_CHARS,
 } from "./jobs/archive-browse.ts";
+export {
+  DownloadBlock,
+  DownloadChunkQuery,
+  MAX_DOWNLOAD_CHUNK_BYTES,
+} from "./jobs/archive-download.ts";
 export { MAX_RESTORE_LISTED, MAX_RESTORE_PATHS, RestoreBlock } from "./jobs/archive-extract.ts";
 export { ArchiveInfo } from "./jobs/archive-list.ts";
 export { BackupBlock, BackupStats, OPTIONAL_SOURCES_CAPABILITY } from "./jobs/backup-create.ts";

@@ -16,6 +16,9 @@ export const TreeQuery = z.strictObject({
   q: Text(1024).optional(),
 });
 
+/** GET …/archives/{archive}/download: one file of the archive, by its path ("/home/u/a.pdf"). */
+export const DownloadQuery = z.strictObject({ path: Text(4096) });
+
 export const ArchiveTreeEntry = z.object({
   name: z.string(),
   type: z.enum(ARCHIVE_ENTRY_TYPES),
@@ -31,6 +34,8 @@ export const ArchiveTree = z.object({
   path: z.string(),
   entries: z.array(ArchiveTreeEntry),
   truncated: z.boolean(),
+  /** The largest file …/download streams (the hub's download_max_bytes); 0: none. */
+  download_max_bytes: z.number().int().optional(),
 });
 export type ArchiveTree = z.infer<typeof ArchiveTree>;
 

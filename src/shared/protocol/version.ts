@@ -22,6 +22,9 @@
  *   optional_source_paths (backed up when present, skipped with a warning when not). An
  *   older agent would ignore them and back up less, so the hub queues a backup with
  *   optional sources only to agents whose capabilities list "backup.optional_sources".
+ * - 1 (2026-12-02), compatible addition, no bump: job kind archive.download and
+ *   POST /jobs/{id}/download?offset=N (its file's raw bytes, in order). The hub queues it
+ *   only to agents whose capabilities name it.
  */
 export const PROTOCOL_VERSION = 1;
 export const MIN_SUPPORTED_PROTOCOL = 1;

@@ -4,7 +4,8 @@
  * level (folders first, sizes, dates), a glob search, check boxes to pick files and
  * folders, and the restore dialog (destination on the owning machine, or for a box
  * repository on another one; overwrite off by default with a warning when on, dry run),
- * which opens the restore's live job page.
+ * which opens the restore's live job page. An operator downloads a single file with a
+ * plain link (the hub streams it from the machine), up to the hub's download limit.
  *
  * The hub answers from its listing cache; the first visit of an archive queues the job
  * that lists it on the machine (202), which this view follows until it ends and then asks
@@ -153,6 +154,26 @@ function RestoreDialog(props: {
   );
 }
 
+/** "Download" for a file within the hub's limit; why not, for one over it. */
+function DownloadLink(props: { entry: ArchiveTreeEntry; href: string; limit: number }) {
+  if (props.entry.type !== "file") return null;
+  if (props.entry.size > props.limit) {
+    return (
+      <span
+        class="muted small"
+        title={`Over the hub's download limit (${formatBytes(props.limit)}): restore it onto a machine`}
+      >
+        too large
+      </span>
+    );
+  }
+  return (
+    <a href={props.href} download={props.entry.name} data-download={props.entry.name}>
+      Download
+    </a>
+  );
+}
+
 export function ArchiveBrowser(props: {
   repositoryId: number;
   archive: string;
@@ -266,6 +287,7 @@ export function ArchiveBrowser(props: {
                     <th>Name</th>
                     <th>Size</th>
                     <th>Modified</th>
+                    {props.canRestore && <th aria-label="Download" />}
                   </tr>
                 </thead>
                 <tbody>
@@ -297,6 +319,15 @@ export function ArchiveBrowser(props: {
                         </td>
                         <td>{e.type === "dir" ? "–" : formatBytes(e.size)}</td>
                         <td>{e.mtime ? new Date(e.mtime).toLocaleString() : "–"}</td>
+                        {props.canRestore && (
+                          <td>
+                            <DownloadLink
+                              entry={e}
+                              href={api.downloadUrl(props.repositoryId, props.archive, full)}
+                              limit={tree.download_max_bytes ?? 0}
+                            />
+                          </td>
+                        )}
                       </tr>
                     );
                   })}

@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { closeSync, constants, existsSync, openSync, statSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runProcess } from "../../../src/shared/process/spawn.ts";
@@ -259,7 +260,11 @@ describe("restore onto the machine", () => {
       await writeFile(`${location}.tmp`, known, { mode: 0o600 });
       await rename(`${location}.tmp`, location);
     };
+    // Not empty, so the agent lists the archive before extracting and borg is held there:
+    // borg answers SIGINT by finishing the current file, and this archive's are tiny.
     const destination = join(agent.dir, "restored", "canceled");
+    await mkdir(destination, { recursive: true });
+    await writeFile(join(destination, "already-here"), "");
     const queued = await hub.request("POST", `/api/repositories/${repositoryId}/restore`, {
       token: admin,
       body: { archive, paths: [], destination },
@@ -294,5 +299,139 @@ describe("restore onto the machine", () => {
     // The repository still works.
     const after = await restore({ paths: [`/${member}/readme.txt`], destination });
     expect(after.status).toBe("completed");
+  });
+});
+
+describe("download one file through the hub", () => {
+  /**
+   * Ten and a bit chunks of the agent's uploads (MAX_DOWNLOAD_CHUNK_BYTES is 4 MiB), far
+   * more than the sockets between agent, hub and client can hold: each MiB is random and
+   * numbered, so bytes out of order or lost show.
+   */
+  const LARGE = new Uint8Array(40 * 1024 * 1024 + 17);
+  const block = crypto.getRandomValues(new Uint8Array(65_536));
+  for (let at = 0; at < LARGE.length; at += block.length) {
+    LARGE.set(block.subarray(0, Math.min(block.length, LARGE.length - at)), at);
+    new DataView(LARGE.buffer).setUint32(at, at / block.length);
+  }
+  let second: string;
+
+  const downloadUrl = (name: string, path: string) =>
+    `${server.url}/api/repositories/${repositoryId}/archives/${encodeURIComponent(name)}/download?path=${encodeURIComponent(path)}`;
+  const download = (name: string, path: string, headers: Record<string, string> = {}) =>
+    fetch(downloadUrl(name, path), { headers: { authorization: `Bearer ${admin}`, ...headers } });
+
+  beforeAll(async () => {
+    // A second archive with a file larger than one chunk, listed on the hub.
+    await writeFile(join(sources, "docs", "große datei.bin"), LARGE);
+    const backup = await runJob("POST", `/api/repositories/${repositoryId}/backup`, {});
+    second = backup.result?.archive_name as string;
+    const first = await hub.request(
+      "GET",
+      `/api/repositories/${repositoryId}/archives/${encodeURIComponent(second)}/tree`,
+      { token: admin },
+    );
+    expect(first.status).toBe(202);
+    await waitForJob(hub, admin, (first.body as { job_id: number }).job_id);
+  }, 60_000);
+
+  test("a small file: its bytes, length and name; the job counts what it sent", async () => {
+    const answer = await download(archive, `/${member}/readme.txt`);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("content-disposition")).toBe("attachment; filename=readme.txt");
+    expect(answer.headers.get("content-type")).toBe("application/octet-stream");
+    expect(await answer.text()).toBe("hello restore\n");
+    const job = Job.parse(
+      await waitForJob(hub, admin, Number(answer.headers.get("x-borgctl-job-id"))),
+    );
+    expect(job.type).toBe("archive.download");
+    expect(job.status).toBe("completed");
+    expect(job.result?.bytes).toBe("hello restore\n".length);
+  });
+
+  test("a file of several chunks arrives whole and in order; a UTF-8 name is kept", async () => {
+    const answer = await download(second, `/${member}/docs/große datei.bin`);
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get("content-disposition")).toBe(
+      `attachment; filename="gro?e datei.bin"; filename*=UTF-8''gro%C3%9Fe%20datei.bin`,
+    );
+    const body = new Uint8Array(await answer.arrayBuffer());
+    expect(body.length).toBe(LARGE.length);
+    expect(Buffer.compare(body, LARGE)).toBe(0);
+    const job = Job.parse(
+      await waitForJob(hub, admin, Number(answer.headers.get("x-borgctl-job-id"))),
+    );
+    expect(job.status).toBe("completed");
+    expect(job.result?.bytes).toBe(LARGE.length);
+    expect(hub.deps.downloads.size).toBe(0);
+  });
+
+  test("a browser that stops reading holds the agent back; leaving cancels the job", async () => {
+    // A raw client, so nothing reads ahead: it takes the response head and stops reading.
+    const url = new URL(downloadUrl(second, `/${member}/docs/große datei.bin`));
+    const socket = connect(Number(url.port), "127.0.0.1");
+    let head = "";
+    const gotHead = new Promise<void>((resolve) => {
+      socket.on("data", (data: Buffer) => {
+        head += data.toString("latin1");
+        if (head.includes("\r\n\r\n")) {
+          socket.pause();
+          resolve();
+        }
+      });
+    });
+    socket.write(
+      `GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${admin}\r\n\r\n`,
+    );
+    await gotHead;
+    expect(head).toStartWith("HTTP/1.1 200");
+    const jobId = Number(/x-borgctl-job-id: (\d+)/i.exec(head)?.[1]);
+    // Let the agent run into the full pipe; then it has sent only part of the file.
+    await Bun.sleep(1500);
+    const relay = hub.deps.downloads.get(jobId);
+    expect(relay?.bytesReceived).toBeGreaterThan(0);
+    expect(relay?.bytesReceived).toBeLessThan(LARGE.length);
+    socket.destroy();
+    const ended = Job.parse(await waitForJob(hub, admin, jobId));
+    expect(ended.status).toBe("canceled");
+    expect(hub.deps.downloads.size).toBe(0);
+    const repoDir = join(agent.dir, "repos", "restore-me");
+    expect(existsSync(join(repoDir, "lock.exclusive"))).toBe(false);
+    expect(existsSync(join(repoDir, "lock.roster"))).toBe(false);
+  });
+
+  test("what can't be downloaded is refused before any job, with the reason", async () => {
+    const before = (await hub.request("GET", "/api/jobs?limit=1", { token: admin })).body as Job[];
+    const refusals: [Promise<Response>, number, RegExp][] = [
+      [download(archive, `/${member}/docs`), 400, /is a dir; only a file/],
+      [download(archive, `/${member}/nope.txt`), 404, /no "\//],
+      [download(archive, `/${member}/../etc/passwd`), 400, /^path /],
+      [download("never-listed", `/${member}/readme.txt`), 409, /not listed on the hub yet/],
+      [
+        download(archive, `/${member}/readme.txt`, { "sec-fetch-site": "cross-site" }),
+        403,
+        /hub's own pages/,
+      ],
+    ];
+    for (const [answer, status, message] of refusals) {
+      const response = await answer;
+      expect(response.status).toBe(status);
+      expect(((await response.json()) as { error: string }).error).toMatch(message);
+    }
+    hub.deps.settings.downloadMaxBytes = 100;
+    try {
+      const tooLarge = await download(archive, `/${member}/docs/report.pdf`);
+      expect(tooLarge.status).toBe(413);
+      expect(((await tooLarge.json()) as { error: string }).error).toMatch(/download_max_bytes/);
+    } finally {
+      hub.deps.settings.downloadMaxBytes = 1024 * 1024 * 1024;
+    }
+    const viewer = await hub.login("viewer1", "viewer-password-1");
+    const asViewer = await fetch(downloadUrl(archive, `/${member}/readme.txt`), {
+      headers: { authorization: `Bearer ${viewer}` },
+    });
+    expect(asViewer.status).toBe(403);
+    const after = (await hub.request("GET", "/api/jobs?limit=1", { token: admin })).body as Job[];
+    expect(after[0]?.id).toBe(before[0]?.id);
   });
 });

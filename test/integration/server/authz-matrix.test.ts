@@ -71,6 +71,7 @@ const MIN_ROLE: Record<string, Role | "agent"> = {
   "POST /api/agents/jobs/:id/progress": "agent",
   "POST /api/agents/jobs/:id/logs": "agent",
   "POST /api/agents/jobs/:id/listing": "agent",
+  "POST /api/agents/jobs/:id/download": "agent",
   "POST /api/agents/jobs/:id/complete": "agent",
   "POST /api/agents/jobs/:id/fail": "agent",
   "POST /api/agents/jobs/:id/canceled": "agent",
@@ -95,6 +96,8 @@ const MIN_ROLE: Record<string, Role | "agent"> = {
   // Viewers read cached listings; listing an uncached archive (a job) needs an operator.
   "GET /api/repositories/:id/archives/:archive/tree": "viewer",
   "POST /api/repositories/:id/restore": "operator",
+  // It runs a job on the machine and hands out a file's contents.
+  "GET /api/repositories/:id/archives/:archive/download": "operator",
   "POST /api/repositories/:id/init": "operator",
   "POST /api/repositories/:id/backup": "operator",
   "POST /api/repositories/:id/check": "operator",

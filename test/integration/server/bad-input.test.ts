@@ -176,6 +176,9 @@ const BODIES: Record<string, Body | { [NONE]: string }> = {
     audience: "agent",
     fields: { sequence: { type: "count" }, entries: { type: "objects" } },
   },
+  "POST /api/agents/jobs/:id/download": {
+    [NONE]: "a file's raw bytes: any content is data (only its size is refused)",
+  },
   "POST /api/agents/jobs/:id/complete": {
     audience: "agent",
     fields: { completed_at: { type: "timestamp" }, result: { type: "object" } },
@@ -359,6 +362,15 @@ const QUERIES: Record<string, string[]> = {
   "GET /api/jobs/:id/logs": ["after_sequence=-2", "after_sequence=abc", "limit=0", "limit=5001"],
   "GET /api/jobs/:id/events": ["after_sequence=-2", "after_sequence=abc", "x=1"],
   "DELETE /api/repositories/:id": ["purge=yes", "purge=1", "purge=TRUE", "x=1"],
+  "GET /api/repositories/:id/archives/:archive/download": [
+    "path=",
+    "path=%2F",
+    "path=..%2F..%2Fetc%2Fpasswd",
+    "path=a%00b",
+    `path=${"a".repeat(5000)}`,
+    "x=1",
+  ],
+  "POST /api/agents/jobs/:id/download": ["offset=-1", "offset=abc", "offset=1.5", "offset="],
   "GET /api/repositories/:id/archives/:archive/tree": [
     "path=..%2F..%2Fetc",
     "path=%2Fa%2F..%2F..",

@@ -1,6 +1,7 @@
 /**
  * The agent runtime's job routes, /api/agents/jobs… (lifecycle in protocol/agent.ts):
- * long poll, claim, start, progress, logs, listing (archive.browse), complete/fail/canceled
+ * long poll, claim, start, progress, logs, listing (archive.browse), download (archive.download's
+ * bytes, application/octet-stream), complete/fail/canceled
  * (alias /cancel), and the agent-scoped status read. Borg UI's agent gets its poll answer
  * and has its logs and results translated by borg-ui-agent.ts; every other agent speaks
  * the protocol as written. Every route needs the agent credential and acts only on the caller's own
@@ -11,6 +12,7 @@ import type { Hono } from "hono";
 import {
   CanceledRequest,
   CompleteRequest,
+  DownloadChunkQuery,
   FailRequest,
   ListingChunk,
   LogsRequest,
@@ -21,6 +23,7 @@ import {
 import type { JobRow } from "../../db/records.ts";
 import type { HubDeps } from "../../deps.ts";
 import { storeListingChunk } from "../../services/archive-browse.ts";
+import { storeDownloadChunk } from "../../services/archive-download.ts";
 import {
   agentJob,
   appendJobLogs,
@@ -128,6 +131,19 @@ export function agentJobRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
       ),
     ),
   );
+
+  // archive.download's file, raw, in order; answered once the browser has room for more.
+  app.post(`${BASE}/:id/download`, agent, validate("query", DownloadChunkQuery), async (c) => {
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    const job = await storeDownloadChunk(
+      deps,
+      agentActorOf(c),
+      jobId(c.req.param("id")),
+      c.req.valid("query").offset,
+      bytes,
+    );
+    return c.json(uploadJson(job));
+  });
 
   const borgUiComplete = borgUiUpload("complete");
   app.post(

@@ -6,6 +6,7 @@
  * here, and one module and registry line on each side (docs/ARCHITECTURE.md).
  */
 import { archiveBrowse } from "./archive-browse.ts";
+import { archiveDownload } from "./archive-download.ts";
 import { archiveExtract } from "./archive-extract.ts";
 import { archiveList } from "./archive-list.ts";
 import { backupCreate } from "./backup-create.ts";
@@ -28,4 +29,5 @@ export const JOB_KIND_PROTOCOLS = [
   repoInfo,
   archiveBrowse,
   archiveExtract,
+  archiveDownload,
 ] as const;

@@ -9,7 +9,10 @@ import { buildBreakLockCommand } from "../../../../src/borg/commands/break-lock.
 import { buildCheckCommand } from "../../../../src/borg/commands/check.ts";
 import { buildCompactCommand } from "../../../../src/borg/commands/compact.ts";
 import { buildCreateCommand } from "../../../../src/borg/commands/create.ts";
-import { buildExtractCommand } from "../../../../src/borg/commands/extract.ts";
+import {
+  buildExtractCommand,
+  buildExtractToStdoutCommand,
+} from "../../../../src/borg/commands/extract.ts";
 import { buildInfoCommand } from "../../../../src/borg/commands/info.ts";
 import { buildInitCommand } from "../../../../src/borg/commands/init.ts";
 import { buildListCommand } from "../../../../src/borg/commands/list.ts";
@@ -79,6 +82,9 @@ const PAYLOADS = {
       overwrite: false,
       dry_run: true,
     },
+  }),
+  "archive.download": payload("archive.download", {
+    download: { archive: "laptop-2026", path: "home/u/notes.txt", size: 12 },
   }),
 } as const;
 
@@ -154,6 +160,9 @@ describe("commands: the payload becomes src/borg's command", () => {
           list: true,
         }),
       );
+      expect(command("archive.download")).toEqual(
+        buildExtractToStdoutCommand(f, { repo, archive: "laptop-2026", path: "home/u/notes.txt" }),
+      );
     });
   }
 });
@@ -226,8 +235,8 @@ describe("results from captured borg output", () => {
   });
 
   test("kinds without --json output report no fields of their own", () => {
-    // archive.browse and archive.extract read their result in their watch (a listing upload, counts).
-    const watched: readonly JobKind[] = ["archive.browse", "archive.extract"];
+    // These read their result in their watch (a listing upload, counts, the bytes sent).
+    const watched: readonly JobKind[] = ["archive.browse", "archive.extract", "archive.download"];
     for (const kind of JOB_KINDS.filter(
       (k) => !AGENT_JOB_KINDS[k].readsJson && !watched.includes(k),
     )) {

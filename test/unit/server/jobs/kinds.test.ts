@@ -43,6 +43,7 @@ const OPTIONS = {
   prune: { keep_daily: 1 },
   browse: { archive: "a-1" },
   restore: { archive: "a-1", paths: [], destination: "/srv/r", overwrite: false, dry_run: false },
+  download: { archive: "a-1", path: "home/u/a.txt", size: 3 },
 };
 
 describe("the hub's registry", () => {
@@ -69,6 +70,7 @@ describe("the hub's registry", () => {
       "repo.info": [],
       "archive.browse": ["browse"],
       "archive.extract": ["restore"],
+      "archive.download": ["download"],
     });
   });
 

@@ -130,6 +130,7 @@ describe("buildJobPayload", () => {
           overwrite: false,
           dry_run: true,
         },
+        download: { archive: "a-1", path: "home/u/a.txt", size: 3 },
       };
       const payload = buildJobPayload(3, kind, repository, options);
       expect(JobPayload.parse(payload)).toEqual(payload);

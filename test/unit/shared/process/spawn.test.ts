@@ -383,3 +383,65 @@ describe("start errors and validation", () => {
     expect(() => spawnProcess({ argv: ["echo", 42 as unknown as string] })).toThrow(TypeError);
   });
 });
+
+describe("onStdoutChunk: stdout as raw bytes, read only as fast as they are consumed", () => {
+  test("every byte arrives, in order, binary included", async () => {
+    const chunks: Uint8Array[] = [];
+    const result = await runProcess({
+      argv: ["sh", "-c", "printf 'a\\000b\\nc'; head -c 300000 /dev/zero; printf 'end'"],
+      onStdoutChunk: (chunk) => {
+        chunks.push(chunk);
+      },
+    });
+    expect(result.exitCode).toBe(0);
+    const all = Buffer.concat(chunks);
+    expect(all.length).toBe(5 + 300_000 + 3);
+    expect([...all.subarray(0, 5)]).toEqual([97, 0, 98, 10, 99]);
+    expect(all.subarray(-3).toString()).toBe("end");
+  });
+
+  test("a pending consumer holds the child at a full pipe until it settles", async () => {
+    let release: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let calls = 0;
+    const stderr: string[] = [];
+    const proc = spawnProcess({
+      // 4 MiB is far more than a pipe holds: the writer can't finish while nobody reads.
+      argv: ["sh", "-c", "head -c 4194304 /dev/zero; echo written >&2"],
+      onStdoutChunk: async () => {
+        calls++;
+        if (calls === 1) await held;
+      },
+      onStderrLine: (line) => stderr.push(line),
+    });
+    await Bun.sleep(500);
+    expect(calls).toBe(1);
+    expect(stderr).toEqual([]);
+    release();
+    const result = await proc.done;
+    expect(result.exitCode).toBe(0);
+    expect(stderr).toEqual(["written"]);
+  });
+
+  test("a consumer that rejects cancels the child, and done rejects with its error", async () => {
+    const proc = spawnProcess({
+      argv: ["sh", "-c", "while :; do head -c 65536 /dev/zero; done"],
+      grace: QUICK_GRACE,
+      onStdoutChunk: async () => {
+        throw new Error("nobody wants the rest");
+      },
+    });
+    await expect(proc.done).rejects.toThrow("nobody wants the rest");
+  });
+
+  test("is not combined with line or captured stdout", () => {
+    expect(() =>
+      spawnProcess({ argv: ["true"], onStdoutChunk: () => {}, onStdoutLine: () => {} }),
+    ).toThrow(TypeError);
+    expect(() =>
+      spawnProcess({ argv: ["true"], onStdoutChunk: () => {}, captureStdout: true }),
+    ).toThrow(TypeError);
+  });
+});

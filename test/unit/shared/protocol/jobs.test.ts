@@ -67,6 +67,11 @@ const WIRE_PAYLOADS = {
       dry_run: false,
     },
   },
+  "archive.download": {
+    ...common,
+    job_kind: "archive.download",
+    download: { archive: "a-1", path: "home/u/a.txt", size: 3 },
+  },
 } as const;
 
 describe("job payloads", () => {
@@ -82,6 +87,7 @@ describe("job payloads", () => {
       "repo.info",
       "archive.browse",
       "archive.extract",
+      "archive.download",
     ]);
     expect(JOB_KIND_PROTOCOLS.map((p) => p.kind)).toEqual([...JOB_KINDS]);
     expect(Object.keys(WIRE_PAYLOADS).sort()).toEqual([...JOB_KINDS].sort());
@@ -102,6 +108,7 @@ describe("job payloads", () => {
       "repo.check": "check",
       "archive.browse": "browse",
       "archive.extract": "restore",
+      "archive.download": "download",
     } as const;
     for (const [kind, block] of Object.entries(blocks)) {
       const payload: Record<string, unknown> = { ...WIRE_PAYLOADS[kind as keyof typeof blocks] };

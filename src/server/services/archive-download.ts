@@ -1,0 +1,188 @@
+/**
+ * Downloading one file of an archive through the hub (GET /api/repositories/{id}/archives/
+ * {archive}/download?path=…): the user's request queues archive.download on the agent
+ * that owns the repository and waits; the agent runs `borg extract --stdout` and uploads
+ * the bytes in order (storeDownloadChunk), and each chunk goes straight into the waiting
+ * response through this process's DownloadRelay (services/download-relay.ts). The hub
+ * stores nothing of the file, in memory beyond about two chunks or anywhere on disk.
+ *
+ * The file must be in the archive's cached listing (the file browser has it): that is
+ * where the hub learns it is a regular file and its size, the response's Content-Length,
+ * checked against download_max_bytes before anything is queued (an empty file is answered
+ * at once, with no job). The answer waits for the
+ * first byte, so a job that fails before it (the agent's policy, a locked repository, a
+ * borg error) is a JSON error with the job's reason, not a broken file. A job the agent
+ * has not claimed after CLAIM_WAIT_MS (it is busy with another job, or offline) is
+ * canceled and answered 503. The browser going away cancels the job.
+ *
+ * With several replicas the agent's uploads must reach the replica holding the browser's
+ * request; one that lands elsewhere is refused (409) and the job fails saying so.
+ */
+import { AppError } from "../../shared/errors.ts";
+import { MAX_DOWNLOAD_CHUNK_BYTES, TERMINAL_JOB_STATUSES } from "../../shared/protocol/agent.ts";
+import type { JobRow } from "../db/records.ts";
+import type { HubDeps } from "../deps.ts";
+import type { AgentActor, UserActor } from "./actor.ts";
+import { checkArchive, memberOf, splitMemberPath } from "./archive-browse.ts";
+import { DownloadRefused, type DownloadRelay } from "./download-relay.ts";
+import { leaseUntil, refusal } from "./job-runtime.ts";
+import { cancelJob, getJob, queueJobOfKind } from "./jobs.ts";
+import { getRepository } from "./repositories.ts";
+
+/** How long a download waits for its agent to take the job before giving up. */
+export const CLAIM_WAIT_MS = 30_000;
+
+export interface StartedDownload {
+  /** The job that streams it; none for an empty file (nothing to ask borg for). */
+  jobId?: number;
+  /** The response body: the relay's stream, or null for an empty file. */
+  body: ReadableStream<Uint8Array> | null;
+  size: number;
+  /** The file's name, for Content-Disposition. */
+  name: string;
+}
+
+const gib = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(bytes % 1024 ** 3 ? 1 : 0)} GiB`;
+
+export async function startDownload(
+  deps: HubDeps,
+  actor: UserActor,
+  repositoryId: number,
+  archive: string,
+  path: string,
+  browser: AbortSignal,
+): Promise<StartedDownload> {
+  checkArchive(archive);
+  const member = memberOf(path);
+  if (member === "") throw new AppError("validation_failed", "path must name a file, not /");
+  const limit = deps.settings.downloadMaxBytes;
+  if (limit === 0) {
+    throw new AppError(
+      "forbidden",
+      "downloads through the hub are turned off (download_max_bytes = 0); restore the file onto a machine",
+    );
+  }
+  const repository = await getRepository(deps, repositoryId);
+  const listing = await deps.store.archiveListings.forArchive(repository.id, archive);
+  if (listing?.status !== "ready") {
+    throw new AppError(
+      "conflict",
+      `archive "${archive}" is not listed on the hub yet: open it in the file browser first (GET …/tree), so the hub knows the file and its size`,
+    );
+  }
+  const { parent, name } = splitMemberPath(member);
+  const entry = await deps.store.archiveListings.entry(listing.id, parent, name);
+  if (!entry) throw new AppError("not_found", `no "/${member}" in archive "${archive}"`);
+  if (entry.type !== "file") {
+    throw new AppError(
+      "validation_failed",
+      `path "/${member}" is a ${entry.type}; only a file can be downloaded (restore folders onto a machine)`,
+    );
+  }
+  if (entry.size > limit) {
+    throw new AppError(
+      "payload_too_large",
+      `"/${member}" is ${gib(entry.size)}, over the hub's download limit of ${gib(limit)} (download_max_bytes); restore it onto a machine instead`,
+    );
+  }
+  if (entry.size === 0) return { body: null, size: 0, name };
+  const job = await queueJobOfKind(deps, actor, repository.id, "archive.download", {
+    download: { archive, path: member, size: entry.size },
+  });
+  const cancel = () =>
+    cancelJob(deps, actor, job.id).catch(() => {
+      // Already over: nothing to stop.
+    });
+  const relay = deps.downloads.create(job.id, entry.size, () => void cancel());
+  // For the whole transfer: Bun aborts the request's signal when the client disconnects,
+  // which it does not always tell the response stream. A no-op once the relay ended.
+  browser.addEventListener("abort", () => relay.browserLeft(), { once: true });
+  try {
+    await waitForFirstByte(deps, relay, job.id);
+  } catch (error) {
+    relay.browserLeft();
+    throw error;
+  }
+  if (relay.failure !== undefined && relay.bytesReceived === 0) {
+    const ended = await getJob(deps, job.id);
+    throw new AppError("borg_failed", `the download failed: ${relay.failure}`, {
+      job_id: job.id,
+      status: ended.status,
+    });
+  }
+  return { jobId: job.id, body: relay.stream, size: entry.size, name };
+}
+
+/** Until the first byte or the end; a job still queued after CLAIM_WAIT_MS is canceled. */
+async function waitForFirstByte(deps: HubDeps, relay: DownloadRelay, jobId: number) {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const claimDeadline = new Promise<"deadline">((resolve) => {
+    timer = setTimeout(() => resolve("deadline"), CLAIM_WAIT_MS);
+  });
+  try {
+    if ((await Promise.race([relay.started, claimDeadline])) !== "deadline") return;
+    const job = await getJob(deps, jobId);
+    if (job.status !== "queued") return relay.started;
+    const machine = await deps.store.machines.byId(job.agentMachineId);
+    throw new AppError(
+      "unavailable",
+      `machine "${machine?.name ?? job.agentMachineId}" did not take the download within ${CLAIM_WAIT_MS / 1000} s (${machine?.status === "online" ? "it is busy with another job" : `it is ${machine?.status ?? "gone"}`}); try again later, or restore the file onto a machine`,
+      { job_id: jobId },
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * One chunk of an archive.download job's file, from its agent: renews the lease, then
+ * hands the bytes to the waiting browser and answers once it has room for more. 409
+ * when the job is not an active download of this agent's, when no browser waits for it
+ * on this replica, or for a chunk out of order.
+ */
+export async function storeDownloadChunk(
+  deps: HubDeps,
+  agent: AgentActor,
+  jobId: number,
+  offset: number,
+  bytes: Uint8Array,
+): Promise<JobRow> {
+  const now = deps.clock();
+  const job = await deps.store.jobs.renewLease(jobId, agent.machineId, now, leaseUntil(deps, now));
+  if (!job) throw await refusal(deps, agent, jobId);
+  if (job.jobKind !== "archive.download") {
+    throw new AppError("conflict", `job ${jobId} is a ${job.jobKind}, which uploads no file`);
+  }
+  if (bytes.byteLength === 0) throw new AppError("validation_failed", "the chunk is empty");
+  if (bytes.byteLength > MAX_DOWNLOAD_CHUNK_BYTES) {
+    throw new AppError(
+      "payload_too_large",
+      `a chunk carries at most ${MAX_DOWNLOAD_CHUNK_BYTES} bytes`,
+    );
+  }
+  const relay = deps.downloads.get(jobId);
+  if (!relay) {
+    if (job.status === "cancel_requested") return job;
+    throw new AppError(
+      "conflict",
+      `no browser is waiting for job ${jobId}'s file on this hub (it went away, or its request is on another hub replica)`,
+    );
+  }
+  try {
+    if ((await relay.push(offset, bytes)) === "gone")
+      return (await deps.store.jobs.byId(jobId)) ?? job;
+  } catch (error) {
+    if (error instanceof DownloadRefused) throw new AppError("conflict", error.message);
+    throw error;
+  }
+  return job;
+}
+
+/** The end of an archive.download job (any status): its browser's stream ends with it. */
+export function endDownload(deps: HubDeps, job: JobRow): void {
+  if (!TERMINAL_JOB_STATUSES.includes(job.status)) return;
+  const failure = job.status.startsWith("completed")
+    ? undefined
+    : (job.errorMessage ?? `the job was ${job.status}`);
+  deps.downloads.get(job.id)?.finish(failure);
+}
