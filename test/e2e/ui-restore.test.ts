@@ -6,86 +6,31 @@
  * by glob, pick a file and a folder, restore them in the dialog (overwrite off), follow
  * the restore's job page until it completes, and compare the bytes on disk.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
-import { runProcess, type SpawnedProcess, spawnProcess } from "../../src/shared/process/spawn.ts";
-import { CreatedEnrollmentToken, Job, Machine } from "../../src/shared/protocol/api.ts";
-import { hostBinary } from "../helpers/binary.ts";
-import {
-  apiAs,
-  launchChromium,
-  SHOTS,
-  screenshot,
-  signIn,
-  startCompiledHub,
-  stopProcesses,
-} from "../helpers/browser.ts";
+import { CreatedEnrollmentToken } from "../../src/shared/protocol/api.ts";
+import { screenshot } from "../helpers/browser.ts";
+import { browserSuite, onlineMachine, runJob } from "../helpers/browser-suite.ts";
 
 const ADMIN_PASSWORD = "e2e-ui-restore-admin-password";
 
-let binary: string;
-let dir: string;
-let browser: Browser | undefined;
-const processes: SpawnedProcess[] = [];
-
-beforeAll(async () => {
-  binary = await hostBinary();
-  dir = await mkdtemp(join(tmpdir(), "borgctl-e2e-ui-restore-"));
-  await mkdir(SHOTS, { recursive: true });
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await stopProcesses(processes);
-  await rm(dir, { recursive: true, force: true });
-});
+const suite = browserSuite({ name: "restore", adminPassword: ADMIN_PASSWORD });
 
 describe("restore in the web UI", () => {
   test("browse an archive, pick a file and a folder, restore them, see the job finish", async () => {
-    const url = await startCompiledHub({ binary, dir, adminPassword: ADMIN_PASSWORD, processes });
-    const context = await (browser as Browser).newContext({
+    const url = await suite.startHub();
+    const dir = suite.dir;
+    const { context, page, problems, api } = await suite.signIn(url, {
       viewport: { width: 1200, height: 900 },
     });
-    const { page, problems } = await signIn(context, url, "admin", ADMIN_PASSWORD);
-    const api = apiAs(url, context);
 
     const enrollment = CreatedEnrollmentToken.parse(
       (await api("POST", "/api/managed-machines/enrollment-tokens", { name: "laptop" })).body,
     );
-    const agentConfig = join(dir, "agent", "agent.toml");
-    const agentEnv = { HOME: dir, NO_COLOR: "1", PATH: process.env.PATH ?? "/usr/bin:/bin" };
-    const registered = await runProcess({
-      argv: [
-        binary,
-        "agent",
-        "register",
-        "--server",
-        url,
-        "--token",
-        enrollment.token,
-        "--config",
-        agentConfig,
-        "--state-dir",
-        join(dir, "agent-state"),
-      ],
-      env: agentEnv,
-      captureStdout: true,
-    });
-    expect(registered.exitCode).toBe(0);
-    processes.push(
-      spawnProcess({ argv: [binary, "agent", "run", "--config", agentConfig], env: agentEnv }),
-    );
-    let machineId = 0;
-    for (let i = 0; machineId === 0; i++) {
-      const [machine] = Machine.array().parse((await api("GET", "/api/managed-machines")).body);
-      if (machine?.status === "online") machineId = machine.id;
-      expect(i).toBeLessThan(100);
-      await Bun.sleep(200);
-    }
+    await suite.startAgent(url, enrollment.token);
+    const machineId = (await onlineMachine(api)).id;
 
     const sources = join(dir, "home");
     const photo = randomBytes(200_000);
@@ -101,15 +46,7 @@ describe("restore in the web UI", () => {
       source_paths: [sources],
     });
     const repositoryId = (created.body as { id: number }).id;
-    const run = async (action: string) => {
-      const queued = await api("POST", `/api/repositories/${repositoryId}/${action}`, {});
-      const jobId = (queued.body as { job_id: number }).job_id;
-      for (;;) {
-        const job = Job.parse((await api("GET", `/api/jobs/${jobId}`)).body);
-        if (["completed", "failed", "canceled"].includes(job.status)) return job;
-        await Bun.sleep(200);
-      }
-    };
+    const run = (action: string) => runJob(api, `/api/repositories/${repositoryId}/${action}`);
     expect((await run("init")).status).toBe("completed");
     expect((await run("backup")).status).toBe("completed");
     expect((await run("list")).status).toBe("completed");
