@@ -7,12 +7,11 @@
  * the box's list. The machine is a protocol-speaking fake agent with a real SSH key (no
  * backup runs here: test/integration/server/boxes.test.ts runs them over SSH).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CreatedEnrollmentToken, Repository } from "../../src/shared/protocol/api.ts";
-import { startHttpOnlyBox } from "../helpers/box.ts";
 import { screenshot } from "../helpers/browser.ts";
 import { browserSuite } from "../helpers/browser-suite.ts";
 import { FakeAgent } from "../helpers/fake-agent.ts";
@@ -20,19 +19,11 @@ import { generateKey } from "../helpers/sshd.ts";
 
 const ADMIN_PASSWORD = "e2e-ui-boxes-admin-password";
 
-const suite = browserSuite({ name: "boxes", adminPassword: ADMIN_PASSWORD });
-let box: Awaited<ReturnType<typeof startHttpOnlyBox>> | undefined;
-
-beforeAll(async () => {
-  box = await startHttpOnlyBox();
-}, 60_000);
-afterAll(async () => {
-  await box?.stop();
-});
+const suite = browserSuite({ name: "boxes", adminPassword: ADMIN_PASSWORD, box: true });
 
 describe("storage boxes in the web UI", () => {
   test("register a box, see it online, create an append-only repository on it in one press", async () => {
-    if (!box) throw new Error("setup failed");
+    const box = suite.box;
     const url = await suite.startHub();
     const { context, page, problems, api } = await suite.signIn(url, {
       viewport: { width: 1200, height: 900 },

@@ -5,13 +5,14 @@
  * Lifecycle:
  *   beforeAll  the compiled binary (hostBinary: built once per run when stale), a fresh
  *              temp dir borgctl-e2e-ui-<name>-XXXXXX (or `fixedDir`, emptied first),
- *              test-output/ui/, and one Chromium for the whole file.
+ *              test-output/ui/, one Chromium for the whole file and, with `box: true`,
+ *              a real box's HTTP API in this process (startHttpOnlyBox, no sshd).
  *   tests      start what they need on it: hubs (`startHub`, each a real `borgctl server`
  *              on a free port), signed-in browser contexts (`signIn`), real agents
  *              (`startAgent`: `agent register` then `agent run`, the compiled binary).
  *   afterAll   Chromium closed, every process a test started canceled and waited for,
- *              the dir removed. What a file starts itself (a box, an HTTP receiver) it
- *              stops in its own afterAll.
+ *              the box stopped, the dir removed. What a file starts itself (an HTTP
+ *              receiver) it stops in its own afterAll.
  * Nothing starts before beforeAll, so a file's tests see the suite's fields only inside
  * tests (reading one earlier throws).
  */
@@ -23,6 +24,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { runProcess, type SpawnedProcess, spawnProcess } from "../../src/shared/process/spawn.ts";
 import { Job, JobAccepted, Machine } from "../../src/shared/protocol/api.ts";
 import { hostBinary } from "./binary.ts";
+import { startHttpOnlyBox } from "./box.ts";
 import {
   apiAs,
   launchChromium,
@@ -40,6 +42,8 @@ export interface BrowserSuiteOptions {
   adminPassword: string;
   /** A dir whose paths stay the same from run to run (emptied first, removed after). */
   fixedDir?: string;
+  /** A real box (HTTP API only) for the file's tests: `suite.box`. */
+  box?: boolean;
   /** beforeAll's limit: the first file of a run may build the binary. */
   setupTimeoutMs?: number;
 }
@@ -66,6 +70,8 @@ export interface BrowserSuite {
   readonly binary: string;
   readonly dir: string;
   readonly browser: Browser;
+  /** The box of `box: true` (its URL, token, repo root and authorized_keys file). */
+  readonly box: HttpOnlyBox;
   /** Stopped in afterAll; push what a test spawns itself. */
   readonly processes: SpawnedProcess[];
   /** Starts `borgctl server` on a free port; resolves to its URL once it listens. */
@@ -87,10 +93,13 @@ export interface BrowserSuite {
   startAgent(url: string, token: string, options?: { name?: string; at?: string }): Promise<void>;
 }
 
+export type HttpOnlyBox = Awaited<ReturnType<typeof startHttpOnlyBox>>;
+
 export function browserSuite(options: BrowserSuiteOptions): BrowserSuite {
   let binary: string | undefined;
   let dir: string | undefined;
   let browser: Browser | undefined;
+  let box: HttpOnlyBox | undefined;
   const processes: SpawnedProcess[] = [];
   const ready = <T>(value: T | undefined, what: string): T => {
     if (value === undefined) throw new Error(`browserSuite: ${what} is set up in beforeAll`);
@@ -102,16 +111,18 @@ export function browserSuite(options: BrowserSuiteOptions): BrowserSuite {
       await rm(options.fixedDir, { recursive: true, force: true });
       await mkdir(options.fixedDir, { recursive: true });
     }
-    [binary, dir, browser] = await Promise.all([
+    [binary, dir, browser, box] = await Promise.all([
       hostBinary(),
       options.fixedDir ?? mkdtemp(join(tmpdir(), `borgctl-e2e-ui-${options.name}-`)),
       launchChromium(),
+      options.box ? startHttpOnlyBox() : undefined,
       mkdir(SHOTS, { recursive: true }),
     ]);
   }, options.setupTimeoutMs ?? 180_000);
   afterAll(async () => {
     await browser?.close();
     await stopProcesses(processes);
+    await box?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -124,6 +135,9 @@ export function browserSuite(options: BrowserSuiteOptions): BrowserSuite {
     },
     get browser() {
       return ready(browser, "the browser");
+    },
+    get box() {
+      return ready(box, options.box ? "the box" : "a box (box: true)");
     },
     processes,
     startHub(hub = {}) {
