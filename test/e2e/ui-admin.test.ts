@@ -7,12 +7,8 @@
  * (the agent protocol over HTTP) stands in for a real one: nothing here runs borg.
  * Screenshots go to test-output/ui/.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
-import type { SpawnedProcess } from "../../src/shared/process/spawn.ts";
 import {
   AuditEvent,
   CreatedEnrollmentToken,
@@ -20,46 +16,20 @@ import {
   Machine,
   Repository,
 } from "../../src/shared/protocol/api.ts";
-import { hostBinary } from "../helpers/binary.ts";
-import {
-  apiAs,
-  launchChromium,
-  SHOTS,
-  screenshot,
-  signIn,
-  startCompiledHub,
-  stopProcesses,
-} from "../helpers/browser.ts";
+import { screenshot } from "../helpers/browser.ts";
+import { browserSuite } from "../helpers/browser-suite.ts";
 import { FakeAgent } from "../helpers/fake-agent.ts";
 
 const ADMIN_PASSWORD = "e2e-ui-admin-admin-password";
 const OPERATOR_PASSWORD = "oscar-operator-password-1";
 const PASSPHRASE = "e2e ui admin passphrase";
 
-let binary: string;
-let dir: string;
-let browser: Browser | undefined;
-const processes: SpawnedProcess[] = [];
-
-beforeAll(async () => {
-  binary = await hostBinary();
-  dir = await mkdtemp(join(tmpdir(), "borgctl-e2e-ui-admin-"));
-  await mkdir(SHOTS, { recursive: true });
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await stopProcesses(processes);
-  await rm(dir, { recursive: true, force: true });
-});
+const suite = browserSuite({ name: "admin", adminPassword: ADMIN_PASSWORD });
 
 describe("admin pages in chromium against the compiled hub", () => {
   test("machine rename and labels, enrollment tokens, repository edit, audit", async () => {
-    const url = await startCompiledHub({ binary, dir, adminPassword: ADMIN_PASSWORD, processes });
-    const b = browser as Browser;
-    const context = await b.newContext({ viewport: { width: 1200, height: 800 } });
-    const { page, problems } = await signIn(context, url, "admin", ADMIN_PASSWORD);
-    const api = apiAs(url, context);
+    const url = await suite.startHub();
+    const { context, page, problems, api } = await suite.signIn(url);
 
     // A machine registered over the agent protocol (audited as agent.register).
     const created = CreatedEnrollmentToken.parse(
@@ -124,7 +94,7 @@ describe("admin pages in chromium against the compiled hub", () => {
         await api("POST", "/api/repositories", {
           name: "nas-data",
           agent_machine_id: machine.id,
-          location: join(dir, "repo"),
+          location: join(suite.dir, "repo"),
           passphrase: PASSPHRASE,
           source_paths: ["/srv/data"],
         })
@@ -221,11 +191,10 @@ describe("admin pages in chromium against the compiled hub", () => {
         })
       ).status,
     ).toBe(201);
-    const opContext = await b.newContext({ viewport: { width: 1200, height: 800 } });
-    const op = await signIn(opContext, url, "oscar", OPERATOR_PASSWORD);
+    const op = await suite.signIn(url, { username: "oscar", password: OPERATOR_PASSWORD });
     expect(await op.page.getByRole("link", { name: "Machines" }).count()).toBe(1);
     expect(await op.page.getByRole("link", { name: "Audit" }).count()).toBe(0);
-    expect((await apiAs(url, opContext)("GET", "/api/audit")).status).toBe(403);
+    expect((await op.api("GET", "/api/audit")).status).toBe(403);
     // Machines: the operator sees the fleet but no admin buttons.
     await op.page.getByRole("link", { name: "Machines" }).click();
     await op.page.locator("tr[data-machine]").first().waitFor();
@@ -233,7 +202,7 @@ describe("admin pages in chromium against the compiled hub", () => {
     expect(await op.page.getByRole("button", { name: "Disable" }).count()).toBe(0);
     expect(await op.page.getByText("admin only").count()).toBeGreaterThan(0);
     expect(op.problems).toEqual([]);
-    await opContext.close();
+    await op.context.close();
 
     // The one refusal this test provoked (the bad compression) is the browser's own
     // network log line; nothing else may be logged.

@@ -7,56 +7,27 @@
  * the box's list. The machine is a protocol-speaking fake agent with a real SSH key (no
  * backup runs here: test/integration/server/boxes.test.ts runs them over SSH).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
-import type { SpawnedProcess } from "../../src/shared/process/spawn.ts";
 import { CreatedEnrollmentToken, Repository } from "../../src/shared/protocol/api.ts";
-import { hostBinary } from "../helpers/binary.ts";
-import { startHttpOnlyBox } from "../helpers/box.ts";
-import {
-  apiAs,
-  launchChromium,
-  SHOTS,
-  screenshot,
-  signIn,
-  startCompiledHub,
-  stopProcesses,
-} from "../helpers/browser.ts";
+import { screenshot } from "../helpers/browser.ts";
+import { browserSuite } from "../helpers/browser-suite.ts";
 import { FakeAgent } from "../helpers/fake-agent.ts";
 import { generateKey } from "../helpers/sshd.ts";
 
 const ADMIN_PASSWORD = "e2e-ui-boxes-admin-password";
 
-let binary: string;
-let dir: string;
-let browser: Browser | undefined;
-let box: Awaited<ReturnType<typeof startHttpOnlyBox>> | undefined;
-const processes: SpawnedProcess[] = [];
-
-beforeAll(async () => {
-  binary = await hostBinary();
-  dir = await mkdtemp(join(tmpdir(), "borgctl-e2e-ui-boxes-"));
-  await mkdir(SHOTS, { recursive: true });
-  [browser, box] = await Promise.all([launchChromium(), startHttpOnlyBox()]);
-}, 300_000);
-afterAll(async () => {
-  await browser?.close();
-  await stopProcesses(processes);
-  await box?.stop();
-  await rm(dir, { recursive: true, force: true });
-});
+const suite = browserSuite({ name: "boxes", adminPassword: ADMIN_PASSWORD, box: true });
 
 describe("storage boxes in the web UI", () => {
   test("register a box, see it online, create an append-only repository on it in one press", async () => {
-    if (!box || !browser) throw new Error("setup failed");
-    const url = await startCompiledHub({ binary, dir, adminPassword: ADMIN_PASSWORD, processes });
-    const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-    const { page, problems } = await signIn(context, url, "admin", ADMIN_PASSWORD);
-    const api = apiAs(url, context);
+    const box = suite.box;
+    const url = await suite.startHub();
+    const { context, page, problems, api } = await suite.signIn(url, {
+      viewport: { width: 1200, height: 900 },
+    });
 
     await page.getByRole("link", { name: "Boxes" }).click();
     await page.getByRole("heading", { name: "Storage boxes" }).waitFor();
@@ -79,7 +50,7 @@ describe("storage boxes in the web UI", () => {
     expect(await page.content()).not.toContain(box.token);
 
     // A machine with a real SSH key, as its agent reports it.
-    const key = await generateKey(dir, "machine");
+    const key = await generateKey(suite.dir, "machine");
     const enrollment = CreatedEnrollmentToken.parse(
       (await api("POST", "/api/managed-machines/enrollment-tokens", { name: "laptop" })).body,
     );

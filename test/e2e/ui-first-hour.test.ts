@@ -9,28 +9,19 @@
  * the dashboard, repositories and a job page fit a 390 px phone. A fake agent stands in for
  * the machine's agent where no borg is needed. Screenshots go to test-output/ui/.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { mkdir, symlink } from "node:fs/promises";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { runProcess, type SpawnedProcess } from "../../src/shared/process/spawn.ts";
+import type { Page } from "playwright-core";
+import { runProcess } from "../../src/shared/process/spawn.ts";
 import {
   CreatedEnrollmentToken,
   JobAccepted,
   Machine,
   Repository,
 } from "../../src/shared/protocol/api.ts";
-import { hostBinary } from "../helpers/binary.ts";
-import {
-  apiAs,
-  launchChromium,
-  SHOTS,
-  screenshot,
-  signIn,
-  startCompiledHub,
-  stopProcesses,
-} from "../helpers/browser.ts";
+import { screenshot } from "../helpers/browser.ts";
+import { browserSuite } from "../helpers/browser-suite.ts";
 import { FakeAgent } from "../helpers/fake-agent.ts";
 
 const ADMIN_PASSWORD = "e2e-first-hour-admin-pw";
@@ -39,22 +30,7 @@ const OPERATOR_PASSWORD = "otto-operator-password-1";
 const PASSPHRASE = "first hour passphrase 123";
 const PHONE = { width: 390, height: 844 };
 
-let binary: string;
-let dir: string;
-let browser: Browser | undefined;
-const processes: SpawnedProcess[] = [];
-
-beforeAll(async () => {
-  binary = await hostBinary();
-  dir = await mkdtemp(join(tmpdir(), "borgctl-e2e-ui-first-hour-"));
-  await mkdir(SHOTS, { recursive: true });
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await stopProcesses(processes);
-  await rm(dir, { recursive: true, force: true });
-});
+const suite = browserSuite({ name: "first-hour", adminPassword: ADMIN_PASSWORD });
 
 /** Nothing wider than the viewport, and every badge inside it (not clipped). */
 async function fitsThePhone(page: Page): Promise<void> {
@@ -99,15 +75,9 @@ function lineBreaks(page: Page, selector: string): Promise<string[]> {
 
 describe("the first hour in chromium against the compiled hub", () => {
   test("Add machine: a dialog over the page; name, loopback warning, wrapping, copy, a real register", async () => {
-    const url = await startCompiledHub({
-      binary,
-      dir: join(dir, "a"),
-      adminPassword: ADMIN_PASSWORD,
-      processes,
-    });
-    const context = await (browser as Browser).newContext({ viewport: PHONE });
+    const url = await suite.startHub({ dir: join(suite.dir, "a") });
+    const { context, page, problems } = await suite.signIn(url, { viewport: PHONE });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: url });
-    const { page, problems } = await signIn(context, url, "admin", ADMIN_PASSWORD);
     await page.getByRole("link", { name: "Machines" }).click();
     const heading = page.getByRole("heading", { name: "Machines", exact: true });
     await heading.waitFor();
@@ -162,9 +132,10 @@ describe("the first hour in chromium against the compiled hub", () => {
 
     // The register command, run by a real shell with borgctl on its PATH, registers the
     // machine under the typed name.
+    const dir = suite.dir;
     const bin = join(dir, "bin");
     await mkdir(bin, { recursive: true });
-    await symlink(binary, join(bin, "borgctl"));
+    await symlink(suite.binary, join(bin, "borgctl"));
     const state = join(dir, "agent-state");
     const ran = await runProcess({
       argv: [
@@ -184,17 +155,11 @@ describe("the first hour in chromium against the compiled hub", () => {
 
   test("Add machine uses the hub's public URL and does not warn", async () => {
     const publicUrl = "http://hub.example.com:8080";
-    const url = await startCompiledHub({
-      binary,
-      dir: join(dir, "b"),
-      adminPassword: ADMIN_PASSWORD,
-      processes,
+    const url = await suite.startHub({
+      dir: join(suite.dir, "b"),
       args: ["--public-url", publicUrl],
     });
-    const context = await (browser as Browser).newContext({
-      viewport: { width: 1200, height: 800 },
-    });
-    const { page, problems } = await signIn(context, url, "admin", ADMIN_PASSWORD);
+    const { context, page, problems } = await suite.signIn(url);
     await page.getByRole("link", { name: "Machines" }).click();
     await page.getByRole("button", { name: "Add machine" }).click();
     await page.getByLabel("Name").fill("db-server");
@@ -212,16 +177,8 @@ describe("the first hour in chromium against the compiled hub", () => {
   }, 60_000);
 
   test("failing repositories, named jobs, form errors, roles, colour, phone width", async () => {
-    const url = await startCompiledHub({
-      binary,
-      dir: join(dir, "c"),
-      adminPassword: ADMIN_PASSWORD,
-      processes,
-    });
-    const b = browser as Browser;
-    const context = await b.newContext({ viewport: { width: 1200, height: 800 } });
-    const { page, problems } = await signIn(context, url, "admin", ADMIN_PASSWORD);
-    const api = apiAs(url, context);
+    const url = await suite.startHub({ dir: join(suite.dir, "c") });
+    const { context, page, problems, api } = await suite.signIn(url);
     const enroll = async (machineName: string) => {
       const created = CreatedEnrollmentToken.parse(
         (await api("POST", "/api/managed-machines/enrollment-tokens", { name: machineName })).body,
@@ -356,8 +313,7 @@ describe("the first hour in chromium against the compiled hub", () => {
       ["otto", "operator", OPERATOR_PASSWORD],
     ] as const) {
       expect((await api("POST", "/api/users", { username, password, role })).status).toBe(201);
-      const other = await b.newContext({ viewport: { width: 1200, height: 800 } });
-      const signed = await signIn(other, url, username, password);
+      const signed = await suite.signIn(url, { username, password });
       const p = signed.page;
       const runs = role === "operator" ? 1 : 0;
       await p.getByRole("link", { name: "Repositories", exact: true }).click();
@@ -381,7 +337,7 @@ describe("the first hour in chromium against the compiled hub", () => {
       await p.locator(".job-summary").waitFor();
       expect(await p.getByRole("button", { name: "Cancel job" }).count()).toBe(runs);
       expect(signed.problems).toEqual([]);
-      await other.close();
+      await signed.context.close();
     }
     await context.close();
   }, 120_000);

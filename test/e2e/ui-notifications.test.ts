@@ -8,37 +8,17 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import type { Browser } from "playwright-core";
-import type { SpawnedProcess } from "../../src/shared/process/spawn.ts";
-import { hostBinary } from "../helpers/binary.ts";
-import {
-  apiAs,
-  launchChromium,
-  SHOTS,
-  screenshot,
-  signIn,
-  startCompiledHub,
-  stopProcesses,
-} from "../helpers/browser.ts";
+import { screenshot } from "../helpers/browser.ts";
+import { browserSuite } from "../helpers/browser-suite.ts";
 
 const ADMIN_PASSWORD = "e2e-ui-notifications-admin-password";
 const SECRET = "ui-webhook-signing-secret-2026";
 
-let binary: string;
-let dir: string;
-let browser: Browser | undefined;
-const processes: SpawnedProcess[] = [];
+const suite = browserSuite({ name: "notify", adminPassword: ADMIN_PASSWORD });
 const received: { body: string; signature: string | null }[] = [];
 let receiver: ReturnType<typeof Bun.serve> | undefined;
 
-beforeAll(async () => {
-  binary = await hostBinary();
-  dir = await mkdtemp(join(tmpdir(), "borgctl-e2e-ui-notify-"));
-  await mkdir(SHOTS, { recursive: true });
-  browser = await launchChromium();
+beforeAll(() => {
   receiver = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
@@ -50,28 +30,17 @@ beforeAll(async () => {
       return new Response(null, { status: 204 });
     },
   });
-}, 180_000);
-afterAll(async () => {
-  await browser?.close();
-  await stopProcesses(processes);
+});
+afterAll(() => {
   receiver?.stop(true);
-  await rm(dir, { recursive: true, force: true });
 });
 
 describe("notification channels in chromium against the compiled hub", () => {
   test("create a webhook, send a test, read the delivery log, disable and enable", async () => {
-    const url = await startCompiledHub({
-      binary,
-      dir,
-      adminPassword: ADMIN_PASSWORD,
-      processes,
-      args: ["--public-url", "https://hub.example.com"],
-    });
-    const context = await (browser as Browser).newContext({
+    const url = await suite.startHub({ args: ["--public-url", "https://hub.example.com"] });
+    const { page, problems, api } = await suite.signIn(url, {
       viewport: { width: 1200, height: 900 },
     });
-    const { page, problems } = await signIn(context, url, "admin", ADMIN_PASSWORD);
-    const api = apiAs(url, context);
 
     await page.getByRole("link", { name: "Settings" }).click();
     await page.getByRole("heading", { name: "Notifications" }).waitFor();

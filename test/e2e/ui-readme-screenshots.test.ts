@@ -20,30 +20,22 @@
  * the README (so a normal run never changes tracked files).
  */
 import { Database } from "bun:sqlite";
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { appendFileSync } from "node:fs";
-import { copyFile, mkdir, mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Browser, Locator, Page } from "playwright-core";
-import { runProcess, type SpawnedProcess, spawnProcess } from "../../src/shared/process/spawn.ts";
+import type { Locator, Page } from "playwright-core";
 import {
   CreatedEnrollmentToken,
-  Job,
   JobAccepted,
   Machine,
   Repository,
 } from "../../src/shared/protocol/api.ts";
-import { hostBinary, REPO_ROOT } from "../helpers/binary.ts";
-import {
-  apiAs,
-  launchChromium,
-  SHOTS,
-  signIn,
-  startCompiledHub,
-  stopProcesses,
-} from "../helpers/browser.ts";
+import { REPO_ROOT } from "../helpers/binary.ts";
+import { SHOTS } from "../helpers/browser.ts";
+import { browserSuite, finishedJob } from "../helpers/browser-suite.ts";
 import { expectOk, FakeAgent } from "../helpers/fake-agent.ts";
 import { waitFor } from "../helpers/fleet.ts";
 
@@ -69,28 +61,11 @@ const PHOTOS = 12;
 /** What a committed screenshot may weigh. */
 const MAX_SHOT_BYTES = 300 * 1024;
 
-let binary: string;
-let dir: string;
-let browser: Browser | undefined;
-const processes: SpawnedProcess[] = [];
-
-beforeAll(async () => {
-  binary = await hostBinary();
-  if (README_SHOTS) {
-    // Refreshing the committed pictures: paths that read well and stay the same per run.
-    dir = join(tmpdir(), "borgctl-readme");
-    await rm(dir, { recursive: true, force: true });
-    await mkdir(dir);
-  } else {
-    dir = await mkdtemp(join(tmpdir(), "borgctl-e2e-ui-readme-"));
-  }
-  await mkdir(OUTPUT, { recursive: true });
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await stopProcesses(processes);
-  await rm(dir, { recursive: true, force: true });
+// Refreshing the committed pictures: paths that read well and stay the same per run.
+const suite = browserSuite({
+  name: "readme",
+  adminPassword: ADMIN_PASSWORD,
+  fixedDir: README_SHOTS ? join(tmpdir(), "borgctl-readme") : undefined,
 });
 
 /**
@@ -108,11 +83,10 @@ async function readmeShot(page: Page, name: string, only?: Locator): Promise<voi
 
 describe("README screenshots of a realistic fleet in chromium against the compiled hub", () => {
   test("dashboard, a finished backup's job page, repositories, the file browser", async () => {
-    const url = await startCompiledHub({ binary, dir, adminPassword: ADMIN_PASSWORD, processes });
-    const b = browser as Browser;
-    const context = await b.newContext({ viewport: VIEWPORT });
-    const { page, problems } = await signIn(context, url, "admin", ADMIN_PASSWORD);
-    const api = apiAs(url, context);
+    await mkdir(OUTPUT, { recursive: true });
+    const url = await suite.startHub();
+    const dir = suite.dir;
+    const { context, page, problems, api } = await suite.signIn(url, { viewport: VIEWPORT });
     const ok = async (method: string, path: string, body?: unknown) => {
       const r = await api(method, path, body);
       if (r.status >= 300)
@@ -125,31 +99,10 @@ describe("README screenshots of a realistic fleet in chromium against the compil
       ).token;
 
     // The real machine first: its agent comes online while the fakes are set up.
-    const agentConfig = join(dir, "laptop", "agent.toml");
-    const agentEnv = { HOME: dir, NO_COLOR: "1", PATH: process.env.PATH ?? "/usr/bin:/bin" };
-    const registered = await runProcess({
-      argv: [
-        binary,
-        "agent",
-        "register",
-        "--server",
-        url,
-        "--token",
-        await enrollmentToken("laptop"),
-        "--config",
-        agentConfig,
-        "--state-dir",
-        join(dir, "laptop", "state"),
-        "--name",
-        "laptop",
-      ],
-      env: agentEnv,
-      captureStdout: true,
+    await suite.startAgent(url, await enrollmentToken("laptop"), {
+      name: "laptop",
+      at: join(dir, "laptop"),
     });
-    expect(registered.exitCode).toBe(0);
-    processes.push(
-      spawnProcess({ argv: [binary, "agent", "run", "--config", agentConfig], env: agentEnv }),
-    );
 
     const fake = async (name: string) => {
       const agent = await FakeAgent.enroll(url, await enrollmentToken(name), {
@@ -219,15 +172,7 @@ describe("README screenshots of a realistic fleet in chromium against the compil
       archive_name: "laptop-{now}",
     });
     await nightly(laptopHome, 5);
-    const waitForJob = (id: number, timeoutMs = 40_000) =>
-      waitFor(
-        `job ${id} to finish`,
-        async () => {
-          const job = Job.parse(await ok("GET", `/api/jobs/${id}`));
-          return job.completed_at ? job : undefined;
-        },
-        timeoutMs,
-      );
+    const waitForJob = (id: number) => finishedJob(api, id, 40_000);
     const realBackup = (async () => {
       const init = JobAccepted.parse(
         await ok("POST", `/api/repositories/${laptopHome.id}/init`, {}),

@@ -6,43 +6,20 @@
  * dry-run prune, then a slow backup canceled from the job view, its log, and deleting a
  * repository. Screenshots go to test-output/ui/.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { hostname, tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
 import { join } from "node:path";
-import type { Browser, Page } from "playwright-core";
-import { runProcess, type SpawnedProcess, spawnProcess } from "../../src/shared/process/spawn.ts";
-import { CreatedEnrollmentToken, Machine, Repository } from "../../src/shared/protocol/api.ts";
-import { hostBinary } from "../helpers/binary.ts";
-import {
-  collectProblems,
-  launchChromium,
-  SHOTS,
-  screenshot,
-  startCompiledHub,
-  stopProcesses,
-} from "../helpers/browser.ts";
+import type { Page } from "playwright-core";
+import { CreatedEnrollmentToken, Repository } from "../../src/shared/protocol/api.ts";
+import { apiAs, collectProblems, screenshot } from "../helpers/browser.ts";
+import { browserSuite, onlineMachine } from "../helpers/browser-suite.ts";
 
 const ADMIN_PASSWORD = "e2e-ui-repos-admin-password";
 const PASSPHRASE = "e2e ui repositories passphrase";
 
-let binary: string;
-let dir: string;
-let browser: Browser | undefined;
-const processes: SpawnedProcess[] = [];
-
-beforeAll(async () => {
-  binary = await hostBinary();
-  dir = await mkdtemp(join(tmpdir(), "borgctl-e2e-ui-repos-"));
-  await mkdir(SHOTS, { recursive: true });
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await stopProcesses(processes);
-  await rm(dir, { recursive: true, force: true });
-});
+const suite = browserSuite({ name: "repos", adminPassword: ADMIN_PASSWORD });
 
 /** Presses an action on the repository page and waits for the job it queued to end. */
 async function runAction(page: Page, button: string, status = "completed"): Promise<number> {
@@ -63,13 +40,13 @@ async function runAction(page: Page, button: string, status = "completed"): Prom
 
 describe("repositories in the web UI", () => {
   test("create through the form, init, back up, list archives, prune, cancel a slow backup, delete", async () => {
-    const url = await startCompiledHub({ binary, dir, adminPassword: ADMIN_PASSWORD, processes });
-    const context = await (browser as Browser).newContext({
-      viewport: { width: 1200, height: 900 },
-    });
+    const url = await suite.startHub();
+    const dir = suite.dir;
+    const context = await suite.browser.newContext({ viewport: { width: 1200, height: 900 } });
     const page = await context.newPage();
     const problems = collectProblems(page);
 
+    // Signing in on a deep link lands on the page asked for.
     await page.goto(`${url}/repositories`);
     await page.getByLabel("Username").fill("admin");
     await page.getByLabel("Password").fill(ADMIN_PASSWORD);
@@ -78,54 +55,12 @@ describe("repositories in the web UI", () => {
     await page.getByText("No repositories yet").waitFor();
 
     // A machine with a real agent, registered through the API.
-    const cookie = (await context.cookies()).find((c) => c.name === "borgctl_session");
-    const api = async (method: string, path: string, body?: unknown) => {
-      const r = await fetch(`${url}${path}`, {
-        method,
-        headers: {
-          // A cookie-authenticated change must come from the hub's origin, as the browser's would (csrf.ts).
-          origin: url,
-          "content-type": "application/json",
-          cookie: `borgctl_session=${cookie?.value}`,
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return (await r.json()) as unknown;
-    };
+    const api = apiAs(url, context);
     const enrollment = CreatedEnrollmentToken.parse(
-      await api("POST", "/api/managed-machines/enrollment-tokens", { name: "server1" }),
+      (await api("POST", "/api/managed-machines/enrollment-tokens", { name: "server1" })).body,
     );
-    const agentConfig = join(dir, "agent", "agent.toml");
-    const agentEnv = { HOME: dir, NO_COLOR: "1", PATH: process.env.PATH ?? "/usr/bin:/bin" };
-    const registered = await runProcess({
-      argv: [
-        binary,
-        "agent",
-        "register",
-        "--server",
-        url,
-        "--token",
-        enrollment.token,
-        "--config",
-        agentConfig,
-        "--state-dir",
-        join(dir, "agent-state"),
-        "--name",
-        "server1",
-      ],
-      env: agentEnv,
-      captureStdout: true,
-    });
-    expect(registered.exitCode).toBe(0);
-    processes.push(
-      spawnProcess({ argv: [binary, "agent", "run", "--config", agentConfig], env: agentEnv }),
-    );
-    for (let i = 0; ; i++) {
-      const machines = Machine.array().parse(await api("GET", "/api/managed-machines"));
-      if (machines[0]?.status === "online") break;
-      expect(i).toBeLessThan(100);
-      await Bun.sleep(200);
-    }
+    await suite.startAgent(url, enrollment.token, { name: "server1" });
+    await onlineMachine(api, "server1");
 
     const sources = join(dir, "data");
     await mkdir(sources);
@@ -178,7 +113,7 @@ describe("repositories in the web UI", () => {
     await page.getByText("stored on the hub").waitFor();
     expect(await page.content()).not.toContain(PASSPHRASE);
     const id = Number(/\/repositories\/(\d+)$/.exec(page.url())?.[1]);
-    const stored = Repository.parse(await api("GET", `/api/repositories/${id}`));
+    const stored = Repository.parse((await api("GET", `/api/repositories/${id}`)).body);
     expect(stored).toMatchObject({
       name: "server1-home",
       passphrase_location: "hub",
@@ -212,7 +147,9 @@ describe("repositories in the web UI", () => {
     await freshness.getByLabel("Expected every (hours; empty: from the plans)").fill("6");
     await freshness.getByRole("button", { name: "Save" }).click();
     await freshness.getByText("every 6h (set on the repository)").waitFor();
-    expect(Repository.parse(await api("GET", `/api/repositories/${id}`)).freshness).toMatchObject({
+    expect(
+      Repository.parse((await api("GET", `/api/repositories/${id}`)).body).freshness,
+    ).toMatchObject({
       status: "ok",
       expected_interval_seconds: 6 * 3600,
       expected_interval_source: "repository",

@@ -7,60 +7,24 @@
  * shows. Screenshots go to test-output/ui/ (the README's come from
  * ui-readme-screenshots.test.ts).
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
-import { runProcess, type SpawnedProcess, spawnProcess } from "../../src/shared/process/spawn.ts";
-import {
-  CreatedEnrollmentToken,
-  Job,
-  JobAccepted,
-  Machine,
-  Me,
-  Repository,
-} from "../../src/shared/protocol/api.ts";
-import { hostBinary } from "../helpers/binary.ts";
-import {
-  apiAs,
-  launchChromium,
-  SHOTS,
-  screenshot,
-  signIn,
-  startCompiledHub,
-  stopProcesses,
-} from "../helpers/browser.ts";
+import { CreatedEnrollmentToken, Machine, Me, Repository } from "../../src/shared/protocol/api.ts";
+import { screenshot } from "../helpers/browser.ts";
+import { browserSuite, runJob } from "../helpers/browser-suite.ts";
 import { FakeAgent } from "../helpers/fake-agent.ts";
 
 const ADMIN_PASSWORD = "e2e-ui-settings-admin-password";
 const OPERATOR_PASSWORD = "olivia-operator-password-1";
 const PASSPHRASE = "e2e ui settings passphrase";
 
-let binary: string;
-let dir: string;
-let browser: Browser | undefined;
-const processes: SpawnedProcess[] = [];
-
-beforeAll(async () => {
-  binary = await hostBinary();
-  dir = await mkdtemp(join(tmpdir(), "borgctl-e2e-ui-settings-"));
-  await mkdir(SHOTS, { recursive: true });
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await stopProcesses(processes);
-  await rm(dir, { recursive: true, force: true });
-});
+const suite = browserSuite({ name: "settings", adminPassword: ADMIN_PASSWORD });
 
 describe("settings, machine actions and job outcome in chromium against the compiled hub", () => {
   test("users, API tokens shown once, machine disable/enable/delete, backup stats", async () => {
-    const url = await startCompiledHub({ binary, dir, adminPassword: ADMIN_PASSWORD, processes });
-    const b = browser as Browser;
-    const adminContext = await b.newContext({ viewport: { width: 1200, height: 800 } });
-    const { page, problems } = await signIn(adminContext, url, "admin", ADMIN_PASSWORD);
-    const api = apiAs(url, adminContext);
+    const url = await suite.startHub();
+    const { context: adminContext, page, problems, api } = await suite.signIn(url);
 
     // Users: create an operator; the hub's refusal to demote the last admin is shown
     // next to the admin's role.
@@ -89,8 +53,7 @@ describe("settings, machine actions and job outcome in chromium against the comp
     expect(await page.locator('tr[data-user="shorty"]').count()).toBe(0);
 
     // The operator, in a browser of their own: no Users section, only their tokens.
-    const opContext = await b.newContext({ viewport: { width: 1200, height: 800 } });
-    const op = await signIn(opContext, url, "olivia", OPERATOR_PASSWORD);
+    const op = await suite.signIn(url, { username: "olivia", password: OPERATOR_PASSWORD });
     await op.page.getByRole("link", { name: "Settings" }).click();
     await op.page.getByRole("heading", { name: "API tokens" }).waitFor();
     expect(await op.page.getByRole("heading", { name: "Users" }).count()).toBe(0);
@@ -137,7 +100,7 @@ describe("settings, machine actions and job outcome in chromium against the comp
     await op.page.getByText("No API tokens yet").waitFor();
     expect((await meWith(token)).status).toBe(401);
     expect(op.problems).toEqual([]);
-    await opContext.close();
+    await op.context.close();
 
     // A machine registered over the agent protocol, with labels; disable and enable.
     const enroll = async (name: string) =>
@@ -193,31 +156,7 @@ describe("settings, machine actions and job outcome in chromium against the comp
     await screenshot(page, "machines-actions");
 
     // The real agent registers with that command and runs a real backup.
-    const agentConfig = join(dir, "agent", "agent.toml");
-    const agentEnv = { HOME: dir, NO_COLOR: "1", PATH: process.env.PATH ?? "/usr/bin:/bin" };
-    const registered = await runProcess({
-      argv: [
-        binary,
-        "agent",
-        "register",
-        "--server",
-        url,
-        "--token",
-        enrollToken,
-        "--config",
-        agentConfig,
-        "--state-dir",
-        join(dir, "agent-state"),
-        "--name",
-        "laptop",
-      ],
-      env: agentEnv,
-      captureStdout: true,
-    });
-    expect(registered.exitCode).toBe(0);
-    processes.push(
-      spawnProcess({ argv: [binary, "agent", "run", "--config", agentConfig], env: agentEnv }),
-    );
+    await suite.startAgent(url, enrollToken, { name: "laptop" });
     await page.getByRole("button", { name: "Done" }).click();
     const laptop = page.locator('tr[data-machine="laptop"]');
     await laptop.locator(".badge", { hasText: "online" }).waitFor({ timeout: 20_000 });
@@ -225,7 +164,7 @@ describe("settings, machine actions and job outcome in chromium against the comp
       .parse((await api("GET", "/api/managed-machines")).body)
       .find((m) => m.name === "laptop") as Machine;
 
-    const sources = join(dir, "data");
+    const sources = join(suite.dir, "data");
     await mkdir(sources);
     for (let i = 0; i < 30; i++) {
       await writeFile(join(sources, `file-${i}.txt`), `line ${i}\n`.repeat(2000));
@@ -235,32 +174,19 @@ describe("settings, machine actions and job outcome in chromium against the comp
         await api("POST", "/api/repositories", {
           name: "laptop-home",
           agent_machine_id: laptopMachine.id,
-          location: join(dir, "repo"),
+          location: join(suite.dir, "repo"),
           passphrase: PASSPHRASE,
           source_paths: [sources],
         })
       ).body,
     );
-    const waitForJob = async (id: number) => {
-      for (let i = 0; i < 150; i++) {
-        const job = Job.parse((await api("GET", `/api/jobs/${id}`)).body);
-        if (job.completed_at) return job;
-        await Bun.sleep(200);
-      }
-      throw new Error(`job ${id} did not finish`);
-    };
-    const init = JobAccepted.parse(
-      (await api("POST", `/api/repositories/${repo.id}/init`, {})).body,
-    );
-    expect((await waitForJob(init.job_id)).status).toBe("completed");
-    const backup = JobAccepted.parse(
-      (await api("POST", `/api/repositories/${repo.id}/backup`, {})).body,
-    );
-    const done = await waitForJob(backup.job_id);
+    const init = await runJob(api, `/api/repositories/${repo.id}/init`);
+    expect(init.status).toBe("completed");
+    const done = await runJob(api, `/api/repositories/${repo.id}/backup`);
     expect(done.status).toBe("completed");
 
     // The job page shows the backup's stats.
-    await page.goto(`${url}/jobs/${backup.job_id}`);
+    await page.goto(`${url}/jobs/${done.id}`);
     await page.locator(".badge", { hasText: /^completed$/ }).waitFor();
     const stats = page.getByLabel("backup stats");
     await stats.waitFor();
@@ -274,14 +200,14 @@ describe("settings, machine actions and job outcome in chromium against the comp
 
     // Jobs list: filter by repository and machine; nothing matches the fake machine.
     await page.getByRole("link", { name: "Jobs" }).first().click();
-    await page.locator(`tr[data-job="${backup.job_id}"]`).waitFor();
+    await page.locator(`tr[data-job="${done.id}"]`).waitFor();
     await page.getByLabel("Repository").selectOption(String(repo.id));
-    await page.locator(`tr[data-job="${init.job_id}"]`).waitFor();
+    await page.locator(`tr[data-job="${init.id}"]`).waitFor();
     await page.getByLabel("Machine").selectOption(String(fakeMachine.id));
     await page.getByText("No jobs match these filters").waitFor();
     await page.getByLabel("Repository").selectOption("");
     await page.getByLabel("Machine").selectOption("");
-    await page.locator(`tr[data-job="${backup.job_id}"]`).waitFor();
+    await page.locator(`tr[data-job="${done.id}"]`).waitFor();
     expect(await page.getByText("That is all of them (2).").count()).toBe(1);
 
     await page.getByRole("link", { name: "Dashboard" }).click();

@@ -6,46 +6,21 @@
  * checked on the wire; the page must log no console error. Screenshots of every page go
  * to test-output/ui/ for reviewers.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { describe, expect, test } from "bun:test";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { Browser } from "playwright-core";
-import { runProcess, type SpawnedProcess, spawnProcess } from "../../src/shared/process/spawn.ts";
-import { Job, Machine, Repository } from "../../src/shared/protocol/api.ts";
-import { hostBinary } from "../helpers/binary.ts";
-import {
-  collectProblems,
-  launchChromium,
-  SHOTS,
-  screenshot,
-  startCompiledHub,
-  stopProcesses,
-} from "../helpers/browser.ts";
+import { Machine, Repository } from "../../src/shared/protocol/api.ts";
+import { apiAs, collectProblems, screenshot } from "../helpers/browser.ts";
+import { browserSuite, runJob } from "../helpers/browser-suite.ts";
 
 const ADMIN_PASSWORD = "e2e-ui-admin-password-789";
 const PASSPHRASE = "e2e ui repo passphrase";
 
-let binary: string;
-let dir: string;
-let browser: Browser | undefined;
-const processes: SpawnedProcess[] = [];
-
-beforeAll(async () => {
-  binary = await hostBinary();
-  dir = await mkdtemp(join(tmpdir(), "borgctl-e2e-ui-"));
-  await mkdir(SHOTS, { recursive: true });
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-  await stopProcesses(processes);
-  await rm(dir, { recursive: true, force: true });
-});
+const suite = browserSuite({ name: "ui", adminPassword: ADMIN_PASSWORD });
 
 describe("web UI in chromium against the compiled hub", () => {
   test("headers: CSP and friends on pages, immutable hashed assets, SPA fallback, API 404 stays JSON", async () => {
-    const url = await startCompiledHub({ binary, dir, adminPassword: ADMIN_PASSWORD, processes });
+    const url = await suite.startHub();
     const index = await fetch(`${url}/machines`);
     expect(index.status).toBe(200);
     expect(index.headers.get("content-type")).toContain("text/html");
@@ -70,10 +45,9 @@ describe("web UI in chromium against the compiled hub", () => {
   });
 
   test("sign in, add a machine that comes online, back up now, follow the job, revoke", async () => {
-    const url = await startCompiledHub({ binary, dir, adminPassword: ADMIN_PASSWORD, processes });
-    const context = await (browser as Browser).newContext({
-      viewport: { width: 1200, height: 800 },
-    });
+    const url = await suite.startHub();
+    const dir = suite.dir;
+    const context = await suite.browser.newContext({ viewport: { width: 1200, height: 800 } });
     const page = await context.newPage();
     const problems = collectProblems(page);
 
@@ -110,31 +84,7 @@ describe("web UI in chromium against the compiled hub", () => {
     const token = /--token (\S+)/.exec(command)?.[1] as string;
 
     // The command, run as the machine would run it, then the agent.
-    const agentConfig = join(dir, "agent", "agent.toml");
-    const agentEnv = { HOME: dir, NO_COLOR: "1", PATH: process.env.PATH ?? "/usr/bin:/bin" };
-    const registered = await runProcess({
-      argv: [
-        binary,
-        "agent",
-        "register",
-        "--server",
-        url,
-        "--token",
-        token,
-        "--config",
-        agentConfig,
-        "--state-dir",
-        join(dir, "agent-state"),
-        "--name",
-        "laptop",
-      ],
-      env: agentEnv,
-      captureStdout: true,
-    });
-    expect(registered.exitCode).toBe(0);
-    processes.push(
-      spawnProcess({ argv: [binary, "agent", "run", "--config", agentConfig], env: agentEnv }),
-    );
+    await suite.startAgent(url, token, { name: "laptop" });
     await page.getByRole("button", { name: "Done" }).click();
     const row = page.locator('tr[data-machine="laptop"]');
     await row.locator(".badge", { hasText: "online" }).waitFor({ timeout: 20_000 });
@@ -143,41 +93,24 @@ describe("web UI in chromium against the compiled hub", () => {
 
     // A repository on the machine's disk, created and initialised through the API (the
     // create form is not in the UI yet), then backed up from the UI.
-    const cookie = (await context.cookies()).find((c) => c.name === "borgctl_session");
-    const api = async (method: string, path: string, body?: unknown) => {
-      const r = await fetch(`${url}${path}`, {
-        method,
-        headers: {
-          // A cookie-authenticated change must come from the hub's origin, as the browser's would (csrf.ts).
-          origin: url,
-          "content-type": "application/json",
-          cookie: `borgctl_session=${cookie?.value}`,
-        },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return (await r.json()) as unknown;
-    };
-    const machine = Machine.array().parse(await api("GET", "/api/managed-machines"))[0];
+    const api = apiAs(url, context);
+    const machine = Machine.array().parse((await api("GET", "/api/managed-machines")).body)[0];
     const sources = join(dir, "data");
     await mkdir(sources);
     for (let i = 0; i < 20; i++)
       await writeFile(join(sources, `file-${i}.txt`), `line ${i}\n`.repeat(500));
     const repo = Repository.parse(
-      await api("POST", "/api/repositories", {
-        name: "laptop-home",
-        agent_machine_id: machine?.id,
-        location: join(dir, "repo"),
-        passphrase: PASSPHRASE,
-        source_paths: [sources],
-      }),
+      (
+        await api("POST", "/api/repositories", {
+          name: "laptop-home",
+          agent_machine_id: machine?.id,
+          location: join(dir, "repo"),
+          passphrase: PASSPHRASE,
+          source_paths: [sources],
+        })
+      ).body,
     );
-    const init = (await api("POST", `/api/repositories/${repo.id}/init`, {})) as { job_id: number };
-    for (let i = 0; i < 100; i++) {
-      const job = Job.parse(await api("GET", `/api/jobs/${init.job_id}`));
-      if (job.status === "completed") break;
-      expect(job.status).not.toBe("failed");
-      await Bun.sleep(200);
-    }
+    expect((await runJob(api, `/api/repositories/${repo.id}/init`)).status).toBe("completed");
 
     await page.getByRole("link", { name: "Repositories" }).click();
     await page.getByRole("cell", { name: "laptop-home" }).waitFor();

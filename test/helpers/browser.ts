@@ -2,7 +2,8 @@
  * What the browser tests (test/e2e/ui*.test.ts) share: the compiled hub started as a real
  * process, Debian's chromium launched through playwright-core, signing in while collecting
  * the page's console errors, screenshots for reviewers, and the API called with a signed-in
- * context's session cookie. Each test keeps its own steps and assertions.
+ * context's session cookie. Each test keeps its own steps and assertions; the lifecycle
+ * around them (binary, temp dir, browser, teardown) is browserSuite() in browser-suite.ts.
  */
 import { join } from "node:path";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
@@ -38,17 +39,19 @@ export interface CompiledHubOptions {
   processes: SpawnedProcess[];
   /** More `borgctl server` flags, e.g. `["--public-url", "http://hub.example.com:8080"]`. */
   args?: string[];
+  /** More environment for the hub process. */
+  env?: Record<string, string>;
 }
 
 /** Starts `borgctl server` on a free port and resolves to its URL once it is listening. */
 export async function startCompiledHub(options: CompiledHubOptions): Promise<string> {
-  const { binary, dir, adminPassword, processes, args = [] } = options;
+  const { binary, dir, adminPassword, processes, args = [], env = {} } = options;
   const lines: string[] = [];
   const listening = Promise.withResolvers<string>();
   const proc = spawnProcess({
     argv: [binary, "server", "--addr", "127.0.0.1:0", "--data-dir", join(dir, "hub"), ...args],
     cwd: "/",
-    env: { NO_COLOR: "1", HOME: dir, BORGCTL_ADMIN_PASSWORD: adminPassword },
+    env: { NO_COLOR: "1", HOME: dir, BORGCTL_ADMIN_PASSWORD: adminPassword, ...env },
     onStdoutLine: (line) => lines.push(line),
     onStderrLine: (line) => {
       lines.push(line);

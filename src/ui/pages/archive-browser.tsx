@@ -38,8 +38,13 @@ function RestoreDialog(props: {
   paths: string[];
   ownerMachineId: number;
   otherMachines: Machine[];
+  onBox: boolean;
   onClose: () => void;
 }) {
+  // Only a box repository can be restored onto another machine: the hub lends that
+  // machine's key on the box for the job, and it cannot grant access to a server it does
+  // not manage (the API refuses target_machine_id there, and says so).
+  const targets = props.onBox ? props.otherMachines : [];
   const [destination, setDestination] = useState("");
   const [targetId, setTargetId] = useState(props.ownerMachineId);
   const [overwrite, setOverwrite] = useState(false);
@@ -77,7 +82,7 @@ function RestoreDialog(props: {
           ))}
           {props.paths.length > 10 && <li>… and {props.paths.length - 10} more</li>}
         </ul>
-        {props.otherMachines.length > 0 && (
+        {targets.length > 0 && (
           <label>
             Restore onto
             <select
@@ -87,7 +92,7 @@ function RestoreDialog(props: {
               <option value={String(props.ownerMachineId)} selected>
                 the machine that made the backup
               </option>
-              {props.otherMachines.map((m) => (
+              {targets.map((m) => (
                 <option value={String(m.id)} disabled={m.status !== "online"}>
                   {m.name}
                   {m.status === "online" ? "" : ` (${m.status})`}
@@ -95,6 +100,13 @@ function RestoreDialog(props: {
               ))}
             </select>
           </label>
+        )}
+        {!props.onBox && props.otherMachines.length > 0 && (
+          <p class="muted small" data-restore-elsewhere="refused">
+            Restores go to the machine that made the backup. Restoring onto another machine needs a
+            repository on a storage box the hub manages (the hub lends that machine's key on the box
+            for the job); this one is not, so restore here and copy the files over.
+          </p>
         )}
         {targetId !== props.ownerMachineId && (
           <p class="muted small">
@@ -180,6 +192,7 @@ export function ArchiveBrowser(props: {
   canRestore: boolean;
   ownerMachineId: number;
   otherMachines: Machine[];
+  onBox: boolean;
   onClose: () => void;
 }) {
   const [path, setPath] = useState("/");
@@ -364,6 +377,7 @@ export function ArchiveBrowser(props: {
           paths={selected}
           ownerMachineId={props.ownerMachineId}
           otherMachines={props.otherMachines}
+          onBox={props.onBox}
           onClose={() => setRestoring(false)}
         />
       )}

@@ -232,11 +232,8 @@ export function RepositoryDetailPage(props: { id: number }) {
           archive={browsing}
           canRestore={canRun}
           ownerMachineId={repo.agent_machine_id}
-          // Only a box repository can be restored onto another machine (the hub lends
-          // that machine's key on the box for the job).
-          otherMachines={
-            repo.box_id === null ? [] : data.machines.filter((m) => m.id !== repo.agent_machine_id)
-          }
+          otherMachines={data.machines.filter((m) => m.id !== repo.agent_machine_id)}
+          onBox={repo.box_id !== null}
           onClose={() => setBrowsing(null)}
         />
       )}
