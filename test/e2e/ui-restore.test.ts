@@ -85,6 +85,13 @@ describe("restore in the web UI", () => {
         .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-entry"))),
     ).toEqual(["photos", "todo.txt"]);
     expect(await browserCard.locator('tr[data-entry="todo.txt"]').textContent()).toContain("9 B");
+    // One file straight to the browser: the hub streams it from the machine.
+    const [downloaded] = await Promise.all([
+      page.waitForEvent("download"),
+      browserCard.locator('a[data-download="todo.txt"]').click(),
+    ]);
+    expect(downloaded.suggestedFilename()).toBe("todo.txt");
+    expect(await readFile((await downloaded.path()) as string, "utf8")).toBe("buy milk\n");
     await browserCard.getByLabel(`Pick /${member}/todo.txt`).check();
     await browserCard.locator('tr[data-entry="photos"] button').click();
     await browserCard.locator('tr[data-entry="2026"]').waitFor();
