@@ -9,9 +9,9 @@
  * The file must be in the archive's cached listing (the file browser has it): that is
  * where the hub learns it is a regular file and its size, the response's Content-Length,
  * checked against download_max_bytes before anything is queued (an empty file is answered
- * at once, with no job). The answer waits for the
- * first byte, so a job that fails before it (the agent's policy, a locked repository, a
- * borg error) is a JSON error with the job's reason, not a broken file. A job the agent
+ * at once, with no job). The answer waits for the first byte, so a job that fails before
+ * it (the agent's policy, a locked repository, a borg error) is a JSON error with the
+ * job's reason, not a broken file. A job the agent
  * has not claimed after CLAIM_WAIT_MS (it is busy with another job, or offline) is
  * canceled and answered 503. The browser going away cancels the job.
  *
@@ -162,15 +162,15 @@ export async function storeDownloadChunk(
   }
   const relay = deps.downloads.get(jobId);
   if (!relay) {
-    if (job.status === "cancel_requested") return job;
     throw new AppError(
       "conflict",
-      `no browser is waiting for job ${jobId}'s file on this hub (it went away, or its request is on another hub replica)`,
+      `no browser is waiting for job ${jobId}'s file on this hub (its request is on another hub replica)`,
     );
   }
   try {
-    if ((await relay.push(offset, bytes)) === "gone")
-      return (await deps.store.jobs.byId(jobId)) ?? job;
+    // The browser left: the cancel its relay asked for may not have landed yet, but the
+    // agent is to stop now either way.
+    if ((await relay.push(offset, bytes)) === "gone") return { ...job, status: "cancel_requested" };
   } catch (error) {
     if (error instanceof DownloadRefused) throw new AppError("conflict", error.message);
     throw error;

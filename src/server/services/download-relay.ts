@@ -14,9 +14,9 @@
  *   3. finish() when the job ended: a completed job whose bytes all arrived closes the
  *      stream; anything else errors it, so the browser sees a failed download (its
  *      Content-Length is not met either) rather than a short file.
- *   The browser going away (the stream canceled) marks the relay gone and calls onGone
- *   (the service cancels the job); later pushes answer "gone". Every end removes the
- *   relay from the map.
+ *   The browser going away (the stream canceled, or the request's signal) marks the relay
+ *   gone and calls onGone (the service cancels the job); later pushes answer "gone",
+ *   until finish() when the job ended removes the relay from the map.
  * A relay lives on the replica that holds the browser's request; an upload that lands on
  * another replica finds none (services/archive-download.ts says so to the agent).
  */
@@ -71,7 +71,7 @@ export class DownloadRelay {
   browserLeft(): void {
     if (this.gone || this.ended) return;
     this.gone = true;
-    this.end();
+    this.markStarted();
     this.wakePush();
     this.onGone();
   }
@@ -99,18 +99,17 @@ export class DownloadRelay {
   /** The job ended: close the stream when it completed with every byte, else fail it. */
   finish(failure: string | undefined): void {
     if (this.ended) return;
+    this.ended = true;
     if (failure === undefined && this.received !== this.size) {
       failure = `the machine sent ${this.received} of ${this.size} bytes`;
     }
     this.failure = failure;
-    if (failure === undefined) this.controller.close();
-    else this.controller.error(new Error(failure));
-    this.end();
-  }
-
-  private end(): void {
-    this.ended = true;
+    if (!this.gone) {
+      if (failure === undefined) this.controller.close();
+      else this.controller.error(new Error(failure));
+    }
     this.markStarted();
+    this.wakePush();
     this.onEnd(this);
   }
 

@@ -91,7 +91,9 @@ describe("DownloadRelay", () => {
     expect(await relay.push(4, bytes(5))).toBe("gone");
     relay.browserLeft();
     expect(gone()).toBe(1);
-    expect(relays.size).toBe(0);
+    // Kept until the job ends, so every later upload hears "gone" too.
+    expect(relays.get(7)).toBe(relay);
     relay.finish("canceled");
+    expect(relays.size).toBe(0);
   });
 });
