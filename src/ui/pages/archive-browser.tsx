@@ -92,12 +92,21 @@ function RestoreDialog(props: {
               <option value={String(props.ownerMachineId)} selected>
                 the machine that made the backup
               </option>
-              {targets.map((m) => (
-                <option value={String(m.id)} disabled={m.status !== "online"}>
-                  {m.name}
-                  {m.status === "online" ? "" : ` (${m.status})`}
-                </option>
-              ))}
+              {targets.map((m) => {
+                // The hub queues a restore only to an agent that names the kind (409 otherwise).
+                const why =
+                  m.status !== "online"
+                    ? m.status
+                    : m.capabilities.includes("archive.extract")
+                      ? undefined
+                      : "agent too old to restore";
+                return (
+                  <option value={String(m.id)} disabled={why !== undefined}>
+                    {m.name}
+                    {why === undefined ? "" : ` (${why})`}
+                  </option>
+                );
+              })}
             </select>
           </label>
         )}
