@@ -3,13 +3,13 @@
  * styles and connections (the UI has no inline script or style and loads nothing from
  * elsewhere); framing is refused; no Referer leaves the hub.
  *
- * They are set before the route runs, so the answer is built with them (c.json, c.body
- * and onError all start from the headers prepared on the context). Setting a header after
- * the answer exists makes Hono copy the whole Response once per header, which was the
- * largest single cost of an agent's poll; only an answer that a route built as a Response
- * of its own (the UI's assets) lacks them afterwards and gets them then.
+ * They are set on the finished answer's own headers. Hono's c.header() on a finished
+ * answer copies the whole Response once per header (that was the largest single cost of
+ * an agent's poll), and preparing them before the route would hold a Headers object for
+ * every parked long poll; only an answer whose headers can't be changed (none of the
+ * hub's today) takes c.header()'s copy.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import type { HubEnv } from "./context.ts";
 
 export const CONTENT_SECURITY_POLICY = [
@@ -30,12 +30,13 @@ const SECURITY_HEADERS: readonly (readonly [string, string])[] = [
   ["X-Frame-Options", "DENY"],
 ];
 
-export function securityHeaders(): MiddlewareHandler<HubEnv> {
-  return async (c, next) => {
+/** Puts the headers on the answer the route (or onError) made. */
+export function applySecurityHeaders(c: Context<HubEnv>): void {
+  const headers = c.res.headers;
+  try {
+    for (const [name, value] of SECURITY_HEADERS) headers.set(name, value);
+  } catch {
+    // Immutable headers (a Response straight from fetch()): a copy that takes them.
     for (const [name, value] of SECURITY_HEADERS) c.header(name, value);
-    await next();
-    if (!c.res.headers.has("Content-Security-Policy")) {
-      for (const [name, value] of SECURITY_HEADERS) c.header(name, value);
-    }
-  };
+  }
 }
