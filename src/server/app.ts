@@ -18,6 +18,7 @@ import type { HubDeps } from "./deps.ts";
 import type { HubEnv } from "./http/context.ts";
 import { assertNotCrossSite } from "./http/csrf.ts";
 import { hubEdge } from "./http/edge.ts";
+import { MemoRouter } from "./http/memo-router.ts";
 import { agentJobRoutes } from "./http/routes/agent-jobs.ts";
 import { agentRoutes } from "./http/routes/agents.ts";
 import { auditRoutes } from "./http/routes/audit.ts";
@@ -46,7 +47,7 @@ export const bodyLimitFor = (path: string): number =>
   path.startsWith(`${AGENT_API_PREFIX}/`) ? MAX_AGENT_BODY_BYTES : MAX_BODY_BYTES;
 
 export function createApp(deps: HubDeps): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
+  const app = new Hono<HubEnv>({ router: new MemoRouter() });
 
   app.use("*", hubEdge(deps));
   const userBodyLimit = limitBody(MAX_BODY_BYTES);

@@ -48,9 +48,15 @@ export class RequestLog {
     private readonly options: AccessLogOptions = {},
   ) {}
 
-  /** Gives the request its id; returns its start time for `end`. */
+  /**
+   * Gives the request its id (a summarized one gets none here: it has no line of its own
+   * to match, and an `internal` answer makes one for itself and its "request failed"
+   * line); returns its start time for `end`.
+   */
   begin<E extends RequestIdEnv>(c: Context<E>): number {
-    c.set("requestId", crypto.randomUUID());
+    if (!this.options.summarize?.(c.req.method, c.req.path)) {
+      c.set("requestId", crypto.randomUUID());
+    }
     return performance.now();
   }
 
