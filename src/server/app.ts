@@ -1,8 +1,9 @@
 /**
- * createApp(deps): the hub's HTTP surface. Middleware order: request counting (for
- * /metrics, by matched route pattern), request id + access log,
- * security headers (on every response), CSRF checks for cookie-authenticated changes
- * (before any body is read), body limit, then the route groups, each of which applies its
+ * createApp(deps): the hub's HTTP surface. Middleware order: the edge (http/edge.ts:
+ * request id + access log, request counting for /metrics by matched route pattern,
+ * security headers on every response, in one middleware), then for /api/* CSRF checks for
+ * cookie-authenticated changes (before any body is read) and the body limit (one
+ * middleware), then the route groups, each of which applies its
  * own authentication (user routes: requireUser; agent runtime: the agent credential),
  * then the embedded web UI (after the API, so its SPA fallback never shadows an API
  * route). One onError. The access log, body limit, validation and onError are the ones
@@ -10,14 +11,14 @@
  * the server hands the request over (start.ts, with http/client-address.ts).
  */
 import { Hono } from "hono";
-import { accessLog } from "../shared/http/access-log.ts";
 import { limitBody } from "../shared/http/body-limit.ts";
 import { errorHandler, notFound } from "../shared/http/errors.ts";
 import { AGENT_API_PREFIX } from "../shared/protocol/agent.ts";
 import type { HubDeps } from "./deps.ts";
 import type { HubEnv } from "./http/context.ts";
-import { csrfProtection } from "./http/csrf.ts";
-import { requestMetrics } from "./http/request-metrics.ts";
+import { assertNotCrossSite } from "./http/csrf.ts";
+import { hubEdge } from "./http/edge.ts";
+import { MemoRouter } from "./http/memo-router.ts";
 import { agentJobRoutes } from "./http/routes/agent-jobs.ts";
 import { agentRoutes } from "./http/routes/agents.ts";
 import { auditRoutes } from "./http/routes/audit.ts";
@@ -32,7 +33,6 @@ import { repositoryRoutes } from "./http/routes/repositories.ts";
 import { restoreRoutes } from "./http/routes/restore.ts";
 import { uiRoutes } from "./http/routes/ui.ts";
 import { userRoutes } from "./http/routes/users.ts";
-import { securityHeaders } from "./http/security-headers.ts";
 import { loadUiAssets } from "./http/ui-macro.ts" with { type: "macro" };
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -47,19 +47,20 @@ export const bodyLimitFor = (path: string): number =>
   path.startsWith(`${AGENT_API_PREFIX}/`) ? MAX_AGENT_BODY_BYTES : MAX_BODY_BYTES;
 
 export function createApp(deps: HubDeps): Hono<HubEnv> {
-  const app = new Hono<HubEnv>();
+  const app = new Hono<HubEnv>({ router: new MemoRouter() });
 
-  app.use("*", requestMetrics(deps));
-  app.use("*", accessLog(deps.logger.child("http")));
-  app.use("*", securityHeaders());
-  app.use("/api/*", csrfProtection(deps));
+  app.use("*", hubEdge(deps));
   const userBodyLimit = limitBody(MAX_BODY_BYTES);
   const agentBodyLimit = limitBody(MAX_AGENT_BODY_BYTES);
-  app.use("/api/*", (c, next) =>
-    bodyLimitFor(c.req.path) === MAX_AGENT_BODY_BYTES
+  // CSRF first (before any body is read), then the body limit; plain functions in one
+  // middleware, so a GET (most of all an agent's poll) passes in one step.
+  app.use("/api/*", (c, next) => {
+    assertNotCrossSite(c, deps);
+    if (c.req.raw.body === null) return next(); // nothing to limit (the limit's own shortcut)
+    return bodyLimitFor(c.req.path) === MAX_AGENT_BODY_BYTES
       ? agentBodyLimit(c, next)
-      : userBodyLimit(c, next),
-  );
+      : userBodyLimit(c, next);
+  });
 
   app.get("/api/health", (c) => c.json({ status: "ok", version: deps.version }));
   authRoutes(app, deps);

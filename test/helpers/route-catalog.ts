@@ -36,8 +36,9 @@ export function routeTableOf(hub: TestHub): string[] {
  * Named one by one: anything else that appears must be classified by the suites.
  */
 export const NOT_API: Record<string, string> = {
-  "ALL /*": "middleware (request id + access log, security headers), not an endpoint",
-  "ALL /api/*": "middleware (the body limit), not an endpoint",
+  "ALL /*":
+    "middleware (the edge: request id + access log, request count, security headers), not an endpoint",
+  "ALL /api/*": "middleware (CSRF check, body limit), not an endpoint",
   "GET /assets/:file": "the embedded UI's static files: public by design, no data",
   "GET /*": "the UI's SPA fallback (index.html; /api/* answers 404): public by design",
 };

@@ -6,13 +6,16 @@
  * is refused at once, on every route). Repeated failures from one address are slowed down
  * here. The optional X-Borg-Agent-Protocol header is checked against the supported range;
  * register and heartbeat also carry protocol_version.
+ *
+ * A credential found in the cache (knownAgent: the token's SHA-256, then a map lookup)
+ * passes without a promise of its own: every poll and heartbeat of a running fleet does.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler, Next } from "hono";
 import { AppError } from "../../shared/errors.ts";
 import { AGENT_PROTOCOL_HEADER } from "../../shared/protocol/agent.ts";
 import { MIN_SUPPORTED_PROTOCOL, PROTOCOL_VERSION } from "../../shared/protocol/version.ts";
 import type { HubDeps } from "../deps.ts";
-import { authenticateAgent } from "../services/agents.ts";
+import { authenticateAgent, knownAgent } from "../services/agents.ts";
 import type { HubEnv } from "./context.ts";
 
 export function assertProtocolSupported(version: number): void {
@@ -30,16 +33,15 @@ export function assertProtocolSupported(version: number): void {
 }
 
 export function requireAgent(deps: HubDeps): MiddlewareHandler<HubEnv> {
-  return async (c, next) => {
-    const protocol = c.req.header(AGENT_PROTOCOL_HEADER);
-    if (protocol !== undefined) assertProtocolSupported(Number(protocol));
-    const header = c.req.header("x-borg-agent-authorization") ?? "";
-    const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+  const log = deps.logger.child("agents");
+
+  /** The credential was not in the cache: the store decides, and failures are throttled. */
+  const authenticate = async (c: Context<HubEnv>, next: Next, token: string) => {
     const found = await authenticateAgent(deps, token);
     if (!found.ok) {
       const ip = c.env?.ip ?? "unknown";
       const delay = deps.agentAuthThrottle.recordFailure(ip);
-      deps.logger.child("agents").warn("agent authentication failed", {
+      log.warn("agent authentication failed", {
         ip,
         reason: found.reason,
         machine: found.machineId,
@@ -47,13 +49,18 @@ export function requireAgent(deps: HubDeps): MiddlewareHandler<HubEnv> {
       if (delay > 0) await deps.sleep(delay);
       throw new AppError("unauthorized", "agent credential missing, unknown, disabled or revoked");
     }
-    const { machine } = found;
-    c.set("agent", {
-      machineId: machine.machineId,
-      agentId: machine.agentId,
-      name: machine.name,
-      dialect: machine.dialect,
-    });
+    c.set("agent", found.machine);
     await next();
+  };
+
+  return (c, next) => {
+    const protocol = c.req.header(AGENT_PROTOCOL_HEADER);
+    if (protocol !== undefined) assertProtocolSupported(Number(protocol));
+    const header = c.req.header("x-borg-agent-authorization") ?? "";
+    const token = header.startsWith("Bearer ") ? header.slice(7).trim() : "";
+    const known = knownAgent(deps, token);
+    if (known === undefined) return authenticate(c, next, token);
+    c.set("agent", known);
+    return next();
   };
 }

@@ -163,7 +163,7 @@ const UPLOAD_REWRITES = { logs: fitLogs, complete: liftResultData } as const;
 export function borgUiUpload(route: keyof typeof UPLOAD_REWRITES): MiddlewareHandler<HubEnv> {
   const rewrite = UPLOAD_REWRITES[route];
   return async (c, next) => {
-    if (c.var.agent?.dialect !== "borg-ui") return next();
+    if (c.get("agent")?.dialect !== "borg-ui") return next();
     let body: unknown;
     try {
       const bytes = await c.req.arrayBuffer();

@@ -22,7 +22,7 @@
  * that is not the hub's (login CSRF: signing a victim's browser into the attacker's
  * account).
  */
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { AppError } from "../../shared/errors.ts";
 import type { HubDeps } from "../deps.ts";
@@ -104,17 +104,14 @@ function assertJsonBody(c: Context<HubEnv>): void {
   }
 }
 
-export function csrfProtection(deps: HubDeps): MiddlewareHandler<HubEnv> {
-  return async (c, next) => {
-    if (UNSAFE_METHODS.has(c.req.method)) {
-      if (c.req.path === LOGIN_PATH) {
-        // Without Origin the caller is a script or the CLI (browsers send it on a POST).
-        if (c.req.header("origin") !== undefined) assertFromHub(c, deps);
-      } else if (cookieAuthenticated(c)) {
-        assertFromHub(c, deps);
-        assertJsonBody(c);
-      }
-    }
-    await next();
-  };
+/** Refuses a cookie-authenticated change that does not come from the hub's own pages. */
+export function assertNotCrossSite(c: Context<HubEnv>, deps: HubDeps): void {
+  if (!UNSAFE_METHODS.has(c.req.method)) return;
+  if (c.req.path === LOGIN_PATH) {
+    // Without Origin the caller is a script or the CLI (browsers send it on a POST).
+    if (c.req.header("origin") !== undefined) assertFromHub(c, deps);
+  } else if (cookieAuthenticated(c)) {
+    assertFromHub(c, deps);
+    assertJsonBody(c);
+  }
 }

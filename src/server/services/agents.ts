@@ -66,6 +66,20 @@ export async function authenticateAgent(
   const tokenHash = hashToken(token);
   const known = deps.credentials.get(tokenHash);
   if (known) return { ok: true, machine: known };
+  return lookUpAgent(deps, tokenHash);
+}
+
+/**
+ * authenticateAgent's answer when the credential is in deps.credentials, without a
+ * promise: a fleet's steady polls and heartbeats are all answered from there (the route's
+ * middleware, http/agent-auth.ts). Undefined: ask authenticateAgent.
+ */
+export function knownAgent(deps: HubDeps, token: string): VerifiedAgent | undefined {
+  if (tokenKind(token) !== "agent") return undefined;
+  return deps.credentials.get(hashToken(token));
+}
+
+async function lookUpAgent(deps: HubDeps, tokenHash: string): Promise<AgentAuthentication> {
   const ticket = deps.credentials.ticket();
   const machine = await deps.store.machines.byTokenHash(tokenHash);
   if (!machine) return { ok: false, reason: "unknown credential" };

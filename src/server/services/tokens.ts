@@ -4,7 +4,7 @@
  * short display prefix. 32 random bytes make a hash lookup safe: nothing about the token
  * can be learned from timing a miss.
  */
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 
 export const TOKEN_KINDS = {
   session: "borgctl_session_",
@@ -23,8 +23,9 @@ export interface NewToken {
   prefix: string;
 }
 
+/** SHA-256 of the token's UTF-8 bytes, hex. Bun's one-shot hasher: every agent request runs it. */
 export function hashToken(token: string): string {
-  return createHash("sha256").update(token, "utf8").digest("hex");
+  return Bun.SHA256.hash(token, "hex");
 }
 
 export function newToken(kind: TokenKind): NewToken {
@@ -36,10 +37,12 @@ export function newToken(kind: TokenKind): NewToken {
   };
 }
 
+const KIND_PREFIXES = Object.entries(TOKEN_KINDS) as [TokenKind, string][];
+
 /** The kind a presented token claims to be, or undefined: used to reject mix-ups early. */
 export function tokenKind(token: string): TokenKind | undefined {
-  for (const [kind, prefix] of Object.entries(TOKEN_KINDS)) {
-    if (token.startsWith(prefix)) return kind as TokenKind;
+  for (const [kind, prefix] of KIND_PREFIXES) {
+    if (token.startsWith(prefix)) return kind;
   }
   return undefined;
 }

@@ -61,14 +61,12 @@ export function agentJobRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
   // Registered before /:id so "poll" is never read as a job id.
   app.get(`${BASE}/poll`, agent, validate("query", PollQuery), async (c) => {
     const { limit, wait } = c.req.valid("query");
-    const jobs = await pollJobs(
-      deps,
-      agentActorOf(c),
-      { limit, waitMs: wait * 1000 },
-      c.req.raw.signal,
-    );
     const actor = agentActorOf(c);
-    if (c.var.agent.dialect === "borg-ui") {
+    // Only a poll that may wait needs to know the request went away: reading the signal
+    // makes Bun create it, and an empty poll has no use for it.
+    const signal = wait > 0 ? c.req.raw.signal : undefined;
+    const jobs = await pollJobs(deps, actor, { limit, waitMs: wait * 1000 }, signal);
+    if (c.get("agent").dialect === "borg-ui") {
       // Borg UI's agent runs the polled payload, passphrase included (borg-ui-agent.ts).
       const answer = [];
       for (const job of jobs) {

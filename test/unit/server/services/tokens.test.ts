@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { createHash } from "node:crypto";
 import {
   hashToken,
   newPublicId,
@@ -15,6 +16,13 @@ describe("tokens", () => {
     expect(a.hash).toBe(hashToken(a.token));
     expect(a.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(a.prefix).toBe(a.token.slice(0, "borgctl_agent_".length + 6));
+  });
+
+  test("the hash is SHA-256 of the token's UTF-8 bytes, hex: hashes already stored keep matching", () => {
+    expect(hashToken("abc")).toBe(
+      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+    );
+    expect(hashToken("é")).toBe(createHash("sha256").update("é", "utf8").digest("hex"));
   });
 
   test("the kind is read from the prefix, so kinds are never confused", () => {
