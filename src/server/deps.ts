@@ -11,6 +11,7 @@ import { MAX_DOWNLOAD_CHUNK_BYTES } from "../shared/protocol/agent.ts";
 import type { RepositoryRow } from "./db/records.ts";
 import type { Store } from "./db/store.ts";
 import { type AgentCredentials, InMemoryAgentCredentials } from "./services/agent-credentials.ts";
+import { type DownloadDirectory, LocalDownloadDirectory } from "./services/download-directory.ts";
 import { DownloadRelays } from "./services/download-relay.ts";
 import { ScheduleGapCache } from "./services/freshness.ts";
 import { HeartbeatBatch } from "./services/heartbeat-batch.ts";
@@ -45,6 +46,8 @@ export interface HubSettings {
   archiveCacheMaxEntries: number;
   /** download_max_bytes: the largest file one download streams through the hub; 0: none. */
   downloadMaxBytes: number;
+  /** replica_url: where the other replicas reach this one (a download's chunks are handed on). */
+  replicaUrl?: string;
   /** metrics_token: a bearer token that may read GET /metrics (and nothing else). */
   metricsToken?: string;
   /** box_low_space_percent: free/total below this (percent) publishes box.low_space; 0: never. */
@@ -97,6 +100,8 @@ export interface HubDeps {
   scheduleGaps: ScheduleGapCache;
   /** Downloads whose browser waits on this process (services/download-relay.ts). */
   downloads: DownloadRelays;
+  /** Which replica holds another download's browser (services/download-directory.ts). */
+  downloadDirectory: DownloadDirectory;
 }
 
 export type RepositoryOverdueListener = (
@@ -121,6 +126,8 @@ export interface HubDepsInputs {
   events?: JobEventBus;
   /** Default: in memory, for one hub process. */
   credentials?: AgentCredentials;
+  /** Default: this process only. */
+  downloadDirectory?: DownloadDirectory;
   /** Default: the build's version. */
   version?: string;
   /** Default: no-op. */
@@ -148,5 +155,6 @@ export function createHubDeps(inputs: HubDepsInputs): HubDeps {
     metrics: new HubMetrics(),
     scheduleGaps: new ScheduleGapCache(),
     downloads: new DownloadRelays(MAX_DOWNLOAD_CHUNK_BYTES),
+    downloadDirectory: inputs.downloadDirectory ?? new LocalDownloadDirectory(),
   };
 }

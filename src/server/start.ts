@@ -20,6 +20,7 @@ import type { Logger } from "../shared/log.ts";
 import { createApp } from "./app.ts";
 import { redactDatabaseUrl } from "./db/pg/connect.ts";
 import { PgAgentCredentials } from "./db/pg/credential-signals.ts";
+import { PgDownloadDirectory } from "./db/pg/download-signals.ts";
 import { PgJobEventBus, PgJobNotifier } from "./db/pg/job-signals.ts";
 import { openPgStore } from "./db/pg/store.ts";
 import { verifySecretKey } from "./db/secret-key-check.ts";
@@ -30,6 +31,7 @@ import { resolveClient, trustedProxyMatcher } from "./http/client-address.ts";
 import type { AgentCredentials } from "./services/agent-credentials.ts";
 import { bootstrapAdmin } from "./services/auth.ts";
 import { BOX_REFRESH_INTERVAL_MS, refreshAllBoxes } from "./services/boxes.ts";
+import type { DownloadDirectory } from "./services/download-directory.ts";
 import { flushHeartbeats } from "./services/heartbeat-batch.ts";
 import type { JobEventBus } from "./services/job-events.ts";
 import { jobLogJson } from "./services/job-json.ts";
@@ -63,6 +65,7 @@ export interface HubDatabase {
   notifier?: JobNotifier;
   events?: JobEventBus;
   credentials?: AgentCredentials;
+  downloads?: DownloadDirectory;
   close(): Promise<void>;
 }
 
@@ -92,10 +95,12 @@ export async function openHubDatabase(config: HubConfig, logger: Logger): Promis
     return line?.sequence === sequence ? jobLogJson(line) : undefined;
   });
   const credentials = new PgAgentCredentials(database.pool, logger);
+  const downloads = new PgDownloadDirectory(database.pool, logger);
   try {
     await notifier.start();
     await events.start();
     await credentials.start();
+    await downloads.start();
   } catch (error) {
     await database.close();
     throw error;
@@ -107,10 +112,12 @@ export async function openHubDatabase(config: HubConfig, logger: Logger): Promis
     notifier,
     events,
     credentials,
+    downloads,
     async close() {
       await notifier.close().catch(() => {});
       await events.close().catch(() => {});
       await credentials.close().catch(() => {});
+      await downloads.close().catch(() => {});
       await database.close();
     },
   };
@@ -162,6 +169,7 @@ export async function startHub(
     notifier: database.notifier,
     events: database.events,
     credentials: database.credentials,
+    downloadDirectory: database.downloads,
     settings: {
       // Browsers reach the hub over https when it serves TLS or when its public URL says so.
       secureCookies: tls || publicUrl?.protocol === "https:",
@@ -171,6 +179,7 @@ export async function startHub(
       metricsToken: config.metrics_token,
       boxLowSpacePercent: config.box_low_space_percent,
       downloadMaxBytes: config.download_max_bytes,
+      replicaUrl: config.replica_url,
     },
   });
 

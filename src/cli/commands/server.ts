@@ -109,6 +109,12 @@ export default defineCommand({
       description:
         "The largest single file the web UI downloads through the hub (bigger ones are restored onto a machine); 0 turns downloads off [env BORGCTL_DOWNLOAD_MAX_BYTES] (default 1073741824, 1 GiB)",
     },
+    "replica-url": {
+      type: "string",
+      valueHint: "url",
+      description:
+        "With several replicas: the URL the other replicas reach this one at (e.g. http://10.0.0.5:8080), so a download's chunks reaching another replica are handed on [env BORGCTL_REPLICA_URL]",
+    },
     "database-url": {
       type: "string",
       valueHint: "url",

@@ -15,8 +15,11 @@
  * has not claimed after CLAIM_WAIT_MS (it is busy with another job, or offline) is
  * canceled and answered 503. The browser going away cancels the job.
  *
- * With several replicas the agent's uploads must reach the replica holding the browser's
- * request; one that lands elsewhere is refused (409) and the job fails saying so.
+ * With several replicas an upload may reach a replica other than the one holding the
+ * browser's request: when that one has replica_url set it announced its relay
+ * (services/download-directory.ts) and the upload is handed on to it, the agent's own
+ * request and credential forwarded as they came (one hop); otherwise it is refused (409)
+ * and the job fails saying so.
  */
 import { AppError } from "../../shared/errors.ts";
 import { MAX_DOWNLOAD_CHUNK_BYTES, TERMINAL_JOB_STATUSES } from "../../shared/protocol/agent.ts";
@@ -93,7 +96,26 @@ export async function startDownload(
     cancelJob(deps, actor, job.id).catch(() => {
       // Already over: nothing to stop.
     });
-  const relay = deps.downloads.create(job.id, entry.size, () => void cancel());
+  // The job may end on another replica: its status event reaches this one too.
+  const unsubscribe = deps.events.subscribe(job.id, (event) => {
+    if (event.type === "status" && TERMINAL_JOB_STATUSES.includes(event.data.status as never)) {
+      void getJob(deps, job.id).then(
+        (ended) => endDownload(deps, ended),
+        () => {},
+      );
+    }
+  });
+  const replicaUrl = deps.settings.replicaUrl;
+  const relay = deps.downloads.create(
+    job.id,
+    entry.size,
+    () => void cancel(),
+    () => {
+      unsubscribe();
+      if (replicaUrl) deps.downloadDirectory.withdraw(job.id);
+    },
+  );
+  if (replicaUrl) deps.downloadDirectory.announce(job.id, replicaUrl);
   // For the whole transfer: Bun aborts the request's signal when the client disconnects,
   // which it does not always tell the response stream. A no-op once the relay ended.
   browser.addEventListener("abort", () => relay.browserLeft(), { once: true });
@@ -134,11 +156,16 @@ async function waitForFirstByte(deps: HubDeps, relay: DownloadRelay, jobId: numb
   }
 }
 
+/** What became of a chunk: handed to the browser here, or to be handed on to `url`. */
+export type ChunkAnswer = { job: JobRow } | { forwardTo: string };
+
 /**
  * One chunk of an archive.download job's file, from its agent: renews the lease, then
- * hands the bytes to the waiting browser and answers once it has room for more. 409
- * when the job is not an active download of this agent's, when no browser waits for it
- * on this replica, or for a chunk out of order.
+ * hands the bytes to the waiting browser and answers once it has room for more. When
+ * the browser waits on another replica that announced itself, the answer says where to
+ * hand the request on (not for one already handed on: one hop at most). 409 when the
+ * job is not an active download of this agent's, when no known replica holds its
+ * browser, or for a chunk out of order.
  */
 export async function storeDownloadChunk(
   deps: HubDeps,
@@ -146,7 +173,8 @@ export async function storeDownloadChunk(
   jobId: number,
   offset: number,
   bytes: Uint8Array,
-): Promise<JobRow> {
+  handedOn: boolean,
+): Promise<ChunkAnswer> {
   const now = deps.clock();
   const job = await deps.store.jobs.renewLease(jobId, agent.machineId, now, leaseUntil(deps, now));
   if (!job) throw await refusal(deps, agent, jobId);
@@ -162,6 +190,8 @@ export async function storeDownloadChunk(
   }
   const relay = deps.downloads.get(jobId);
   if (!relay) {
+    const owner = handedOn ? undefined : deps.downloadDirectory.ownerOf(jobId);
+    if (owner !== undefined) return { forwardTo: owner };
     throw new AppError(
       "conflict",
       `no browser is waiting for job ${jobId}'s file on this hub (its request is on another hub replica)`,
@@ -170,12 +200,14 @@ export async function storeDownloadChunk(
   try {
     // The browser left: the cancel its relay asked for may not have landed yet, but the
     // agent is to stop now either way.
-    if ((await relay.push(offset, bytes)) === "gone") return { ...job, status: "cancel_requested" };
+    if ((await relay.push(offset, bytes)) === "gone") {
+      return { job: { ...job, status: "cancel_requested" } };
+    }
   } catch (error) {
     if (error instanceof DownloadRefused) throw new AppError("conflict", error.message);
     throw error;
   }
-  return job;
+  return { job };
 }
 
 /** The end of an archive.download job (any status): its browser's stream ends with it. */

@@ -135,13 +135,15 @@ export class DownloadRelays {
 
   constructor(private readonly highWaterBytes: number) {}
 
-  create(jobId: number, size: number, onGone: () => void): DownloadRelay {
+  /** onEnded runs once, when the relay leaves this map (its job ended). */
+  create(jobId: number, size: number, onGone: () => void, onEnded = () => {}): DownloadRelay {
     const relay = new DownloadRelay(
       jobId,
       size,
       this.highWaterBytes,
       (ended) => {
         if (this.open.get(ended.jobId) === ended) this.open.delete(ended.jobId);
+        onEnded();
       },
       onGone,
     );

@@ -108,6 +108,10 @@ export const hubConfigSchema = (home: string, dataDir: string) =>
         .min(0, "must be 0 or more bytes")
         .max(Number.MAX_SAFE_INTEGER, "is too large")
         .default(1024 * 1024 * 1024),
+      // With several replicas: the URL the other replicas reach this one at (not the
+      // public one), so an agent's download chunks that reach another replica are handed
+      // on to the one holding the browser's request. Unset: such a download fails.
+      replica_url: z.url().optional(),
       // Peers allowed to say who the client is (X-Forwarded-For/-Proto). Empty: nobody, so
       // a client cannot pick its own address for the audit trail and the login throttle.
       // TOML gives an array; env and flag give one comma-separated string.
@@ -150,4 +154,5 @@ export const HUB_CONFIG_FIELDS: readonly ConfigField[] = [
     flag: "box-low-space-percent",
   },
   { key: "download_max_bytes", env: "BORGCTL_DOWNLOAD_MAX_BYTES", flag: "download-max-bytes" },
+  { key: "replica_url", env: "BORGCTL_REPLICA_URL", flag: "replica-url" },
 ];

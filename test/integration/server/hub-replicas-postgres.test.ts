@@ -37,10 +37,12 @@ import { type PostgresCluster, startPostgres } from "../../helpers/postgres.ts";
 let cluster: PostgresCluster;
 const dirs: string[] = [];
 const databases: HubDatabase[] = [];
+const servers: ReturnType<typeof Bun.serve>[] = [];
 beforeAll(async () => {
   cluster = await startPostgres();
 }, 60_000);
 afterAll(async () => {
+  for (const server of servers.splice(0)) server.stop(true);
   for (const database of databases.splice(0)) await database.close();
   await cluster?.stop();
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
@@ -53,6 +55,8 @@ type Json = any;
 interface Replica {
   name: string;
   deps: HubDeps;
+  /** Serves the app on 127.0.0.1 (what another replica or a browser reaches); stopped in afterAll. */
+  serve(): string;
   database: HubDatabase;
   request(
     method: string,
@@ -85,6 +89,7 @@ async function replica(name: string, url: string): Promise<Replica> {
     notifier: database.notifier,
     events: database.events,
     credentials: database.credentials,
+    downloadDirectory: database.downloads,
     sleep: async () => {},
     version: "0.0.0-test",
   });
@@ -93,6 +98,15 @@ async function replica(name: string, url: string): Promise<Replica> {
   return {
     name,
     deps,
+    serve() {
+      const server = Bun.serve({
+        hostname: "127.0.0.1",
+        port: 0,
+        fetch: (request, srv) => app.fetch(request, { ip: srv.requestIP(request)?.address }),
+      });
+      servers.push(server);
+      return `http://127.0.0.1:${server.port}`;
+    },
     database,
     async request(method, path, opts = {}) {
       const headers: Record<string, string> = {};
@@ -451,6 +465,85 @@ describe("two hub replicas on one PostgreSQL database", () => {
       receiver.stop(true);
     }
   });
+
+  test("a download whose browser waits on A gets the chunks its agent sends to B", async () => {
+    const url = await cluster.createDatabase("downloads");
+    const [a, b] = await Promise.all([replica("A", url), replica("B", url)]);
+    if (!a || !b) throw new Error("no replicas");
+    const aUrl = a.serve();
+    const bUrl = b.serve();
+    a.deps.settings.replicaUrl = aUrl;
+    const agent = await addAgent(a, [...JOB_KINDS]);
+    const user = await login(a);
+    const runtime = (hub: Replica, method: string, path: string, body?: unknown) =>
+      hub.request(method, `/api/agents/jobs${path}`, { agentToken: agent.token, body });
+    const created = await a.request("POST", "/api/repositories", {
+      token: user,
+      body: {
+        name: "downloads",
+        agent_machine_id: agent.machineId,
+        location: "/srv/borg/downloads",
+        passphrase: "a-passphrase-for-the-test",
+        source_paths: ["/home"],
+      },
+    });
+    const repoId = created.body.id as number;
+    // The archive's listing, cached on the hub (what the file browser does first).
+    const browse = await a.request("GET", `/api/repositories/${repoId}/archives/a-1/tree`, {
+      token: user,
+    });
+    expect(browse.status).toBe(202);
+    const browseId = browse.body.job_id as number;
+    expect((await runtime(a, "POST", `/${browseId}/claim`, {})).status).toBe(200);
+    expect((await runtime(a, "POST", `/${browseId}/start`, {})).status).toBe(200);
+    const entry = { path: "home/u/f.bin", type: "file", size: 10, mtime: null, mode: null };
+    const listed = await runtime(a, "POST", `/${browseId}/listing`, {
+      sequence: 0,
+      entries: [entry],
+    });
+    expect(listed.status).toBe(200);
+    const done = { result: { return_code: 0, entry_count: 1, chunk_count: 1 } };
+    expect((await runtime(a, "POST", `/${browseId}/complete`, done)).status).toBe(200);
+
+    // The browser's request is on A; the agent talks to B.
+    const download = fetch(
+      `${aUrl}/api/repositories/${repoId}/archives/a-1/download?path=/home/u/f.bin`,
+      { headers: { authorization: `Bearer ${user}` } },
+    );
+    let jobId: number | undefined;
+    while (jobId === undefined) {
+      const poll = await runtime(b, "GET", "/poll?limit=10&wait=1");
+      jobId = poll.body.jobs.find((j: { type: string }) => j.type === "archive.download")?.id;
+    }
+    expect((await runtime(b, "POST", `/${jobId}/claim`, {})).status).toBe(200);
+    expect((await runtime(b, "POST", `/${jobId}/start`, {})).status).toBe(200);
+    await until(() => b.deps.downloadDirectory.ownerOf(jobId) === aUrl, "A's announcement on B");
+    const chunk = (offset: number, text: string, headers: Record<string, string> = {}) =>
+      fetch(`${bUrl}/api/agents/jobs/${jobId}/download?offset=${offset}`, {
+        method: "POST",
+        headers: {
+          "x-borg-agent-authorization": `Bearer ${agent.token}`,
+          "content-type": "application/octet-stream",
+          ...headers,
+        },
+        body: text,
+      });
+    // Handed on once at most: a chunk marked as handed on is B's to take, and B has no browser.
+    const looped = await chunk(0, "01234", { "x-borgctl-handed-on": "1" });
+    expect(looped.status).toBe(409);
+    expect(a.deps.downloads.get(jobId)?.bytesReceived).toBe(0);
+    const first = await chunk(0, "01234");
+    expect(first.status).toBe(200);
+    expect(((await first.json()) as { cancel_requested: boolean }).cancel_requested).toBe(false);
+    expect((await chunk(5, "56789")).status).toBe(200);
+    const complete = { result: { return_code: 0, bytes: 10 } };
+    expect((await runtime(b, "POST", `/${jobId}/complete`, complete)).status).toBe(200);
+    const answer = await download;
+    expect(answer.status).toBe(200);
+    // The job ended on B; A closed the stream on its status event.
+    expect(await answer.text()).toBe("0123456789");
+    await until(() => b.deps.downloadDirectory.ownerOf(jobId) === undefined, "A's withdrawal");
+  }, 60_000);
 
   test("a replica started with another secret key is refused, saying why", async () => {
     const url = await cluster.createDatabase("keys");

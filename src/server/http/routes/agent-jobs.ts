@@ -9,7 +9,10 @@
  * upload for the job answers 409 (lease_lost when the hub gave up on the agent).
  */
 import type { Hono } from "hono";
+import { AppError } from "../../../shared/errors.ts";
 import {
+  AGENT_AUTH_HEADER,
+  AGENT_PROTOCOL_HEADER,
   CanceledRequest,
   CompleteRequest,
   DownloadChunkQuery,
@@ -44,6 +47,46 @@ import type { HubEnv } from "../context.ts";
 import { idParam, validate } from "../validate.ts";
 
 const BASE = "/api/agents/jobs";
+
+/** Marks a download chunk one replica handed on to another: never handed on again. */
+const HANDED_ON_HEADER = "x-borgctl-handed-on";
+/** As long as the agent waits for the answer (agent/client.ts DOWNLOAD_WAIT_MS). */
+const HAND_ON_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * The agent's download chunk, sent on to the replica that holds its browser (at that
+ * replica's replica_url), with the agent's own credential: that replica checks it as if
+ * the agent had come straight to it. Its answer is passed back unchanged.
+ */
+async function handOn(replicaUrl: string, request: Request, bytes: Uint8Array) {
+  const incoming = new URL(request.url);
+  const headers = new Headers({
+    "content-type": "application/octet-stream",
+    [HANDED_ON_HEADER]: "1",
+  });
+  for (const name of [AGENT_AUTH_HEADER, AGENT_PROTOCOL_HEADER]) {
+    const value = request.headers.get(name);
+    if (value !== null) headers.set(name, value);
+  }
+  let answer: Response;
+  try {
+    answer = await fetch(new URL(`${incoming.pathname}${incoming.search}`, replicaUrl), {
+      method: "POST",
+      headers,
+      body: bytes as BodyInit,
+      signal: AbortSignal.timeout(HAND_ON_TIMEOUT_MS),
+    });
+  } catch (error) {
+    throw new AppError(
+      "unavailable",
+      `the hub replica holding this download (${replicaUrl}) is unreachable: ${(error as Error).message}`,
+    );
+  }
+  return new Response(await answer.arrayBuffer(), {
+    status: answer.status,
+    headers: { "content-type": answer.headers.get("content-type") ?? "application/json" },
+  });
+}
 
 /** UploadResponse: every answer says whether the user asked to cancel. */
 const uploadJson = (job: JobRow) => ({
@@ -130,17 +173,20 @@ export function agentJobRoutes(app: Hono<HubEnv>, deps: HubDeps): void {
     ),
   );
 
-  // archive.download's file, raw, in order; answered once the browser has room for more.
+  // archive.download's file, raw, in order; answered once the browser has room for more,
+  // by this replica or by the one holding the browser (handed on once, as it came).
   app.post(`${BASE}/:id/download`, agent, validate("query", DownloadChunkQuery), async (c) => {
     const bytes = new Uint8Array(await c.req.arrayBuffer());
-    const job = await storeDownloadChunk(
+    const answer = await storeDownloadChunk(
       deps,
       agentActorOf(c),
       jobId(c.req.param("id")),
       c.req.valid("query").offset,
       bytes,
+      c.req.header(HANDED_ON_HEADER) !== undefined,
     );
-    return c.json(uploadJson(job));
+    if ("job" in answer) return c.json(uploadJson(answer.job));
+    return handOn(answer.forwardTo, c.req.raw, bytes);
   });
 
   const borgUiComplete = borgUiUpload("complete");
