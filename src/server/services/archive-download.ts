@@ -188,10 +188,13 @@ export async function storeDownloadChunk(
       `a chunk carries at most ${MAX_DOWNLOAD_CHUNK_BYTES} bytes`,
     );
   }
-  const relay = deps.downloads.get(jobId);
-  if (!relay) {
-    const owner = handedOn ? undefined : deps.downloadDirectory.ownerOf(jobId);
+  let relay = deps.downloads.get(jobId);
+  if (!relay && !handedOn) {
+    const owner = await announcedOwner(deps, jobId);
     if (owner !== undefined) return { forwardTo: owner };
+    relay = deps.downloads.get(jobId);
+  }
+  if (!relay) {
     throw new AppError(
       "conflict",
       `no browser is waiting for job ${jobId}'s file on this hub (its request is on another hub replica)`,
@@ -208,6 +211,19 @@ export async function storeDownloadChunk(
     throw error;
   }
   return { job };
+}
+
+/** How long a first chunk may wait for its relay's announcement, which can trail it. */
+const ANNOUNCEMENT_GRACE_MS = 2_000;
+
+/** The replica that announced the job's relay; the announcement may still be on its way. */
+async function announcedOwner(deps: HubDeps, jobId: number): Promise<string | undefined> {
+  const until = Date.now() + ANNOUNCEMENT_GRACE_MS;
+  for (;;) {
+    const owner = deps.downloadDirectory.ownerOf(jobId);
+    if (owner !== undefined || Date.now() >= until || deps.downloads.get(jobId)) return owner;
+    await Bun.sleep(50);
+  }
 }
 
 /** The end of an archive.download job (any status): its browser's stream ends with it. */
