@@ -1,11 +1,11 @@
 /**
  * archive.download on the hub: the payload names the file and its size (from the
  * archive's listing; services/archive-download.ts checked both); the bytes arrive in
- * chunks while the job runs and go straight to the browser that waits on this process.
- * When the job ends, however it ends, that browser's stream ends with it.
+ * chunks while the job runs and go straight to the browser that waits on a replica.
+ * When the job ends, however it ends and on whichever replica, that browser's stream
+ * ends with it: services/archive-download.ts follows the job's status events for that.
  */
 import { AppError } from "../../shared/errors.ts";
-import { endDownload } from "../services/archive-download.ts";
 import type { HubJobKind, JobOptions } from "./kind.ts";
 
 function downloadBlock(options: JobOptions) {
@@ -18,7 +18,4 @@ export const archiveDownload: HubJobKind<"archive.download"> = {
   checkRequest: (options) => void downloadBlock(options),
   blocks: (_repository, options) => ({ download: downloadBlock(options) }),
   stored: (result) => ({ bytes: result.bytes }),
-  async transitioned(deps, job) {
-    endDownload(deps, job);
-  },
 };

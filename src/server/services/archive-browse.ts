@@ -24,7 +24,7 @@ import {
 import type { ArchiveEntryRow, ArchiveListingRow, JobRow } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
 import type { AgentActor, UserActor } from "./actor.ts";
-import { leaseUntil, refusal } from "./job-runtime.ts";
+import { renewUploadLease } from "./job-runtime.ts";
 import { queueJobOfKind } from "./jobs.ts";
 import { getRepository } from "./repositories.ts";
 
@@ -193,8 +193,7 @@ export async function storeListingChunk(
   chunk: ListingChunk,
 ): Promise<JobRow> {
   const now = deps.clock();
-  const job = await deps.store.jobs.renewLease(jobId, agent.machineId, now, leaseUntil(deps, now));
-  if (!job) throw await refusal(deps, agent, jobId);
+  const job = await renewUploadLease(deps, agent, jobId);
   if (job.jobKind !== "archive.browse" || job.repositoryId === null) {
     throw new AppError("conflict", `job ${jobId} is a ${job.jobKind}, which uploads no listing`);
   }

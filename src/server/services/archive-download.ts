@@ -28,7 +28,7 @@ import type { HubDeps } from "../deps.ts";
 import type { AgentActor, UserActor } from "./actor.ts";
 import { checkArchive, memberOf, splitMemberPath } from "./archive-browse.ts";
 import { DownloadRefused, type DownloadRelay } from "./download-relay.ts";
-import { leaseUntil, refusal } from "./job-runtime.ts";
+import { renewUploadLease } from "./job-runtime.ts";
 import { cancelJob, getJob, queueJobOfKind } from "./jobs.ts";
 import { getRepository } from "./repositories.ts";
 
@@ -96,7 +96,8 @@ export async function startDownload(
     cancelJob(deps, actor, job.id).catch(() => {
       // Already over: nothing to stop.
     });
-  // The job may end on another replica: its status event reaches this one too.
+  // The one way the relay learns the job ended: the status event, published on every
+  // transition and delivered on every replica (the job may end on another one).
   const unsubscribe = deps.events.subscribe(job.id, (event) => {
     if (event.type === "status" && TERMINAL_JOB_STATUSES.includes(event.data.status as never)) {
       void getJob(deps, job.id).then(
@@ -175,9 +176,7 @@ export async function storeDownloadChunk(
   bytes: Uint8Array,
   handedOn: boolean,
 ): Promise<ChunkAnswer> {
-  const now = deps.clock();
-  const job = await deps.store.jobs.renewLease(jobId, agent.machineId, now, leaseUntil(deps, now));
-  if (!job) throw await refusal(deps, agent, jobId);
+  const job = await renewUploadLease(deps, agent, jobId);
   if (job.jobKind !== "archive.download") {
     throw new AppError("conflict", `job ${jobId} is a ${job.jobKind}, which uploads no file`);
   }
@@ -227,7 +226,7 @@ async function announcedOwner(deps: HubDeps, jobId: number): Promise<string | un
 }
 
 /** The end of an archive.download job (any status): its browser's stream ends with it. */
-export function endDownload(deps: HubDeps, job: JobRow): void {
+function endDownload(deps: HubDeps, job: JobRow): void {
   if (!TERMINAL_JOB_STATUSES.includes(job.status)) return;
   const failure = job.status.startsWith("completed")
     ? undefined

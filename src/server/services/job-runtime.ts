@@ -213,6 +213,21 @@ export async function recordJobProgress(
   return job;
 }
 
+/**
+ * An upload of the agent's own active job (logs, a listing or a download chunk): renews
+ * its lease and answers the job, or throws the refusal (404 another's, 409 one that ended).
+ */
+export async function renewUploadLease(
+  deps: HubDeps,
+  agent: AgentActor,
+  id: number,
+): Promise<JobRow> {
+  const now = deps.clock();
+  const job = await deps.store.jobs.renewLease(id, agent.machineId, now, leaseUntil(deps, now));
+  if (!job) throw await refusal(deps, agent, id);
+  return job;
+}
+
 /** Stores log lines once each (by sequence), redacted; publishes the new ones. */
 export async function appendJobLogs(
   deps: HubDeps,
@@ -221,8 +236,7 @@ export async function appendJobLogs(
   entries: LogEntry[],
 ): Promise<{ job: JobRow; accepted: number; duplicates: number }> {
   const now = deps.clock();
-  const job = await deps.store.jobs.renewLease(id, agent.machineId, now, leaseUntil(deps, now));
-  if (!job) throw await refusal(deps, agent, id);
+  const job = await renewUploadLease(deps, agent, id);
   const secrets = await jobSecrets(deps, job);
   const rows: JobLogRow[] = entries.map((e) => ({
     sequence: e.sequence,
