@@ -37,19 +37,27 @@
  * Flags: --store sqlite,postgres (default both; postgres is skipped, saying so, when
  * PostgreSQL is not installed), --replicas 1,2 (PostgreSQL replica counts; default 1,2).
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type SpawnedProcess, spawnProcess } from "../src/shared/process/spawn.ts";
-import {
-  AGENT_AUTH_HEADER,
-  AGENT_PROTOCOL_HEADER,
-  type HeartbeatRequest,
-  type RegisterRequest,
-} from "../src/shared/protocol/agent.ts";
+import type { SpawnedProcess } from "../src/shared/process/spawn.ts";
 import { hostBinary } from "../test/helpers/binary.ts";
 import { type PostgresCluster, postgresBinDir, startPostgres } from "../test/helpers/postgres.ts";
+import {
+  type BenchAgent as Agent,
+  adminToken,
+  cpuMs,
+  HEARTBEAT_PATH,
+  machineBusyMs,
+  postJson,
+  registerAgents as registerThrough,
+  rssKiB,
+  runQueueWaitMs,
+  startHub,
+  startServer,
+  sumOver,
+} from "./hub-fixture.ts";
 import { recordResult } from "./results.ts";
 import { printTable, summarize } from "./stats.ts";
 
@@ -59,14 +67,10 @@ const HEARTBEAT_MS = 30_000;
 const POLL_MS = 15_000;
 const SETUP_CONCURRENCY = 50;
 const REQUEST_TIMEOUT_MS = 10_000;
-const ADMIN_PASSWORD = "bench-admin-password-0123";
 const POLL_PATH = "/api/agents/jobs/poll?limit=1&wait=0";
-const HEARTBEAT_PATH = "/api/agents/heartbeat";
 const PROBES = 5;
 const PROBE_EVERY_MS = 1_000;
 const PROBE_WAIT_SECONDS = 25;
-/** One secret key for every replica: they must share it. */
-const SECRET_KEY = Buffer.alloc(32, 3).toString("base64");
 
 const { values: flags } = parseArgs({
   options: { store: { type: "string" }, replicas: { type: "string" } },
@@ -77,11 +81,6 @@ for (const store of STORES) {
   if (store !== "sqlite" && store !== "postgres") throw new Error(`--store: unknown "${store}"`);
 }
 if (REPLICAS.some((n) => !Number.isInteger(n) || n < 1)) throw new Error("--replicas: 1,2,…");
-
-interface Agent {
-  headers: Record<string, string>;
-  heartbeatBody: string;
-}
 
 type Kind = "heartbeat" | "poll";
 
@@ -110,95 +109,8 @@ interface RunResult {
   errorExamples: Set<string>;
 }
 
-/** Runs `count` tasks with at most `concurrency` in flight; the first failure rejects. */
-async function inPool(
-  count: number,
-  concurrency: number,
-  task: (i: number) => Promise<void>,
-): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) await task(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-}
-
-async function postJson<T>(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`POST ${url} answered ${response.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
-
-async function registerAgents(base: string, adminToken: string, count = AGENTS, prefix = "bench") {
-  const admin = { authorization: `Bearer ${adminToken}` };
-  const tokens: string[] = [];
-  const tokensStarted = performance.now();
-  await inPool(count, SETUP_CONCURRENCY, async (i) => {
-    const created = await postJson<{ token: string }>(
-      `${base}/api/managed-machines/enrollment-tokens`,
-      { name: `${prefix}-${i}`, expires_in_minutes: 60 },
-      admin,
-    );
-    tokens[i] = created.token;
-  });
-  const tokensMs = performance.now() - tokensStarted;
-
-  const agents: Agent[] = [];
-  const registerStarted = performance.now();
-  await inPool(count, SETUP_CONCURRENCY, async (i) => {
-    const hostname = `${prefix}-agent-${String(i).padStart(5, "0")}`;
-    const request: RegisterRequest = {
-      enrollment_token: tokens[i] ?? "",
-      protocol_version: 1,
-      hostname,
-      os: "linux",
-      arch: "x64",
-      agent_version: "bench",
-      borg_versions: [{ major: 1, version: "1.2.4", path: "/usr/bin/borg" }],
-      capabilities: ["backup.create", "repo.prune"],
-    };
-    const registered = await postJson<{ agent_id: string; agent_token: string }>(
-      `${base}/api/agents/register`,
-      request,
-      { [AGENT_PROTOCOL_HEADER]: "1" },
-    );
-    const heartbeat: HeartbeatRequest = {
-      agent_id: registered.agent_id,
-      protocol_version: 1,
-      running_job_ids: [],
-    };
-    agents[i] = {
-      headers: {
-        [AGENT_AUTH_HEADER]: `Bearer ${registered.agent_token}`,
-        [AGENT_PROTOCOL_HEADER]: "1",
-        "content-type": "application/json",
-      },
-      heartbeatBody: JSON.stringify(heartbeat),
-    };
-  });
-  const registerMs = performance.now() - registerStarted;
-
-  // The first heartbeat moves pending → online (an audited change); the steady state
-  // is agents that are already online.
-  const onlineStarted = performance.now();
-  await inPool(count, SETUP_CONCURRENCY, async (i) => {
-    const agent = agents[i] as Agent;
-    const response = await fetch(`${base}${HEARTBEAT_PATH}`, {
-      method: "POST",
-      headers: agent.headers,
-      body: agent.heartbeatBody,
-    });
-    const text = await response.text();
-    if (!response.ok) throw new Error(`first heartbeat answered ${response.status}: ${text}`);
-  });
-  const onlineMs = performance.now() - onlineStarted;
-  return { agents, tokensMs, registerMs, onlineMs };
-}
+const registerAgents = (base: string, admin: string, count = AGENTS, prefix = "bench") =>
+  registerThrough(base, admin, count, prefix, SETUP_CONCURRENCY);
 
 /** Every agent's calls over the run, each agent starting at a random point of its interval. */
 function schedule(agents: number, durationMs: number): Call[] {
@@ -288,46 +200,6 @@ async function runSchedule(bases: string[], agents: Agent[], calls: Call[]): Pro
   const cpu = process.cpuUsage(cpuBefore);
   result.clientCpuMs = (cpu.user + cpu.system) / 1000;
   return result;
-}
-
-async function rssKiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
-  return Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-}
-
-/** utime + stime of a process in ms (fields 14 and 15 of /proc/PID/stat, 100 ticks/s). */
-async function cpuMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  // Fields after the command name, which is in parentheses and may contain spaces.
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-/**
- * How long the main thread of `pid` (the JS thread) was ready to run but waited for a
- * CPU, in ms (/proc/PID/schedstat, field 2): other load on the machine shows up here.
- */
-async function runQueueWaitMs(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/schedstat`, "utf8")).trim().split(" ");
-  return Number(fields[1] ?? 0) / 1e6;
-}
-
-/**
- * Busy time of the whole machine in ms, all cores (/proc/stat: everything but idle and
- * iowait; steal counts as busy, it is CPU we did not get), to show load from outside.
- */
-async function machineBusyMs(): Promise<number> {
-  const line = (await readFile("/proc/stat", "utf8")).split("\n", 1)[0] ?? "";
-  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
-  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
-  return (ticks.reduce((a, b) => a + b, 0) - idle) * 10;
-}
-
-/** The sum of `read` over several processes (the replicas of one run). */
-async function sumOver(pids: number[], read: (pid: number) => Promise<number>) {
-  let total = 0;
-  for (const pid of pids) total += await read(pid);
-  return total;
 }
 
 /**
@@ -450,25 +322,6 @@ async function probeDispatch(
   }
 }
 
-/** Starts a process and resolves with the first match of `pattern` in its output. */
-async function startServer(
-  argv: string[],
-  env: Record<string, string>,
-  pattern: RegExp,
-): Promise<{ proc: SpawnedProcess; base: string }> {
-  const found = Promise.withResolvers<string>();
-  const look = (line: string) => {
-    const match = pattern.exec(line)?.[1];
-    if (match) found.resolve(match);
-  };
-  // Everything else the hub prints (one access-log line per request) is discarded.
-  const proc = spawnProcess({ argv, env, onStderrLine: look, onStdoutLine: look });
-  void proc.done.then((r) =>
-    found.reject(new Error(`${argv[0]} exited early: ${r.stderrTail.join("\n")}`)),
-  );
-  return { proc, base: await found.promise };
-}
-
 /** summarize() plus the p99, the number the goal is stated in. */
 function kindRow(label: string, r: KindResult, seconds: number): (string | number)[] {
   const s = summarize(r.samples);
@@ -524,30 +377,14 @@ const stopAll = async () => {
 
 /** Starts the target's hubs (all at once, as replicas would), loads them, and stops them. */
 async function runTarget(binary: string, target: Target, calls: Call[]): Promise<TargetResult> {
-  const env: Record<string, string> = {
-    BORGCTL_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    NO_COLOR: "1",
-    BORGCTL_LOG_LEVEL: "info",
-    BORGCTL_SECRET_KEY: SECRET_KEY,
-  };
+  const env: Record<string, string> = {};
   if (target.store === "postgres") {
     cluster ??= await startPostgres({ durable: true });
     env.BORGCTL_DATABASE_URL = await cluster.createDatabase("bench");
   }
   const hubs = await Promise.all(
     Array.from({ length: target.replicas }, (_, i) =>
-      startServer(
-        [
-          binary,
-          "server",
-          "--addr",
-          "127.0.0.1:0",
-          "--data-dir",
-          join(dir, `${targets.indexOf(target)}-${i}`),
-        ],
-        env,
-        /listening on (http:\/\/\S+)/,
-      ),
+      startHub(binary, join(dir, `${targets.indexOf(target)}-${i}`), env),
     ),
   );
   running.push(...hubs.map((h) => h.proc));
@@ -556,16 +393,13 @@ async function runTarget(binary: string, target: Target, calls: Call[]): Promise
   const first = bases[0] as string;
   const rss = async () => (await sumOver(pids, rssKiB)) / 1024;
   const idle = await rss();
-  const login = await postJson<{ token: string }>(`${first}/api/auth/login`, {
-    username: "admin",
-    password: ADMIN_PASSWORD,
-  });
-  const { agents, tokensMs, registerMs, onlineMs } = await registerAgents(first, login.token);
-  const probes = await setUpProbes(first, login.token);
+  const admin = await adminToken(first);
+  const { agents, tokensMs, registerMs, onlineMs } = await registerAgents(first, admin);
+  const probes = await setUpProbes(first, admin);
   const setupRss = await rss();
   const dispatch = { samples: [] as number[], errors: 0, examples: new Set<string>() };
   const measured = await measure(pids, bases, agents, calls, (stop) =>
-    probeDispatch(probes, first, bases.at(-1) as string, login.token, stop, dispatch),
+    probeDispatch(probes, first, bases.at(-1) as string, admin, stop, dispatch),
   );
   const runRss = await rss();
   await stopAll();

@@ -14,14 +14,24 @@
  * --seconds 5, --connections 64, --agents 200, --open 2000. Env BENCH_BINARY: the hub
  * binary to measure (default: dist/borgctl, built when stale). Not a test: prints tables.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { type SpawnedProcess, spawnProcess } from "../src/shared/process/spawn.ts";
-import { AGENT_AUTH_HEADER, AGENT_PROTOCOL_HEADER } from "../src/shared/protocol/agent.ts";
+import type { SpawnedProcess } from "../src/shared/process/spawn.ts";
 import { hostBinary } from "../test/helpers/binary.ts";
 import { type PostgresCluster, postgresBinDir, startPostgres } from "../test/helpers/postgres.ts";
+import {
+  type BenchAgent as Agent,
+  adminToken,
+  cpuMs,
+  HEARTBEAT_PATH as HEARTBEAT,
+  inPool,
+  registerAgents as registerThrough,
+  rssKiB,
+  startHub,
+  startServer,
+} from "./hub-fixture.ts";
 import { quantile, recordResult } from "./results.ts";
 import { printTable } from "./stats.ts";
 
@@ -49,98 +59,14 @@ if (Number(process.env.BUN_CONFIG_MAX_HTTP_REQUESTS ?? 256) < inFlight) {
   });
   process.exit(await again.exited);
 }
-const ADMIN_PASSWORD = "bench-admin-password-0123";
-const SECRET_KEY = Buffer.alloc(32, 3).toString("base64");
 const SETUP_CONCURRENCY = 32;
 const EMPTY_POLL = "/api/agents/jobs/poll?limit=1&wait=0";
 const LONG_POLL = "/api/agents/jobs/poll?limit=1&wait=30";
-const HEARTBEAT = "/api/agents/heartbeat";
-
-interface Agent {
-  headers: Record<string, string>;
-  heartbeatBody: string;
-}
-
-async function inPool(count: number, concurrency: number, task: (i: number) => Promise<void>) {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) await task(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, worker));
-}
-
-async function postJson<T>(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`POST ${url} answered ${response.status}: ${text}`);
-  return JSON.parse(text) as T;
-}
 
 /** `count` agents enrolled, registered and brought online (one heartbeat each). */
 async function registerAgents(base: string, count: number, prefix: string): Promise<Agent[]> {
-  const login = await postJson<{ token: string }>(`${base}/api/auth/login`, {
-    username: "admin",
-    password: ADMIN_PASSWORD,
-  });
-  const admin = { authorization: `Bearer ${login.token}` };
-  const agents: Agent[] = [];
-  await inPool(count, SETUP_CONCURRENCY, async (i) => {
-    const { token } = await postJson<{ token: string }>(
-      `${base}/api/managed-machines/enrollment-tokens`,
-      { name: `${prefix}-${i}`, expires_in_minutes: 60 },
-      admin,
-    );
-    const registered = await postJson<{ agent_id: string; agent_token: string }>(
-      `${base}/api/agents/register`,
-      {
-        enrollment_token: token,
-        protocol_version: 1,
-        hostname: `${prefix}-${i}`,
-        os: "linux",
-        arch: "x64",
-        agent_version: "bench",
-        borg_versions: [{ major: 1, version: "1.2.4", path: "/usr/bin/borg" }],
-        capabilities: ["backup.create"],
-      },
-      { [AGENT_PROTOCOL_HEADER]: "1" },
-    );
-    const agent: Agent = {
-      headers: {
-        [AGENT_AUTH_HEADER]: `Bearer ${registered.agent_token}`,
-        [AGENT_PROTOCOL_HEADER]: "1",
-        "content-type": "application/json",
-      },
-      heartbeatBody: JSON.stringify({
-        agent_id: registered.agent_id,
-        protocol_version: 1,
-        running_job_ids: [],
-      }),
-    };
-    const first = await fetch(`${base}${HEARTBEAT}`, {
-      method: "POST",
-      headers: agent.headers,
-      body: agent.heartbeatBody,
-    });
-    if (!first.ok) throw new Error(`first heartbeat answered ${first.status}`);
-    await first.arrayBuffer();
-    agents[i] = agent;
-  });
-  return agents;
-}
-
-async function cpuMs(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-async function rssKiB(pid: number): Promise<number> {
-  const status = await readFile(`/proc/${pid}/status`, "utf8");
-  return Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
+  const admin = await adminToken(base);
+  return (await registerThrough(base, admin, count, prefix, SETUP_CONCURRENCY)).agents;
 }
 
 interface Throughput {
@@ -263,19 +189,6 @@ const server = Bun.serve({
 console.log("baseline on http://127.0.0.1:" + server.port);
 `;
 
-async function startServer(argv: string[], env: Record<string, string>, pattern: RegExp) {
-  const found = Promise.withResolvers<string>();
-  const look = (line: string) => {
-    const match = pattern.exec(line)?.[1];
-    if (match) found.resolve(match);
-  };
-  const proc = spawnProcess({ argv, env, onStderrLine: look, onStdoutLine: look });
-  void proc.done.then((r) =>
-    found.reject(new Error(`${argv[0]} exited early: ${r.stderrTail.join("\n")}`)),
-  );
-  return { proc, base: await found.promise };
-}
-
 interface Measured {
   label: string;
   poll: Throughput;
@@ -299,12 +212,9 @@ try {
   let someAgents: Agent[] = [];
   const stores = STORES.filter((s) => s === "sqlite" || s === "postgres");
   for (const store of stores) {
+    // info is the production default: the access log line per request is measured.
     const env: Record<string, string> = {
-      BORGCTL_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      NO_COLOR: "1",
-      // info is the production default: the access log line per request is measured.
       BORGCTL_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "info",
-      BORGCTL_SECRET_KEY: SECRET_KEY,
     };
     if (store === "postgres") {
       if (!(await postgresBinDir())) {
@@ -314,8 +224,7 @@ try {
       cluster ??= await startPostgres({ durable: true });
       env.BORGCTL_DATABASE_URL = await cluster.createDatabase("throughput");
     }
-    const hubArgv = [binary, "server", "--addr", "127.0.0.1:0", "--data-dir", join(dir, store)];
-    const hub = await startServer(hubArgv, env, /listening on (http:\/\/\S+)/);
+    const hub = await startHub(binary, join(dir, store), env);
     running.push(hub.proc);
     console.log(`${store}: registering ${agentCount} agents …`);
     const agents = await registerAgents(hub.base, agentCount, `tp-${store}`);
@@ -326,7 +235,7 @@ try {
     await stop(hub.proc);
     // Memory per poll in a fresh process on the same database: the load above grew a heap
     // that parked polls would only reuse.
-    const fresh = await startServer(hubArgv, env, /listening on (http:\/\/\S+)/);
+    const fresh = await startHub(binary, join(dir, store), env);
     running.push(fresh.proc);
     await Bun.sleep(1000);
     const open = await openPolls(fresh.proc.pid, fresh.base, agents);

@@ -4,6 +4,7 @@
  * and gives up — returning undefined, which means "indeterminate" — past a number of
  * entries or a time budget, so a huge tree never delays the backup by much. Exclude
  * patterns are not applied: the estimate can be high, which the tracker caps at 99%.
+ * A backup runs it beside borg, not before it, and aborts it (`signal`) when borg ends.
  */
 import { lstat, readdir } from "node:fs/promises";
 import { join } from "node:path";
@@ -12,6 +13,8 @@ export interface PrescanOptions {
   maxEntries?: number;
   maxMs?: number;
   now?: () => number;
+  /** Stops the walk (undefined is returned): the backup it was for has ended. */
+  signal?: AbortSignal;
 }
 
 export async function estimateSourceBytes(
@@ -25,7 +28,7 @@ export async function estimateSourceBytes(
   let bytes = 0;
   const stack = [...paths];
   while (stack.length > 0) {
-    if (++entries > maxEntries || now() > deadline) return undefined;
+    if (++entries > maxEntries || now() > deadline || options.signal?.aborted) return undefined;
     const path = stack.pop() as string;
     const info = await lstat(path).catch(() => undefined);
     if (!info) continue; // vanished or unreadable: borg will warn about it, not us

@@ -8,7 +8,7 @@ import type { ArchiveProgressEvent } from "../borg/output.ts";
 import type { ProgressRequest } from "../shared/protocol/agent.ts";
 
 export interface ProgressTrackerOptions {
-  /** Bytes the sources are expected to hold (from a pre-scan), if known. */
+  /** Bytes the sources are expected to hold (from a pre-scan), if known at the start. */
   expectedBytes?: number;
   intervalMs?: number;
   speedWindowMs?: number;
@@ -30,8 +30,10 @@ export class ProgressTracker {
   private readonly intervalMs: number;
   private readonly speedWindowMs: number;
   private readonly now: () => number;
+  private expectedBytes: number | undefined;
 
-  constructor(private readonly options: ProgressTrackerOptions = {}) {
+  constructor(options: ProgressTrackerOptions = {}) {
+    this.expectedBytes = options.expectedBytes;
     this.intervalMs = options.intervalMs ?? 1_000;
     this.speedWindowMs = options.speedWindowMs ?? 10_000;
     this.now = options.now ?? Date.now;
@@ -59,7 +61,7 @@ export class ProgressTracker {
     const seconds = (at - first.at) / 1000;
     const speed =
       seconds > 0 ? Math.max(0, (bytes - first.bytes) / seconds) : (this.latest.backup_speed ?? 0);
-    const expected = this.options.expectedBytes;
+    const expected = this.expectedBytes;
     const percent =
       expected !== undefined && expected > 0
         ? Math.min(MAX_RUNNING_PERCENT, (bytes / expected) * 100)
@@ -82,6 +84,11 @@ export class ProgressTracker {
     if (at - this.lastReportAt < this.intervalMs) return undefined;
     this.lastReportAt = at;
     return this.latest;
+  }
+
+  /** The pre-scan's total once it is known (it runs beside borg); undefined: none. */
+  expectTotal(bytes: number | undefined): void {
+    this.expectedBytes = bytes;
   }
 
   /** The newest state, whether or not it was reported (for a final report). */

@@ -41,10 +41,20 @@ export const backupCreate: AgentJobKind<"backup.create"> = {
     }),
 
   async watch({ backup }, io, now) {
-    const expectedBytes = await estimateSourceBytes(backup.source_paths);
-    const tracker = new ProgressTracker({ expectedBytes, now });
-    io.progress({ progress_percent: expectedBytes ? 0 : null, phase: "starting" });
+    const tracker = new ProgressTracker({ now });
+    io.progress({ progress_percent: null, phase: "starting" });
+    // The pre-scan runs beside borg rather than before it, so it adds nothing to the
+    // backup's time: borg's own start (Python, the repository's lock, its cache) takes
+    // longer than a typical scan, so the percent is usually known by borg's first
+    // progress event; until then the bar is indeterminate.
+    const prescan = new AbortController();
+    void estimateSourceBytes(backup.source_paths, { signal: prescan.signal }).then((bytes) => {
+      if (!prescan.signal.aborted) tracker.expectTotal(bytes);
+    });
     return {
+      async cleanup() {
+        prescan.abort();
+      },
       onEvent(event) {
         if (event.type !== "archive_progress") return false;
         const report = tracker.update(event);

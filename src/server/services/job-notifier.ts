@@ -15,15 +15,21 @@
  * one SQLite file) delays the agent's job by at most that, never loses it.
  *
  * Waiting: an open poll holds one waiter record (in a Set only when its agent holds
- * several). One shared timer
- * (running only while someone waits) ends waits whose time is up and frees those whose
- * request went away (`signal.aborted`), so a poll allocates no timer, AbortController or
- * listener of its own.
+ * several) and one entry in a min-heap of deadlines. One shared timer, running only while
+ * someone waits, is set for the earliest deadline, so a wait ends on time (within the
+ * event loop's delay) however many are open, and a poll allocates no timer,
+ * AbortController or listener of its own. A wait whose request went away
+ * (`signal.aborted`) ends at its deadline, or sooner when its agent waits again (the
+ * usual case: an agent that lost its connection polls anew), which frees its abandoned
+ * waits first; nothing scans the open waits. A woken or freed waiter's heap entry is
+ * dropped when it reaches the top.
  */
+import TinyQueue from "tinyqueue";
+
 export interface JobNotifier {
   /**
    * Resolves true on notify(agentMachineId) (from any replica); false when `ms` passed
-   * or `signal` aborted (noticed within WAIT_TICK_MS).
+   * or `signal` aborted (noticed by the agent's next wait, else at the deadline).
    */
   wait(agentMachineId: number, ms: number, signal?: AbortSignal): Promise<boolean>;
   /**
@@ -49,23 +55,28 @@ export interface JobNotifier {
 
 /** How long a lookup's "nothing queued" is trusted without a notify (see the header). */
 export const IDLE_TRUST_MS = 60_000;
-/** How often the shared timer ends due waits and frees abandoned ones. */
-export const WAIT_TICK_MS = 250;
 /** A bound on the idle map (one entry per polling agent); beyond it, forget and relearn. */
 const MAX_IDLE_ENTRIES = 1_000_000;
 
 /** One open poll. */
 interface Waiter {
+  agentMachineId: number;
   deadline: number;
   signal: AbortSignal | undefined;
   resolve: (woken: boolean) => void;
+  /** Woken, timed out or freed: its heap entry is stale. */
+  settled: boolean;
 }
 
 export class InMemoryJobNotifier implements JobNotifier {
   /** Agent → its one waiter (the common case, no Set), or a Set when it holds several. */
   private readonly waiters = new Map<number, Waiter | Set<Waiter>>();
+  /** Every open wait by deadline (plus settled ones not yet at the top). */
+  private readonly deadlines = new TinyQueue<Waiter>([], (a, b) => a.deadline - b.deadline);
   private count = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the timer is set to fire (performance.now()). */
+  private timerAt = Number.POSITIVE_INFINITY;
   /** Agent → when a lookup last found nothing for it (performance.now()). */
   private readonly idleSince = new Map<number, number>();
   /** A sequence number per notify; agent → the number of its latest notify. */
@@ -79,13 +90,16 @@ export class InMemoryJobNotifier implements JobNotifier {
   wait(agentMachineId: number, ms: number, signal?: AbortSignal): Promise<boolean> {
     if (signal?.aborted) return Promise.resolve(false);
     const { promise, resolve } = Promise.withResolvers<boolean>();
-    const waiter: Waiter = { deadline: this.now() + ms, signal, resolve };
+    const now = this.now();
+    const waiter: Waiter = { agentMachineId, deadline: now + ms, signal, resolve, settled: false };
+    this.freeAbandoned(agentMachineId);
     const held = this.waiters.get(agentMachineId);
     if (held === undefined) this.waiters.set(agentMachineId, waiter);
     else if (held instanceof Set) held.add(waiter);
     else this.waiters.set(agentMachineId, new Set([held, waiter]));
     this.count++;
-    this.timer ??= setTimeout(() => this.tick(), WAIT_TICK_MS);
+    this.deadlines.push(waiter);
+    this.schedule(now);
     return promise;
   }
 
@@ -95,13 +109,8 @@ export class InMemoryJobNotifier implements JobNotifier {
     const held = this.waiters.get(agentMachineId);
     if (held === undefined) return;
     this.waiters.delete(agentMachineId);
-    if (held instanceof Set) {
-      this.count -= held.size;
-      for (const waiter of held) waiter.resolve(true);
-    } else {
-      this.count--;
-      held.resolve(true);
-    }
+    if (held instanceof Set) for (const waiter of held) this.settle(waiter, true);
+    else this.settle(held, true);
   }
 
   notifyAll(): void {
@@ -136,29 +145,67 @@ export class InMemoryJobNotifier implements JobNotifier {
     return this.count;
   }
 
-  /** Ends due and abandoned waits; runs again while anyone still waits. */
-  private tick(): void {
-    this.timer = undefined;
-    const now = this.now();
-    const ended = (waiter: Waiter) => waiter.deadline <= now || waiter.signal?.aborted === true;
-    for (const [agentMachineId, held] of this.waiters) {
-      if (!(held instanceof Set)) {
-        if (ended(held)) {
-          this.waiters.delete(agentMachineId);
-          this.count--;
-          held.resolve(false);
-        }
-        continue;
-      }
-      for (const waiter of held) {
-        if (ended(waiter)) {
-          held.delete(waiter);
-          this.count--;
-          waiter.resolve(false);
-        }
-      }
-      if (held.size === 0) this.waiters.delete(agentMachineId);
+  /** Resolves a waiter once; it stays in the heap until it reaches the top. */
+  private settle(waiter: Waiter, woken: boolean): void {
+    if (waiter.settled) return;
+    waiter.settled = true;
+    this.count--;
+    waiter.resolve(woken);
+    // What the heap entry still references until it is dropped: nothing of the request.
+    waiter.signal = undefined;
+    waiter.resolve = noop;
+  }
+
+  /** Removes a waiter from its agent's entry (a timeout or an abandoned request). */
+  private forget(waiter: Waiter): void {
+    const held = this.waiters.get(waiter.agentMachineId);
+    if (held === waiter) this.waiters.delete(waiter.agentMachineId);
+    else if (held instanceof Set) {
+      held.delete(waiter);
+      if (held.size === 0) this.waiters.delete(waiter.agentMachineId);
     }
-    if (this.count > 0) this.timer = setTimeout(() => this.tick(), WAIT_TICK_MS);
+  }
+
+  /** Sets the one timer for the earliest deadline (none while nobody waits). */
+  private schedule(now: number): void {
+    while (this.deadlines.peek()?.settled) this.deadlines.pop();
+    if (this.count === 0) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Number.POSITIVE_INFINITY;
+      return;
+    }
+    const at = this.deadlines.peek()?.deadline ?? Number.POSITIVE_INFINITY;
+    if (this.timer !== undefined && this.timerAt <= at) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, at - now));
+  }
+
+  /** Ends the waits whose request went away, of one agent (before it waits again). */
+  private freeAbandoned(agentMachineId: number): void {
+    const held = this.waiters.get(agentMachineId);
+    if (held === undefined) return;
+    for (const waiter of held instanceof Set ? held : [held]) {
+      if (!waiter.signal?.aborted) continue;
+      this.forget(waiter);
+      this.settle(waiter, false);
+    }
+  }
+
+  /** Ends the waits that are due. */
+  private fire(): void {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    const now = this.now();
+    for (let top = this.deadlines.peek(); top && top.deadline <= now; top = this.deadlines.peek()) {
+      this.deadlines.pop();
+      if (top.settled) continue;
+      this.forget(top);
+      this.settle(top, false);
+    }
+    this.schedule(now);
   }
 }
+
+const noop = () => {};

@@ -17,14 +17,22 @@ describe("InMemoryJobNotifier: waiting", () => {
     expect(notifier.waiting).toBe(0);
   });
 
-  test("a request that goes away frees its waiter; an aborted one never waits", async () => {
+  test("a request that goes away is freed when its agent waits again; an aborted one never waits", async () => {
     const notifier = new InMemoryJobNotifier();
     const gone = new AbortController();
-    const waiting = notifier.wait(1, 30_000, gone.signal);
+    const abandoned = notifier.wait(1, 30_000, gone.signal);
+    const other = notifier.wait(2, 30_000, new AbortController().signal);
     gone.abort();
-    expect(await waiting).toBe(false);
-    expect(notifier.waiting).toBe(0);
+    expect(notifier.waiting).toBe(2); // nothing scans: it ends at its deadline, or …
+    const again = notifier.wait(1, 30_000); // … when the agent polls anew
+    expect(await abandoned).toBe(false);
+    expect(notifier.waiting).toBe(2);
+    notifier.notify(1);
+    expect(await again).toBe(true); // the new wait is the agent's only one
+    expect(notifier.waiting).toBe(1);
     expect(await notifier.wait(1, 30_000, gone.signal)).toBe(false);
+    notifier.notify(2);
+    expect(await other).toBe(true);
     expect(notifier.waiting).toBe(0);
   });
 
@@ -77,5 +85,50 @@ describe("InMemoryJobNotifier: idle knowledge", () => {
     expect(notifier.knownIdle(1)).toBe(true);
     now += 1;
     expect(notifier.knownIdle(1)).toBe(false);
+  });
+});
+
+describe("InMemoryJobNotifier: deadlines", () => {
+  test("waits end in deadline order, each on time, whatever order they began in", async () => {
+    const notifier = new InMemoryJobNotifier();
+    const began = performance.now();
+    const ended: { ms: number; after: number }[] = [];
+    const waits = [300, 60, 180, 120, 240].map((ms) =>
+      notifier.wait(ms, ms).then((woken) => {
+        expect(woken).toBe(false);
+        ended.push({ ms, after: performance.now() - began });
+      }),
+    );
+    await Promise.all(waits);
+    expect(ended.map((e) => e.ms)).toEqual([60, 120, 180, 240, 300]);
+    // Never early; the bound on lateness is generous, a loaded machine delays timers.
+    for (const e of ended) expect(e.after).toBeGreaterThanOrEqual(e.ms - 1);
+    expect(notifier.waiting).toBe(0);
+  });
+
+  test("a woken wait's deadline does not end a later wait of the same agent early", async () => {
+    const notifier = new InMemoryJobNotifier();
+    const first = notifier.wait(1, 50);
+    notifier.notify(1);
+    expect(await first).toBe(true);
+    const began = performance.now();
+    const second = notifier.wait(1, 150);
+    expect(await second).toBe(false);
+    expect(performance.now() - began).toBeGreaterThanOrEqual(149);
+  });
+
+  test("many waits: each is answered once, by its deadline or its notify", async () => {
+    const notifier = new InMemoryJobNotifier();
+    const answers = new Map<number, boolean[]>();
+    const all = Array.from({ length: 2000 }, (_, agent) =>
+      notifier.wait(agent, 20 + (agent % 7) * 10).then((woken) => {
+        answers.set(agent, [...(answers.get(agent) ?? []), woken]);
+      }),
+    );
+    for (let agent = 0; agent < 2000; agent += 3) notifier.notify(agent);
+    await Promise.all(all);
+    expect(answers.size).toBe(2000);
+    for (const [agent, got] of answers) expect(got).toEqual([agent % 3 === 0]);
+    expect(notifier.waiting).toBe(0);
   });
 });
