@@ -40,7 +40,12 @@ export interface FleetClientResult {
   /** Polls answered well before their wait ended, or with a job: none are expected. */
   unexpected: number;
   examples: string[];
+  /** Calls over SLOW_MS: [when, ms after the window began; how slow, ms] (at most 500). */
+  slow: [number, number][];
 }
+
+/** What counts as slow (the goal's bound): when such calls happen tells a stall from a spread. */
+const SLOW_MS = 50;
 
 const REQUEST_TIMEOUT_MS = 10_000;
 
@@ -57,7 +62,13 @@ const results: FleetClientResult[] = Array.from({ length: config.windows }, () =
   errors: 0,
   unexpected: 0,
   examples: [],
+  slow: [],
 }));
+const noteIfSlow = (window: FleetClientResult, ms: number) => {
+  if (ms <= SLOW_MS || window.slow.length >= 500) return;
+  const windowBegan = windowStart + results.indexOf(window) * config.measureMs;
+  window.slow.push([Date.now() - windowBegan, Math.round(ms)]);
+};
 /** The window the present moment is in; undefined during the warm-up and after the end. */
 const current = (): FleetClientResult | undefined => {
   const now = Date.now();
@@ -87,7 +98,10 @@ async function pollLoop(agent: BenchAgent): Promise<void> {
       if (!response.ok) fail(`poll: HTTP ${response.status}`);
       else if (!window) continue;
       else if ((body.jobs?.length ?? 0) > 0 || late < -waitMs / 10) window.unexpected++;
-      else window.pollLate.push(late);
+      else {
+        window.pollLate.push(late);
+        noteIfSlow(window, late);
+      }
     } catch (error) {
       if (stop.signal.aborted) return;
       fail(`poll: ${(error as Error).message}`);
@@ -111,7 +125,12 @@ async function heartbeatLoop(agent: BenchAgent): Promise<void> {
       });
       await response.arrayBuffer();
       if (!response.ok) fail(`heartbeat: HTTP ${response.status}`);
-      else current()?.heartbeat.push(performance.now() - started);
+      else {
+        const window = current();
+        const ms = performance.now() - started;
+        window?.heartbeat.push(ms);
+        if (window) noteIfSlow(window, ms);
+      }
     } catch (error) {
       if (stop.signal.aborted) return;
       fail(`heartbeat: ${(error as Error).message}`);

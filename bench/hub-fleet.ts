@@ -178,6 +178,7 @@ async function runFleet(
       errors: of.reduce((n, p) => n + p.errors, 0),
       unexpected: of.reduce((n, p) => n + p.unexpected, 0),
       examples: of.flatMap((p) => p.examples),
+      slow: of.flatMap((p) => p.slow),
     };
   });
 }
@@ -291,6 +292,23 @@ try {
       ...windows.map((w, i) => row(`${label} hub, window ${i + 1}`, w)),
     ],
   );
+  // When the slow calls came: one stall (a second with many) reads differently from a spread.
+  const named: [string, Window][] = [
+    ...windows.map((w, i): [string, Window] => [`${label} hub, window ${i + 1}`, w]),
+    ["bare Bun.serve", bare],
+  ];
+  for (const [name, w] of named) {
+    const perSecond = new Map<number, { n: number; worst: number }>();
+    for (const [at, ms] of w.slow) {
+      const second = Math.floor(at / 1000);
+      const seen = perSecond.get(second) ?? { n: 0, worst: 0 };
+      perSecond.set(second, { n: seen.n + 1, worst: Math.max(seen.worst, ms) });
+    }
+    const seconds = [...perSecond].sort((a, b) => a[0] - b[0]);
+    console.log(
+      `${name}: calls over 50 ms by second of the window (second: count, worst ms): ${seconds.map(([s, v]) => `${s}: ${v.n}, ${v.worst}`).join("; ") || "none"}`,
+    );
+  }
   const examples = [...windows.flatMap((w) => w.examples), ...bare.examples];
   if (examples.length > 0) console.log(`\nerrors seen: ${examples.slice(0, 10).join("; ")}`);
 

@@ -4,7 +4,7 @@
  * machine, date, commit, N, medians, p99, the baseline, the ratio and "goal met / not
  * met" per row.
  *
- *   bun run bench                      the full suite (~10 min here); writes bench/RESULTS.md
+ *   bun run bench                      the full suite (~18 min here); writes bench/RESULTS.md
  *   bun run bench --quick              small N, SQLite only, under 2 minutes: proves every
  *                                      benchmark still runs (CI); prints the table, writes
  *                                      nothing unless --out is given
@@ -49,6 +49,10 @@ const STEPS: Step[] = quick
         args: ["--store", store, "--replicas", "1"],
         env: { BENCH_AGENTS: "300", BENCH_SECONDS: "8" },
       },
+      {
+        script: "hub-fleet.ts",
+        args: ["--agents", "300", "--seconds", "4", "--runs", "1", "--clients", "1", "--wait", "2"],
+      },
       { script: "agent-overhead.ts", env: { BENCH_MB: "20", BENCH_ROUNDS: "1" } },
       {
         script: "restore.ts",
@@ -60,6 +64,8 @@ const STEPS: Step[] = quick
       { script: "box.ts" },
       { script: "hub-throughput.ts", args: ["--store", store, "--open", "5000"] },
       { script: "hub-agents.ts", args: ["--store", store, "--replicas", replicas] },
+      // 19,000 open long polls, three windows on SQLite (~7 min here).
+      { script: "hub-fleet.ts" },
       { script: "agent-overhead.ts" },
       // The million-file browse is its own run (BENCH_FILES=1000000 bun bench/restore.ts,
       // ~20 min here); the suite browses 100,000.

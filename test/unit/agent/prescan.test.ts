@@ -26,4 +26,13 @@ describe("estimateSourceBytes", () => {
       await estimateSourceBytes([join(dir, "a")], { maxMs: 5, now: () => (t += 10) }),
     ).toBeUndefined();
   });
+
+  test("stops (undefined) once its signal aborts: the backup it was for has ended", async () => {
+    const ended = new AbortController();
+    ended.abort();
+    expect(await estimateSourceBytes([join(dir, "a")], { signal: ended.signal })).toBeUndefined();
+    expect(
+      await estimateSourceBytes([join(dir, "a")], { signal: new AbortController().signal }),
+    ).toBe(3500);
+  });
 });

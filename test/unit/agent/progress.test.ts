@@ -43,6 +43,18 @@ describe("ProgressTracker", () => {
     });
   });
 
+  test("a total that arrives later (the pre-scan runs beside borg) gives a percent from then on", () => {
+    let now = 0;
+    const tracker = new ProgressTracker({ now: () => now });
+    expect(tracker.update(event(1_000_000))?.progress_percent).toBeNull();
+    tracker.expectTotal(4_000_000);
+    now = 1000;
+    expect(tracker.update(event(2_000_000))?.progress_percent).toBe(50);
+    tracker.expectTotal(undefined); // the scan gave up: indeterminate again
+    now = 2000;
+    expect(tracker.update(event(3_000_000))?.progress_percent).toBeNull();
+  });
+
   test("with an expected total: percent and ETA from the windowed speed, never 100 before the end", () => {
     let now = 0;
     const tracker = new ProgressTracker({
