@@ -89,20 +89,17 @@ describe("InMemoryJobNotifier: idle knowledge", () => {
 });
 
 describe("InMemoryJobNotifier: deadlines", () => {
-  test("waits end in deadline order, each on time, whatever order they began in", async () => {
+  test("waits end in deadline order, whatever order they began in", async () => {
     const notifier = new InMemoryJobNotifier();
-    const began = performance.now();
-    const ended: { ms: number; after: number }[] = [];
+    const ended: number[] = [];
     const waits = [300, 60, 180, 120, 240].map((ms) =>
       notifier.wait(ms, ms).then((woken) => {
         expect(woken).toBe(false);
-        ended.push({ ms, after: performance.now() - began });
+        ended.push(ms);
       }),
     );
     await Promise.all(waits);
-    expect(ended.map((e) => e.ms)).toEqual([60, 120, 180, 240, 300]);
-    // Never early; the bound on lateness is generous, a loaded machine delays timers.
-    for (const e of ended) expect(e.after).toBeGreaterThanOrEqual(e.ms - 1);
+    expect(ended).toEqual([60, 120, 180, 240, 300]);
     expect(notifier.waiting).toBe(0);
   });
 
@@ -111,10 +108,11 @@ describe("InMemoryJobNotifier: deadlines", () => {
     const first = notifier.wait(1, 50);
     notifier.notify(1);
     expect(await first).toBe(true);
-    const began = performance.now();
-    const second = notifier.wait(1, 150);
-    expect(await second).toBe(false);
-    expect(performance.now() - began).toBeGreaterThanOrEqual(149);
+    const second = notifier.wait(1, 60_000);
+    await Bun.sleep(100); // well past the first wait's deadline
+    expect(notifier.waiting).toBe(1);
+    notifier.notify(1);
+    expect(await second).toBe(true);
   });
 
   test("many waits: each is answered once, by its deadline or its notify", async () => {
