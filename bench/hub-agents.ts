@@ -56,6 +56,7 @@ import {
   runQueueWaitMs,
   startHub,
   startServer,
+  stopAll,
   sumOver,
 } from "./hub-fixture.ts";
 import { recordResult } from "./results.ts";
@@ -368,12 +369,6 @@ if (STORES.includes("postgres") && !postgresMissing) {
 const dir = await mkdtemp(join(tmpdir(), "borgctl-bench-hub-"));
 const running: SpawnedProcess[] = [];
 let cluster: PostgresCluster | undefined;
-const stopAll = async () => {
-  for (const proc of running.splice(0)) {
-    proc.cancel();
-    await proc.done;
-  }
-};
 
 /** Starts the target's hubs (all at once, as replicas would), loads them, and stops them. */
 async function runTarget(binary: string, target: Target, calls: Call[]): Promise<TargetResult> {
@@ -402,7 +397,7 @@ async function runTarget(binary: string, target: Target, calls: Call[]): Promise
     probeDispatch(probes, first, bases.at(-1) as string, admin, stop, dispatch),
   );
   const runRss = await rss();
-  await stopAll();
+  await stopAll(running);
   return {
     target,
     setup: { tokensMs, registerMs, onlineMs },
@@ -440,7 +435,7 @@ try {
     results[0]?.agents ?? registerlessAgents(calls),
     calls,
   );
-  await stopAll();
+  await stopAll(running);
 
   printTable(
     `hub with ${AGENTS} agents: setup through the first hub, ${SETUP_CONCURRENCY} requests in flight (per second)`,
@@ -589,7 +584,7 @@ try {
   ];
   if (examples.length > 0) console.log(`\nerrors seen: ${examples.slice(0, 10).join("; ")}`);
 } finally {
-  await stopAll();
+  await stopAll(running);
   await cluster?.stop();
   await rm(dir, { recursive: true, force: true });
 }

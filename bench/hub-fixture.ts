@@ -212,3 +212,11 @@ export async function sumOver(pids: number[], read: (pid: number) => Promise<num
   for (const pid of pids) total += await read(pid);
   return total;
 }
+
+/** Stops every process in `running` (servers a benchmark started) and empties it. */
+export async function stopAll(running: SpawnedProcess[]): Promise<void> {
+  for (const proc of running.splice(0)) {
+    proc.cancel();
+    await proc.done;
+  }
+}

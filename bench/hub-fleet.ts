@@ -44,6 +44,7 @@ import {
   runQueueWaitMs,
   startHub,
   startServer,
+  stopAll,
   sumOver,
 } from "./hub-fixture.ts";
 import { quantile, recordResult } from "./results.ts";
@@ -201,12 +202,6 @@ async function drainTimeWait(): Promise<void> {
 const dir = await mkdtemp(join(tmpdir(), "borgctl-bench-fleet-"));
 const running: SpawnedProcess[] = [];
 let cluster: PostgresCluster | undefined;
-const stopAll = async () => {
-  for (const proc of running.splice(0)) {
-    proc.cancel();
-    await proc.done;
-  }
-};
 const label = STORE === "sqlite" ? "SQLite" : "PostgreSQL";
 
 try {
@@ -232,12 +227,12 @@ try {
   if (steadyBinary) {
     // The same data, served by another process (e.g. a wrapper under --cpu-prof), so
     // what it records is the steady state alone, not the 19,000 registrations.
-    await stopAll();
+    await stopAll(running);
     hub = await startHub(steadyBinary, join(dir, "hub"), env);
     running.push(hub.proc);
   }
   const windows = await runFleet(hub.proc.pid, hub.base, agentsFile, RUNS);
-  await stopAll();
+  await stopAll(running);
 
   const bareServer = await startServer(
     [process.execPath, "-e", BARE_SERVER],
@@ -249,7 +244,7 @@ try {
   console.log("bare Bun.serve: one window …");
   const [bare] = await runFleet(bareServer.proc.pid, bareServer.base, agentsFile, 1);
   if (!bare) throw new Error("the baseline measured no window");
-  await stopAll();
+  await stopAll(running);
 
   const row = (name: string, w: Window) => [
     name,
@@ -353,7 +348,7 @@ try {
     });
   }
 } finally {
-  await stopAll();
+  await stopAll(running);
   await cluster?.stop();
   await rm(dir, { recursive: true, force: true });
 }
