@@ -47,6 +47,7 @@ import {
   stopAll,
   sumOver,
 } from "./hub-fixture.ts";
+import { ensurePortRange } from "./port-range.ts";
 import { quantile, recordResult } from "./results.ts";
 import { printTable } from "./stats.ts";
 
@@ -203,6 +204,8 @@ const dir = await mkdtemp(join(tmpdir(), "borgctl-bench-fleet-"));
 const running: SpawnedProcess[] = [];
 let cluster: PostgresCluster | undefined;
 const label = STORE === "sqlite" ? "SQLite" : "PostgreSQL";
+// Each agent's poll holds a connection, and the heartbeats share a few more.
+const restorePortRange = await ensurePortRange(AGENTS + 1_000);
 
 try {
   const binary = process.env.BENCH_BINARY ?? (await hostBinary());
@@ -351,4 +354,5 @@ try {
   await stopAll(running);
   await cluster?.stop();
   await rm(dir, { recursive: true, force: true });
+  await restorePortRange();
 }
