@@ -4,7 +4,7 @@
  * machine, date, commit, N, medians, p99, the baseline, the ratio and "goal met / not
  * met" per row.
  *
- *   bun run bench                      the full suite (~18 min here); writes bench/RESULTS.md
+ *   bun run bench                      the full suite (~18 min here, on 2 cores); writes bench/RESULTS.md
  *   bun run bench --quick              small N, SQLite only, under 2 minutes: proves every
  *                                      benchmark still runs (CI); prints the table, writes
  *                                      nothing unless --out is given
