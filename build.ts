@@ -53,6 +53,9 @@ async function buildOne(target: Target, commit: string): Promise<string> {
     "--outfile",
     outfile,
     "src/main.ts",
+    // Started as a Worker (db/sqlite/checkpointer.ts): a compiled binary holds only the
+    // entrypoints it is given.
+    "src/server/db/sqlite/checkpoint-worker.ts",
   ];
   const started = performance.now();
   const proc = Bun.spawn(argv, { stdout: "pipe", stderr: "pipe" });

@@ -78,7 +78,9 @@ export async function openHubDatabase(config: HubConfig, logger: Logger): Promis
   const url = config.database_url;
   if (url === undefined) {
     const databasePath = join(config.data_dir, DATABASE_FILE);
-    const database = openSqliteStore(databasePath);
+    const database = openSqliteStore(databasePath, {
+      onWarning: (message) => logger.warn(message, { database: databasePath }),
+    });
     // Hashes, audit trail and encrypted passphrases: owner only (SQLite gives -wal/-shm the same mode).
     chmodSync(databasePath, 0o600);
     return {

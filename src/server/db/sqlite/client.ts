@@ -1,10 +1,12 @@
 /**
  * Opens the hub's SQLite database: busy_timeout BEFORE journal_mode=WAL (otherwise two
  * processes starting at once fail with "database is locked"), synchronous=NORMAL (safe
- * with WAL), foreign keys on. Migrations run before anything else touches it.
+ * with WAL), foreign keys on. Migrations run before anything else touches it. A file
+ * database has its WAL checkpoints done by a thread of its own (checkpointer.ts).
  */
 import { Database } from "bun:sqlite";
 import { type BunSQLiteDatabase, drizzle } from "drizzle-orm/bun-sqlite";
+import { startCheckpointer } from "./checkpointer.ts";
 import { applyMigrations } from "./migrate.ts";
 import * as schema from "./schema.ts";
 
@@ -43,8 +45,14 @@ function enableWal(sqlite: Database): void {
   }
 }
 
-/** `path` is a file, or ":memory:" for tests. */
-export function openDatabase(path: string): OpenDatabase {
+/**
+ * `path` is a file, or ":memory:" for tests. `onWarning`: told when the checkpoint
+ * thread cannot do its work (SQLite's own automatic checkpoint takes over).
+ */
+export function openDatabase(
+  path: string,
+  options: { onWarning?: (message: string) => void } = {},
+): OpenDatabase {
   const sqlite = new Database(path, { create: true, strict: true });
   sqlite.run("PRAGMA busy_timeout = 10000");
   enableWal(sqlite);
@@ -60,12 +68,17 @@ export function openDatabase(path: string): OpenDatabase {
       readOnly.run("PRAGMA busy_timeout = 10000");
     }
     const reader = readOnly;
+    const checkpointer =
+      path === ":memory:"
+        ? undefined
+        : startCheckpointer(sqlite, path, { onError: options.onWarning });
     return {
       db: drizzle({ client: sqlite, schema }),
       sqlite,
       reader: reader ? drizzle({ client: reader, schema }) : undefined,
       applied,
       close: () => {
+        checkpointer?.stop();
         reader?.close();
         sqlite.close();
       },

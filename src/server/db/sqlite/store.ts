@@ -47,8 +47,11 @@ export interface SqliteStore extends OpenedStore {
 }
 
 /** Opens (creating and migrating) the database at `path`, or ":memory:". */
-export function openSqliteStore(path: string): SqliteStore {
-  const database = openDatabase(path);
+export function openSqliteStore(
+  path: string,
+  options: { onWarning?: (message: string) => void } = {},
+): SqliteStore {
+  const database = openDatabase(path, options);
   return {
     store: createSqliteStore(database),
     applied: database.applied,
