@@ -5,12 +5,14 @@
  * no lock, so the hub's writes and reads go on meanwhile; it is what SQLite's automatic
  * checkpoint does, moved off the event loop.
  *
- * Lifecycle: the first message is `{ path, intervalMs }`; each checkpoint is reported as
- * `{ checkpointed: { busy, log, checkpointed } }` (SQLite's three numbers, pages), a
- * failure as `{ error }` (the next tick tries again). `"stop"` closes the connection and
+ * Lifecycle: the first message is `{ path, intervalMs }`; each checkpoint that copied
+ * pages is reported as `{ checkpointed: { busy, log, checkpointed } }` (SQLite's three
+ * numbers, pages), a failure as `{ error }`, once until it changes (the next tick tries
+ * again). `"stop"` closes the connection and
  * ends the thread.
  */
 import { Database } from "bun:sqlite";
+import type { CheckpointResult } from "./checkpointer.ts";
 
 declare const self: Worker;
 
@@ -27,14 +29,19 @@ self.onmessage = (event: MessageEvent) => {
   const connection = new Database(path, { strict: true });
   connection.run("PRAGMA busy_timeout = 10000");
   database = connection;
-  const checkpoint = connection.query<{ busy: number; log: number; checkpointed: number }, []>(
-    "PRAGMA wal_checkpoint(PASSIVE)",
-  );
+  const checkpoint = connection.query<CheckpointResult, []>("PRAGMA wal_checkpoint(PASSIVE)");
+  // Only what is news crosses to the hub's thread: a checkpoint that copied pages, and
+  // a failure once (not every second while it lasts).
+  let lastError: string | undefined;
   timer = setInterval(() => {
     try {
-      self.postMessage({ checkpointed: checkpoint.get() });
+      const result = checkpoint.get();
+      lastError = undefined;
+      if (result && result.checkpointed > 0) self.postMessage({ checkpointed: result });
     } catch (error) {
-      self.postMessage({ error: (error as Error).message });
+      const message = (error as Error).message;
+      if (message !== lastError) self.postMessage({ error: message });
+      lastError = message;
     }
   }, intervalMs);
 };
