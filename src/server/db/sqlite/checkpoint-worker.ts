@@ -8,8 +8,7 @@
  * Lifecycle: the first message is `{ path, intervalMs }`; each checkpoint that copied
  * pages is reported as `{ checkpointed: { busy, log, checkpointed } }` (SQLite's three
  * numbers, pages), a failure as `{ error }`, once until it changes (the next tick tries
- * again). `"stop"` closes the connection and
- * ends the thread.
+ * again). `"stop"` closes the connection and ends the thread.
  */
 import { Database } from "bun:sqlite";
 import type { CheckpointResult } from "./checkpointer.ts";
