@@ -15,7 +15,7 @@
  * independent connections, so the database itself decides the winner.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import type { NewMachine } from "../../src/server/db/records.ts";
+import type { MachineRow, NewMachine } from "../../src/server/db/records.ts";
 import type { Store } from "../../src/server/db/store.ts";
 import {
   JOB_PAYLOAD_SCHEMA_VERSION,
@@ -934,6 +934,29 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         expect((await store.jobs.requestCancel(running, T0))?.status).toBe("cancel_requested");
         expect(await store.jobs.requestCancel(running, T0 + 1)).toBeUndefined();
         expect(await store.machines.cancelRequestedJobIds(machine)).toEqual([running]);
+      });
+
+      test("bulk re-verification: credentials by id, and the agents with queued jobs", async () => {
+        const store = await fresh();
+        const m1 = await store.machines.insert(newMachine("m1"));
+        const m2 = await addMachine(store, "m2");
+        const m3 = await addMachine(store, "m3");
+        const found = await store.machines.credentials([m2, m1.id, 999_999]);
+        expect(found.sort((a, b) => a.machine.id - b.machine.id)).toEqual([
+          { tokenHash: "hash-m1", machine: m1 },
+          { tokenHash: "hash-m2", machine: (await store.machines.byId(m2)) as MachineRow },
+        ]);
+        expect(await store.machines.credentials([])).toEqual([]);
+
+        expect(await store.jobs.agentsWithQueuedJobs()).toEqual([]);
+        const r3 = await addRepository(store, m3, "r3");
+        const r1 = await addRepository(store, m1.id, "r1");
+        await queue(store, m3, r3, "repo.check");
+        await queue(store, m3, r3);
+        const claimed = await queue(store, m1.id, r1, "repo.check");
+        expect(await store.jobs.agentsWithQueuedJobs()).toEqual([m1.id, m3]);
+        await store.jobs.claim(claimed, m1.id, T0, T0 + LEASE);
+        expect(await store.jobs.agentsWithQueuedJobs()).toEqual([m3]);
       });
 
       test("machine status changes only from the statuses named", async () => {

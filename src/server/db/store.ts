@@ -133,6 +133,11 @@ export interface MachineStore {
   byId(id: number): Promise<MachineRow | undefined>;
   /** The machine a credential belongs to, any status (a hot path: every agent request). */
   byTokenHash(tokenHash: string): Promise<MachineRow | undefined>;
+  /**
+   * Those of `ids` that exist, each with its credential's hash (re-verifying the hub's
+   * remembered credentials in bulk: services/trust-refresh.ts). Any order.
+   */
+  credentials(ids: readonly number[]): Promise<{ tokenHash: string; machine: MachineRow }[]>;
   update(id: number, patch: MachinePatch, now: number): Promise<MachineRow | undefined>;
   /** Guarded status change: only from one of `from`. The row when it changed. */
   transition(
@@ -253,6 +258,8 @@ export interface JobStore {
   latestForRepository(repositoryId: number): Promise<JobRow | undefined>;
   /** The agent's queued jobs, oldest first (a hot path: every poll). */
   queuedFor(agentMachineId: number, limit: number): Promise<JobRow[]>;
+  /** The agents with at least one queued job, ascending (confirming idle agents in bulk). */
+  agentsWithQueuedJobs(): Promise<number[]>;
   /** queued → claimed, for its own agent only; the lease runs until `leaseUntil`. */
   claim(
     id: number,

@@ -13,11 +13,14 @@
  * forgotten. A lookup that ran while any invalidation happened is not remembered (its
  * ticket says so), so a read racing a revoke can't put the old status back. Entries are
  * trusted for CREDENTIAL_TRUST_MS at most, a bound for changes made outside this hub (a
- * second hub process on one SQLite file, a hand edit); the map holds at most
- * MAX_CREDENTIALS entries, the least recently verified go first.
+ * second hub process on one SQLite file, a hand edit, a NOTIFY that was lost); the
+ * periodic sweep verifies the older ones again in bulk before that (services/
+ * trust-refresh.ts), so a busy fleet's requests never wait for a lookup of their own.
+ * The map holds at most MAX_CREDENTIALS entries, the least recently verified go first.
  */
 
-import type { AgentDialect } from "./agent-dialect.ts";
+import { type MachineRow, RUNTIME_STATUSES } from "../db/records.ts";
+import { type AgentDialect, agentDialect } from "./agent-dialect.ts";
 
 /** What a verified credential says about its machine. */
 export interface VerifiedAgent {
@@ -26,6 +29,17 @@ export interface VerifiedAgent {
   name: string;
   /** From the capabilities it registered with (services/agent-dialect.ts). */
   dialect: AgentDialect;
+}
+
+/** What a credential of this machine may be remembered as; undefined when it may not act. */
+export function verifiedAgentOf(machine: MachineRow): VerifiedAgent | undefined {
+  if (!RUNTIME_STATUSES.includes(machine.status)) return undefined;
+  return {
+    machineId: machine.id,
+    agentId: machine.agentId,
+    name: machine.name,
+    dialect: agentDialect(machine.capabilities),
+  };
 }
 
 export interface AgentCredentials {
@@ -39,6 +53,11 @@ export interface AgentCredentials {
   invalidate(machineId: number): void;
   /** Forgets everything (a LISTEN reconnect). */
   invalidateAll(): void;
+  /**
+   * The credentials verified longer than `ms` ago, to be verified again in bulk before
+   * their trust runs out (services/trust-refresh.ts): hash and machine id each.
+   */
+  verifiedLongerThan(ms: number): { tokenHash: string; machineId: number }[];
   readonly size: number;
 }
 
@@ -103,6 +122,15 @@ export class InMemoryAgentCredentials implements AgentCredentials {
     this.invalidations++;
     this.byHash.clear();
     this.hashOf.clear();
+  }
+
+  verifiedLongerThan(ms: number): { tokenHash: string; machineId: number }[] {
+    const before = this.now() - ms;
+    const due: { tokenHash: string; machineId: number }[] = [];
+    for (const [tokenHash, entry] of this.byHash) {
+      if (entry.at <= before) due.push({ tokenHash, machineId: entry.machineId });
+    }
+    return due;
   }
 
   get size(): number {

@@ -15,8 +15,7 @@ import { parseSshPublicKey } from "../../shared/ssh-key.ts";
 import { type MachineRow, RUNTIME_STATUSES } from "../db/records.ts";
 import type { HubDeps } from "../deps.ts";
 import type { AgentActor } from "./actor.ts";
-import type { VerifiedAgent } from "./agent-credentials.ts";
-import { agentDialect } from "./agent-dialect.ts";
+import { type VerifiedAgent, verifiedAgentOf } from "./agent-credentials.ts";
 import { audit } from "./audit.ts";
 import { enrollmentRefusalReason } from "./enrollment.ts";
 import { flushHeartbeats, heartbeatFingerprint } from "./heartbeat-batch.ts";
@@ -83,15 +82,8 @@ async function lookUpAgent(deps: HubDeps, tokenHash: string): Promise<AgentAuthe
   const ticket = deps.credentials.ticket();
   const machine = await deps.store.machines.byTokenHash(tokenHash);
   if (!machine) return { ok: false, reason: "unknown credential" };
-  if (!RUNTIME_STATUSES.includes(machine.status)) {
-    return { ok: false, reason: `machine ${machine.status}`, machineId: machine.id };
-  }
-  const verified = {
-    machineId: machine.id,
-    agentId: machine.agentId,
-    name: machine.name,
-    dialect: agentDialect(machine.capabilities),
-  };
+  const verified = verifiedAgentOf(machine);
+  if (!verified) return { ok: false, reason: `machine ${machine.status}`, machineId: machine.id };
   deps.credentials.remember(tokenHash, verified, ticket);
   return { ok: true, machine: verified };
 }

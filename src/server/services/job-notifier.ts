@@ -12,7 +12,10 @@
  * and a notify forgets the agent's idleness; `notifyAll` (shutdown, a LISTEN reconnect
  * after which signals may have been missed) forgets everyone's. The knowledge is trusted
  * for IDLE_TRUST_MS only: a wake-up lost anyway (a failed NOTIFY, a second hub process on
- * one SQLite file) delays the agent's job by at most that, never loses it.
+ * one SQLite file) delays the agent's job by at most that, never loses it. Before it runs
+ * out, the periodic sweep confirms the older entries with one query for the whole queue
+ * (services/trust-refresh.ts), and wakes an agent found idle with work queued: so an idle
+ * fleet's polls stay free of queries however long it idles.
  *
  * Waiting: an open poll holds one waiter record (in a Set only when its agent holds
  * several) and one entry in a min-heap of deadlines. One shared timer, running only while
@@ -49,6 +52,11 @@ export interface JobNotifier {
    * recorded) when the agent was notified since: the lookup may have missed that job.
    */
   recordIdle(agentMachineId: number, ticket: number): boolean;
+  /**
+   * The agents known idle for longer than `ms`, to be confirmed in bulk before their
+   * trust runs out (services/trust-refresh.ts).
+   */
+  idleLongerThan(ms: number): number[];
   /** How many waits this process holds now (shutdown, tests). */
   readonly waiting: number;
 }
@@ -139,6 +147,14 @@ export class InMemoryJobNotifier implements JobNotifier {
     if (this.idleSince.size >= MAX_IDLE_ENTRIES) this.idleSince.clear();
     this.idleSince.set(agentMachineId, this.now());
     return true;
+  }
+
+  idleLongerThan(ms: number): number[] {
+    const before = this.now() - ms;
+    const due: number[] = [];
+    for (const [agentMachineId, since] of this.idleSince)
+      if (since <= before) due.push(agentMachineId);
+    return due;
   }
 
   get waiting(): number {

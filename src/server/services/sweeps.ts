@@ -4,12 +4,15 @@
  * repositories that went without a successful backup for too long marked overdue, and keys
  * lent on boxes for jobs that are over taken back.
  * Each sweep is a guarded UPDATE, so running it twice (or from two processes) is harmless.
+ * Last, this process's remembered credentials and idle agents are verified again in bulk
+ * (services/trust-refresh.ts; read-only, and per process by nature).
  */
 import type { HubDeps } from "../deps.ts";
 import { sweepFreshness } from "./freshness.ts";
 import { sweepExpiredLeases } from "./job-sweeper.ts";
 import { sweepLentKeys } from "./lent-box-keys.ts";
 import { sweepOfflineAgents } from "./machines.ts";
+import { refreshTrustedMemory } from "./trust-refresh.ts";
 
 export async function runSweeps(deps: HubDeps): Promise<void> {
   await deps.store.sessions.removeExpired(deps.clock());
@@ -18,4 +21,5 @@ export async function runSweeps(deps: HubDeps): Promise<void> {
   await sweepFreshness(deps);
   // After the lease sweep, so a key lent for a job that sweep just ended goes now.
   await sweepLentKeys(deps);
+  await refreshTrustedMemory(deps);
 }

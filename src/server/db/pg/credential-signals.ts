@@ -72,6 +72,10 @@ export class PgAgentCredentials implements AgentCredentials {
     this.local.invalidateAll();
   }
 
+  verifiedLongerThan(ms: number): { tokenHash: string; machineId: number }[] {
+    return this.local.verifiedLongerThan(ms);
+  }
+
   get size(): number {
     return this.local.size;
   }

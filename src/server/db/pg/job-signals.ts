@@ -119,6 +119,10 @@ export class PgJobNotifier implements JobNotifier {
     return this.local.recordIdle(agentMachineId, ticket);
   }
 
+  idleLongerThan(ms: number): number[] {
+    return this.local.idleLongerThan(ms);
+  }
+
   notify(agentMachineId: number): void {
     this.local.notify(agentMachineId);
     this.sender.send(`${this.replica}:${agentMachineId}`);

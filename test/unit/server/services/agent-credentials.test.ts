@@ -49,4 +49,17 @@ describe("InMemoryAgentCredentials", () => {
     credentials.invalidate(3);
     expect(credentials.size).toBe(1);
   });
+
+  test("verifiedLongerThan lists the entries due for re-verification; remember renews one", () => {
+    let now = 0;
+    const credentials = new InMemoryAgentCredentials(() => now);
+    credentials.remember("h1", agent(1), credentials.ticket());
+    now += 10_000;
+    credentials.remember("h2", agent(2), credentials.ticket());
+    expect(credentials.verifiedLongerThan(10_000)).toEqual([{ tokenHash: "h1", machineId: 1 }]);
+    credentials.remember("h1", agent(1), credentials.ticket());
+    expect(credentials.verifiedLongerThan(10_000)).toEqual([]);
+    now += CREDENTIAL_TRUST_MS - 1;
+    expect(credentials.get("h1")).toMatchObject(agent(1));
+  });
 });

@@ -86,6 +86,19 @@ describe("InMemoryJobNotifier: idle knowledge", () => {
     now += 1;
     expect(notifier.knownIdle(1)).toBe(false);
   });
+
+  test("idleLongerThan lists the idle agents due for confirmation; recordIdle renews one", () => {
+    let now = 1_000;
+    const notifier = new InMemoryJobNotifier(() => now);
+    notifier.recordIdle(1, notifier.lookupTicket(1));
+    now += 20_000;
+    notifier.recordIdle(2, notifier.lookupTicket(2));
+    expect(notifier.idleLongerThan(20_000)).toEqual([1]);
+    notifier.recordIdle(1, notifier.lookupTicket(1));
+    expect(notifier.idleLongerThan(20_000)).toEqual([]);
+    notifier.notify(2);
+    expect(notifier.idleLongerThan(0)).toEqual([1]);
+  });
 });
 
 describe("InMemoryJobNotifier: deadlines", () => {

@@ -146,6 +146,15 @@ export function jobQueries(db: Db): JobStore {
       );
     },
 
+    async agentsWithQueuedJobs() {
+      const rows = await db
+        .selectDistinct({ agentMachineId: jobs.agentMachineId })
+        .from(jobs)
+        .where(eq(jobs.status, "queued"))
+        .orderBy(asc(jobs.agentMachineId));
+      return rows.flatMap((j) => (j.agentMachineId === null ? [] : [j.agentMachineId]));
+    },
+
     async claim(id, agentMachineId, now, leaseUntil) {
       const [row] = await db
         .update(jobs)

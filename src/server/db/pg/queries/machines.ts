@@ -62,6 +62,14 @@ export function machineQueries(db: Db): MachineStore {
         .where(eq(agentMachines.tokenHash, tokenHash));
       return maybeRow(row);
     },
+    async credentials(ids) {
+      if (ids.length === 0) return [];
+      const rows = await db
+        .select({ ...columns, tokenHash: agentMachines.tokenHash })
+        .from(agentMachines)
+        .where(inArray(agentMachines.id, [...ids]));
+      return rows.map(({ tokenHash, ...machine }) => ({ tokenHash, machine: rowOf(machine) }));
+    },
     async update(id, patch, now) {
       const [row] = await db
         .update(agentMachines)

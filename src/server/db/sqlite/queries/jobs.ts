@@ -145,6 +145,16 @@ export function jobQueries(db: Db, read: Db = db): JobStore {
       return rowsOf(queuedFor.all({ agentMachineId, limit }));
     },
 
+    async agentsWithQueuedJobs() {
+      return read
+        .selectDistinct({ agentMachineId: jobs.agentMachineId })
+        .from(jobs)
+        .where(eq(jobs.status, "queued"))
+        .orderBy(asc(jobs.agentMachineId))
+        .all()
+        .flatMap((j) => (j.agentMachineId === null ? [] : [j.agentMachineId]));
+    },
+
     async claim(id, agentMachineId, now, leaseUntil) {
       return maybeRow(
         db

@@ -74,6 +74,15 @@ export function machineQueries(db: Db, read: Db = db): MachineStore {
     async byTokenHash(tokenHash) {
       return maybeRow(byTokenHash.get({ tokenHash }));
     },
+    async credentials(ids) {
+      if (ids.length === 0) return [];
+      return read
+        .select({ ...columns, tokenHash: agentMachines.tokenHash })
+        .from(agentMachines)
+        .where(inArray(agentMachines.id, [...ids]))
+        .all()
+        .map(({ tokenHash, ...machine }) => ({ tokenHash, machine: rowOf(machine) }));
+    },
     async update(id, patch, now) {
       return maybeRow(
         db
