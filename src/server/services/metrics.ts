@@ -37,6 +37,12 @@ export class HubMetrics {
     labelNames: ["method", "route", "status"] as const,
     registers: [this.registry],
   });
+  /**
+   * Each request series' counter, looked up once: labelling hashes the label object on
+   * every call, a hot path's cost. Bounded by methods × route patterns × statuses; this
+   * counter is never reset, so the handles stay the registry's own.
+   */
+  private readonly requestSeries = new Map<string, { inc(): void }>();
   private readonly jobDuration = new Histogram({
     name: "borgctl_job_duration_seconds",
     help: "Run time (started to finished) of jobs that finished on this hub process, by kind.",
@@ -112,11 +118,14 @@ export class HubMetrics {
 
   /** One answered request; `route` is the matched pattern ("unmatched" when none). */
   countRequest(method: string, route: string, status: number): void {
-    this.httpRequests.inc({
-      method: METHODS.has(method) ? method : "other",
-      route,
-      status: String(status),
-    });
+    const known = METHODS.has(method) ? method : "other";
+    const key = `${known} ${status} ${route}`;
+    let series = this.requestSeries.get(key);
+    if (series === undefined) {
+      series = this.httpRequests.labels({ method: known, route, status: String(status) });
+      this.requestSeries.set(key, series);
+    }
+    series.inc();
   }
 
   /** A job reached a terminal status: its run time, when it ran at all. */
