@@ -942,21 +942,32 @@ export function storeConformance(name: string, factory: StoreFactory): void {
         const m2 = await addMachine(store, "m2");
         const m3 = await addMachine(store, "m3");
         const found = await store.machines.credentials([m2, m1.id, 999_999]);
-        expect(found.sort((a, b) => a.machine.id - b.machine.id)).toEqual([
-          { tokenHash: "hash-m1", machine: m1 },
-          { tokenHash: "hash-m2", machine: (await store.machines.byId(m2)) as MachineRow },
+        const credential = (m: MachineRow) => ({
+          id: m.id,
+          agentId: m.agentId,
+          name: m.name,
+          status: m.status,
+          capabilities: m.capabilities,
+          tokenHash: `hash-${m.name}`,
+        });
+        expect(found.sort((a, b) => a.id - b.id)).toEqual([
+          credential(m1),
+          credential((await store.machines.byId(m2)) as MachineRow),
         ]);
         expect(await store.machines.credentials([])).toEqual([]);
 
-        expect(await store.jobs.agentsWithQueuedJobs()).toEqual([]);
+        expect(await store.jobs.agentsWithJobsIn("queued")).toEqual([]);
         const r3 = await addRepository(store, m3, "r3");
         const r1 = await addRepository(store, m1.id, "r1");
         await queue(store, m3, r3, "repo.check");
         await queue(store, m3, r3);
         const claimed = await queue(store, m1.id, r1, "repo.check");
-        expect(await store.jobs.agentsWithQueuedJobs()).toEqual([m1.id, m3]);
+        expect(await store.jobs.agentsWithJobsIn("queued")).toEqual([m1.id, m3]);
         await store.jobs.claim(claimed, m1.id, T0, T0 + LEASE);
-        expect(await store.jobs.agentsWithQueuedJobs()).toEqual([m3]);
+        expect(await store.jobs.agentsWithJobsIn("queued")).toEqual([m3]);
+        expect(await store.jobs.agentsWithJobsIn("cancel_requested")).toEqual([]);
+        await store.jobs.requestCancel(claimed, T0);
+        expect(await store.jobs.agentsWithJobsIn("cancel_requested")).toEqual([m1.id]);
       });
 
       test("machine status changes only from the statuses named", async () => {

@@ -170,6 +170,16 @@ export const MachineRecord = z.object({
 });
 export type MachineRow = z.infer<typeof MachineRecord>;
 
+/** What re-verifying a remembered agent credential reads of its machine. */
+export const MachineCredentialRecord = MachineRecord.pick({
+  id: true,
+  agentId: true,
+  name: true,
+  status: true,
+  capabilities: true,
+}).extend({ tokenHash: z.string() });
+export type MachineCredentialRow = z.infer<typeof MachineCredentialRecord>;
+
 export interface NewMachine {
   name: string;
   agentId: string;

@@ -17,7 +17,7 @@
  * - times are epoch milliseconds passed in by the caller (the store reads no clock),
  *   except the database defaults of created_at/updated_at where a caller gives none.
  */
-import type { ArchiveInfo } from "../../shared/protocol/agent.ts";
+import type { ArchiveInfo, JobStatus } from "../../shared/protocol/agent.ts";
 import type { BoxStore, LentBoxKeyStore } from "./box-store.ts";
 import type { ArchiveListingStore } from "./listing-store.ts";
 import type { NotificationStore } from "./notification-store.ts";
@@ -34,6 +34,7 @@ import type {
   JobListFilter,
   JobLogRow,
   JobRow,
+  MachineCredentialRow,
   MachinePatch,
   MachineRemoval,
   MachineRow,
@@ -137,7 +138,7 @@ export interface MachineStore {
    * Those of `ids` that exist, each with its credential's hash (re-verifying the hub's
    * remembered credentials in bulk: services/trust-refresh.ts). Any order.
    */
-  credentials(ids: readonly number[]): Promise<{ tokenHash: string; machine: MachineRow }[]>;
+  credentials(ids: readonly number[]): Promise<MachineCredentialRow[]>;
   update(id: number, patch: MachinePatch, now: number): Promise<MachineRow | undefined>;
   /** Guarded status change: only from one of `from`. The row when it changed. */
   transition(
@@ -258,8 +259,11 @@ export interface JobStore {
   latestForRepository(repositoryId: number): Promise<JobRow | undefined>;
   /** The agent's queued jobs, oldest first (a hot path: every poll). */
   queuedFor(agentMachineId: number, limit: number): Promise<JobRow[]>;
-  /** The agents with at least one queued job, ascending (confirming idle agents in bulk). */
-  agentsWithQueuedJobs(): Promise<number[]>;
+  /**
+   * The agents with at least one job in `status`, ascending (confirming in bulk what the
+   * notifier remembers: services/trust-refresh.ts).
+   */
+  agentsWithJobsIn(status: JobStatus): Promise<number[]>;
   /** queued → claimed, for its own agent only; the lease runs until `leaseUntil`. */
   claim(
     id: number,

@@ -32,7 +32,9 @@ export interface VerifiedAgent {
 }
 
 /** What a credential of this machine may be remembered as; undefined when it may not act. */
-export function verifiedAgentOf(machine: MachineRow): VerifiedAgent | undefined {
+export function verifiedAgentOf(
+  machine: Pick<MachineRow, "id" | "agentId" | "name" | "status" | "capabilities">,
+): VerifiedAgent | undefined {
   if (!RUNTIME_STATUSES.includes(machine.status)) return undefined;
   return {
     machineId: machine.id,

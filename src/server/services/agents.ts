@@ -165,9 +165,9 @@ export async function registerAgent(
 /**
  * A heartbeat: records the reported facts, brings the machine online (audited when that
  * is a change), renews the leases of the listed jobs that are this agent's and still
- * running, and answers which of its jobs the user asked to cancel. One that would change
- * nothing but last_seen_at is coalesced with the others of its second
- * (services/heartbeat-batch.ts).
+ * running, and answers which of its jobs the user asked to cancel (from the notifier's
+ * memory while it knows there are none). One that would change nothing but last_seen_at
+ * is coalesced with the others of its second (services/heartbeat-batch.ts).
  */
 export async function recordHeartbeat(
   deps: HubDeps,
@@ -198,8 +198,7 @@ export async function recordHeartbeat(
     request.running_job_ids.length === 0 &&
     deps.heartbeats.defer(agent.machineId, fingerprint, now, () => void flushHeartbeats(deps))
   ) {
-    const cancelJobIds = await deps.store.machines.cancelRequestedJobIds(agent.machineId);
-    return { serverTime: now, cancelJobIds, renewedJobIds: [] };
+    return { serverTime: now, cancelJobIds: await cancelRequests(deps, agent), renewedJobIds: [] };
   }
   const recorded = await deps.store.machines.recordHeartbeat(agent.machineId, facts, now);
   // Disabled or revoked after the credential check: refused like any such credential.
@@ -222,8 +221,20 @@ export async function recordHeartbeat(
     request.running_job_ids,
     now + deps.settings.leaseMs,
   );
-  const cancelJobIds = await deps.store.machines.cancelRequestedJobIds(agent.machineId);
-  return { serverTime: now, cancelJobIds, renewedJobIds };
+  return { serverTime: now, cancelJobIds: await cancelRequests(deps, agent), renewedJobIds };
+}
+
+/**
+ * The agent's cancel_requested jobs: none without a query while the notifier knows it has
+ * none (a cancel request notifies its agent: services/jobs.ts cancelJob).
+ */
+async function cancelRequests(deps: HubDeps, agent: AgentActor): Promise<number[]> {
+  const { notifier } = deps;
+  if (notifier.knownNone(agent.machineId, "cancel_requested")) return [];
+  const ticket = notifier.lookupTicket(agent.machineId);
+  const ids = await deps.store.machines.cancelRequestedJobIds(agent.machineId);
+  if (ids.length === 0) notifier.recordNone(agent.machineId, "cancel_requested", ticket);
+  return ids;
 }
 
 /** The agent leaves: its credential is revoked for good and its queued jobs canceled. */

@@ -1,21 +1,24 @@
 /**
  * Wakes long-polling agents the moment a job is queued for them, and remembers which
- * agents have no queued work, so that an idle fleet's polls cost no query at all.
- * JobNotifier is what the services use (deps.notifier); InMemoryJobNotifier serves one hub
- * process. Hub replicas on one database share the signal over PostgreSQL LISTEN/NOTIFY
- * (db/pg/job-signals.ts), implementing the same interface on top of this one.
+ * agents have no queued work and no cancel request, so that an idle fleet's polls and
+ * heartbeats cost no query at all. JobNotifier is what the services use (deps.notifier);
+ * InMemoryJobNotifier serves one hub process. Hub replicas on one database share the
+ * signal over PostgreSQL LISTEN/NOTIFY (db/pg/job-signals.ts), implementing the same
+ * interface on top of this one.
  *
- * Idle knowledge: a queued-work lookup that found nothing records the agent as idle
- * (`recordIdle`), unless a notify for it came while the lookup ran (the lookup's ticket
- * says so). Every path that makes a job queued for an agent notifies it (queueing, the
- * scheduler, plans, a requeue by the lease sweep; on another replica, through NOTIFY),
- * and a notify forgets the agent's idleness; `notifyAll` (shutdown, a LISTEN reconnect
- * after which signals may have been missed) forgets everyone's. The knowledge is trusted
- * for IDLE_TRUST_MS only: a wake-up lost anyway (a failed NOTIFY, a second hub process on
- * one SQLite file) delays the agent's job by at most that, never loses it. Before it runs
- * out, the periodic sweep confirms the older entries with one query for the whole queue
- * (services/trust-refresh.ts), and wakes an agent found idle with work queued: so an idle
- * fleet's polls stay free of queries however long it idles.
+ * Knowledge ("none"): a lookup of an agent's jobs in a watched status (queued for its
+ * polls, cancel_requested for its heartbeats) that found none records that
+ * (`recordNone`), unless a notify for the agent came while the lookup ran (the lookup's
+ * ticket says so). Every path that puts an agent's job into a watched status notifies
+ * the agent (queueing, the scheduler, plans, a requeue by the lease sweep, a cancel
+ * request; on another replica, through NOTIFY), and a notify forgets what was known of
+ * it; `notifyAll` (shutdown, a LISTEN reconnect after which signals may have been
+ * missed) forgets everyone's. The knowledge is trusted for IDLE_TRUST_MS only: a wake-up
+ * lost anyway (a failed NOTIFY, a second hub process on one SQLite file) delays the
+ * agent's job or cancel by at most that, never loses it. Before it runs out, the periodic
+ * sweep confirms the older entries with one query per status for the whole table
+ * (services/trust-refresh.ts), and notifies an agent found to have such a job after all:
+ * so an idle fleet stays free of these queries however long it idles.
  *
  * Waiting: an open poll holds one waiter record (in a Set only when its agent holds
  * several) and one entry in a min-heap of deadlines. One shared timer, running only while
@@ -28,6 +31,10 @@
  * dropped when it reaches the top.
  */
 import TinyQueue from "tinyqueue";
+
+/** The job statuses whose absence per agent the notifier remembers. */
+export type WatchedStatus = "queued" | "cancel_requested";
+export const WATCHED_STATUSES: readonly WatchedStatus[] = ["queued", "cancel_requested"];
 
 export interface JobNotifier {
   /**
@@ -43,28 +50,28 @@ export interface JobNotifier {
   notify(agentMachineId: number): void;
   /** Wakes every waiter of this process and forgets all idle knowledge (shutdown, reconnect). */
   notifyAll(): void;
-  /** True while this process knows the agent has no queued job (no lookup needed). */
-  knownIdle(agentMachineId: number): boolean;
-  /** Take before a queued-work lookup; hand to recordIdle when it found nothing. */
+  /** True while this process knows the agent has no job in `status` (no lookup needed). */
+  knownNone(agentMachineId: number, status: WatchedStatus): boolean;
+  /** Take before a lookup of the agent's jobs; hand to recordNone when it found none. */
   lookupTicket(agentMachineId: number): number;
   /**
-   * Records that a lookup begun with `ticket` found no queued job. False (nothing
-   * recorded) when the agent was notified since: the lookup may have missed that job.
+   * Records that a lookup begun with `ticket` found no job of the agent in `status`. False
+   * (nothing recorded) when the agent was notified since: the lookup may have missed it.
    */
-  recordIdle(agentMachineId: number, ticket: number): boolean;
+  recordNone(agentMachineId: number, status: WatchedStatus, ticket: number): boolean;
   /**
-   * The agents known idle for longer than `ms`, to be confirmed in bulk before their
-   * trust runs out (services/trust-refresh.ts).
+   * The agents known to have no job in `status` for longer than `ms`, to be confirmed
+   * in bulk before that trust runs out (services/trust-refresh.ts).
    */
-  idleLongerThan(ms: number): number[];
+  noneLongerThan(status: WatchedStatus, ms: number): number[];
   /** How many waits this process holds now (shutdown, tests). */
   readonly waiting: number;
 }
 
-/** How long a lookup's "nothing queued" is trusted without a notify (see the header). */
+/** How long a lookup's "none" is trusted without a notify (see the header). */
 export const IDLE_TRUST_MS = 60_000;
-/** A bound on the idle map (one entry per polling agent); beyond it, forget and relearn. */
-const MAX_IDLE_ENTRIES = 1_000_000;
+/** A bound on each knowledge map (one entry per agent); beyond it, forget and relearn. */
+const MAX_KNOWN_ENTRIES = 1_000_000;
 
 /** One open poll. */
 interface Waiter {
@@ -85,8 +92,11 @@ export class InMemoryJobNotifier implements JobNotifier {
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** When the timer is set to fire (performance.now()). */
   private timerAt = Number.POSITIVE_INFINITY;
-  /** Agent → when a lookup last found nothing for it (performance.now()). */
-  private readonly idleSince = new Map<number, number>();
+  /** Per watched status: agent → when a lookup last found none (performance.now()). */
+  private readonly noneSince: Record<WatchedStatus, Map<number, number>> = {
+    queued: new Map(),
+    cancel_requested: new Map(),
+  };
   /** A sequence number per notify; agent → the number of its latest notify. */
   private sequence = 0;
   private readonly lastNotified = new Map<number, number>();
@@ -112,7 +122,7 @@ export class InMemoryJobNotifier implements JobNotifier {
   }
 
   notify(agentMachineId: number): void {
-    this.idleSince.delete(agentMachineId);
+    for (const status of WATCHED_STATUSES) this.noneSince[status].delete(agentMachineId);
     this.lastNotified.set(agentMachineId, ++this.sequence);
     const held = this.waiters.get(agentMachineId);
     if (held === undefined) return;
@@ -122,17 +132,18 @@ export class InMemoryJobNotifier implements JobNotifier {
   }
 
   notifyAll(): void {
-    this.idleSince.clear();
+    for (const status of WATCHED_STATUSES) this.noneSince[status].clear();
     this.forgotAt = ++this.sequence;
     this.lastNotified.clear();
     for (const id of [...this.waiters.keys()]) this.notify(id);
   }
 
-  knownIdle(agentMachineId: number): boolean {
-    const since = this.idleSince.get(agentMachineId);
+  knownNone(agentMachineId: number, status: WatchedStatus): boolean {
+    const known = this.noneSince[status];
+    const since = known.get(agentMachineId);
     if (since === undefined) return false;
     if (this.now() - since < IDLE_TRUST_MS) return true;
-    this.idleSince.delete(agentMachineId);
+    known.delete(agentMachineId);
     return false;
   }
 
@@ -140,20 +151,22 @@ export class InMemoryJobNotifier implements JobNotifier {
     return this.sequence;
   }
 
-  recordIdle(agentMachineId: number, ticket: number): boolean {
+  recordNone(agentMachineId: number, status: WatchedStatus, ticket: number): boolean {
     if (ticket < this.forgotAt || (this.lastNotified.get(agentMachineId) ?? -1) > ticket) {
       return false;
     }
-    if (this.idleSince.size >= MAX_IDLE_ENTRIES) this.idleSince.clear();
-    this.idleSince.set(agentMachineId, this.now());
+    const known = this.noneSince[status];
+    if (known.size >= MAX_KNOWN_ENTRIES) known.clear();
+    known.set(agentMachineId, this.now());
     return true;
   }
 
-  idleLongerThan(ms: number): number[] {
+  noneLongerThan(status: WatchedStatus, ms: number): number[] {
     const before = this.now() - ms;
     const due: number[] = [];
-    for (const [agentMachineId, since] of this.idleSince)
+    for (const [agentMachineId, since] of this.noneSince[status]) {
       if (since <= before) due.push(agentMachineId);
+    }
     return due;
   }
 

@@ -52,9 +52,10 @@ export async function pollJobs(
   const lookUp = async (): Promise<{ jobs: JobRow[]; idle: boolean }> => {
     const ticket = notifier.lookupTicket(agentMachineId);
     const jobs = await deps.store.jobs.queuedFor(agentMachineId, options.limit);
-    return { jobs, idle: jobs.length === 0 && notifier.recordIdle(agentMachineId, ticket) };
+    const idle = jobs.length === 0 && notifier.recordNone(agentMachineId, "queued", ticket);
+    return { jobs, idle };
   };
-  if (!notifier.knownIdle(agentMachineId)) {
+  if (!notifier.knownNone(agentMachineId, "queued")) {
     const first = await lookUp();
     if (first.jobs.length > 0) return first.jobs;
     // Notified while looking: whatever was queued may have been missed; look again.

@@ -155,6 +155,10 @@ export async function cancelJob(deps: HubDeps, actor: UserActor, id: number) {
         ? await deps.store.jobs.cancelQueued(id, now, "canceled")
         : await deps.store.jobs.requestCancel(id, now);
     if (!changed) continue;
+    // Its agent's next heartbeat must look the request up (services/job-notifier.ts).
+    if (changed.status === "cancel_requested" && changed.agentMachineId !== null) {
+      deps.notifier.notify(changed.agentMachineId);
+    }
     await recordJobTransition(deps, changed, {
       actor,
       action: changed.status === "canceled" ? "job.cancel" : "job.cancel_request",

@@ -2,7 +2,7 @@
  * Keeps what this hub process trusts from memory fresh in bulk, so that a fleet's steady
  * requests never pay for a lookup of their own: the verified agent credentials
  * (deps.credentials, trusted CREDENTIAL_TRUST_MS) and the agents known to have no queued
- * work (deps.notifier, trusted IDLE_TRUST_MS). Both bounds exist for changes this process
+ * job or no cancel request (deps.notifier, trusted IDLE_TRUST_MS). Both bounds exist for changes this process
  * may not hear of (a hand edit, a lost NOTIFY, a second hub process on one SQLite file);
  * without this, every entry ran out and its agent's next request looked it up alone: at
  * 10,000 agents, half of all heartbeats and polls read a credential from the database.
@@ -10,18 +10,19 @@
  * Run by the periodic sweep (services/sweeps.ts, every 15 s) on every hub process, since
  * what it refreshes is the process's own memory. Read-only. An entry is renewed only from
  * what the database says now, and only through the guards its cache already has (a
- * credential ticket voided by any invalidation meanwhile; an idle ticket voided by a
+ * credential ticket voided by any invalidation meanwhile; a notifier ticket voided by a
  * notify): a machine disabled or revoked by any route is never renewed, and its entry
- * runs out as before. An agent remembered idle that has queued work (a wake-up was lost)
- * is notified, which wakes its open poll at once.
+ * runs out as before. An agent remembered idle that has queued work, or free of cancel
+ * requests that has one (a wake-up was lost), is notified: its open poll is answered at
+ * once, and its next heartbeat looks its cancel requests up.
  */
 import type { HubDeps } from "../deps.ts";
 import { CREDENTIAL_TRUST_MS, verifiedAgentOf } from "./agent-credentials.ts";
-import { IDLE_TRUST_MS } from "./job-notifier.ts";
+import { IDLE_TRUST_MS, WATCHED_STATUSES } from "./job-notifier.ts";
 
 /**
  * Entries older than a third of their trust are renewed: with the sweep every 15 s, a
- * credential is at most ~25 s old of its 30 and idleness ~35 s of its 60 when renewed.
+ * credential is at most ~25 s old of its 30 and what the notifier knows ~35 s of its 60.
  */
 const CREDENTIAL_RENEW_AFTER_MS = CREDENTIAL_TRUST_MS / 3;
 const IDLE_RENEW_AFTER_MS = IDLE_TRUST_MS / 3;
@@ -30,7 +31,7 @@ const CREDENTIAL_CHUNK = 500;
 
 export async function refreshTrustedMemory(deps: HubDeps): Promise<void> {
   await refreshCredentials(deps);
-  await confirmIdleAgents(deps);
+  await confirmKnownNone(deps);
 }
 
 /** Verifies again, by machine id and in chunks, the credentials remembered longest. */
@@ -41,28 +42,33 @@ export async function refreshCredentials(deps: HubDeps): Promise<void> {
     const chunk = due.slice(start, start + CREDENTIAL_CHUNK);
     const ticket = deps.credentials.ticket();
     const found = await deps.store.machines.credentials(chunk.map((d) => d.machineId));
-    const current = new Map(found.map((f) => [f.machine.id, f]));
+    const current = new Map(found.map((row) => [row.id, row]));
     for (const { tokenHash, machineId } of chunk) {
       const row = current.get(machineId);
       // Gone, another credential, or no longer allowed to act: left to run out.
       if (!row || row.tokenHash !== tokenHash) continue;
-      const verified = verifiedAgentOf(row.machine);
+      const verified = verifiedAgentOf(row);
       if (verified) deps.credentials.remember(tokenHash, verified, ticket);
     }
   }
 }
 
-/** Confirms the agents remembered idle longest with one query for the whole queue. */
-export async function confirmIdleAgents(deps: HubDeps): Promise<void> {
+/**
+ * Confirms, per watched status, the agents remembered longest to have no such job, with
+ * one query for the whole table each; one that has one after all is notified.
+ */
+export async function confirmKnownNone(deps: HubDeps): Promise<void> {
   const { notifier } = deps;
-  const due = notifier.idleLongerThan(IDLE_RENEW_AFTER_MS);
-  if (due.length === 0) return;
-  const tickets = due.map((agentMachineId) => notifier.lookupTicket(agentMachineId));
-  const withWork = new Set(await deps.store.jobs.agentsWithQueuedJobs());
-  due.forEach((agentMachineId, i) => {
-    if (withWork.has(agentMachineId)) notifier.notify(agentMachineId);
-    else notifier.recordIdle(agentMachineId, tickets[i] as number);
-  });
+  for (const status of WATCHED_STATUSES) {
+    const due = notifier.noneLongerThan(status, IDLE_RENEW_AFTER_MS);
+    if (due.length === 0) continue;
+    const tickets = due.map((agentMachineId) => notifier.lookupTicket(agentMachineId));
+    const withSome = new Set(await deps.store.jobs.agentsWithJobsIn(status));
+    due.forEach((agentMachineId, i) => {
+      if (withSome.has(agentMachineId)) notifier.notify(agentMachineId);
+      else notifier.recordNone(agentMachineId, status, tickets[i] as number);
+    });
+  }
 }
 
 /** Lets pending I/O (requests) run: the SQLite store answers synchronously. */

@@ -156,6 +156,28 @@ async function addAgent(hub: Replica, capabilities = ["backup.create"]) {
   return { machineId: machine.id, token };
 }
 
+/** A repository of `machineId` created through `hub`'s API, its passphrase held by the hub. */
+async function addRepository(
+  hub: Replica,
+  token: string,
+  machineId: number,
+  name: string,
+  sourcePaths = ["/etc"],
+): Promise<number> {
+  const created = await hub.request("POST", "/api/repositories", {
+    token,
+    body: {
+      name,
+      agent_machine_id: machineId,
+      location: `/srv/borg/${name}`,
+      passphrase: "a-passphrase-for-the-test",
+      source_paths: sourcePaths,
+    },
+  });
+  expect(created.status).toBe(201);
+  return created.body.id as number;
+}
+
 async function until(condition: () => boolean, what: string, ms = 10_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!condition()) {
@@ -171,18 +193,7 @@ describe("two hub replicas on one PostgreSQL database", () => {
     if (!a || !b) throw new Error("no replicas");
     const agent = await addAgent(a);
     const userOnB = await login(b);
-    const created = await b.request("POST", "/api/repositories", {
-      token: userOnB,
-      body: {
-        name: "replicated",
-        agent_machine_id: agent.machineId,
-        location: "/srv/borg/replicated",
-        passphrase: "a-passphrase-for-the-test",
-        source_paths: ["/etc"],
-      },
-    });
-    expect(created.status).toBe(201);
-    const repoId = created.body.id as number;
+    const repoId = await addRepository(b, userOnB, agent.machineId, "replicated");
 
     const latencies: number[] = [];
     for (let round = 0; round < 5; round++) {
@@ -317,6 +328,44 @@ describe("two hub replicas on one PostgreSQL database", () => {
       expect(refused.status).toBe(401);
       expect(refused.body.code).toBe("unauthorized");
     }
+  });
+
+  test("a cancel requested through B reaches the agent's next heartbeat on A", async () => {
+    const url = await cluster.createDatabase("cancel_requests");
+    const [a, b] = await Promise.all([replica("A", url), replica("B", url)]);
+    if (!a || !b) throw new Error("no replicas");
+    const agent = await addAgent(a);
+    const agentId = (await a.deps.store.machines.byId(agent.machineId))?.agentId;
+    const heartbeat = async () => {
+      const answer = await a.request("POST", "/api/agents/heartbeat", {
+        agentToken: agent.token,
+        body: { agent_id: agentId, protocol_version: PROTOCOL_VERSION, running_job_ids: [] },
+      });
+      expect(answer.status).toBe(200);
+      return answer.body.cancel_job_ids as number[];
+    };
+    const userOnB = await login(b);
+    const repoId = await addRepository(b, userOnB, agent.machineId, "canceled");
+    const queued = await b.request("POST", `/api/repositories/${repoId}/check`, {
+      token: userOnB,
+      body: {},
+    });
+    const jobId = queued.body.job_id as number;
+    expect(
+      (await a.request("POST", `/api/agents/jobs/${jobId}/claim`, { agentToken: agent.token }))
+        .status,
+    ).toBe(200);
+    // A looks once and then knows there is no cancel request for this agent.
+    expect(await heartbeat()).toEqual([]);
+    expect(a.deps.notifier.knownNone(agent.machineId, "cancel_requested")).toBe(true);
+    const canceled = await b.request("POST", `/api/jobs/${jobId}/cancel`, { token: userOnB });
+    expect(canceled.status).toBeLessThan(300);
+    // B's NOTIFY makes A forget it within milliseconds of the commit.
+    await until(
+      () => !a.deps.notifier.knownNone(agent.machineId, "cancel_requested"),
+      "A to hear of the cancel request",
+    );
+    expect(await heartbeat()).toEqual([jobId]);
   });
 
   test("the lease sweep on both replicas at once records each expiry once", async () => {
@@ -477,17 +526,7 @@ describe("two hub replicas on one PostgreSQL database", () => {
     const user = await login(a);
     const runtime = (hub: Replica, method: string, path: string, body?: unknown) =>
       hub.request(method, `/api/agents/jobs${path}`, { agentToken: agent.token, body });
-    const created = await a.request("POST", "/api/repositories", {
-      token: user,
-      body: {
-        name: "downloads",
-        agent_machine_id: agent.machineId,
-        location: "/srv/borg/downloads",
-        passphrase: "a-passphrase-for-the-test",
-        source_paths: ["/home"],
-      },
-    });
-    const repoId = created.body.id as number;
+    const repoId = await addRepository(a, user, agent.machineId, "downloads", ["/home"]);
     // The archive's listing, cached on the hub (what the file browser does first).
     const browse = await a.request("GET", `/api/repositories/${repoId}/archives/a-1/tree`, {
       token: user,
@@ -583,23 +622,13 @@ describe("two hub replicas on one PostgreSQL database", () => {
     );
     expect(after.status).toBe(200);
     // LISTEN reconnects by itself: a poll on A still wakes for a job queued on B.
-    const repo = await b.request("POST", "/api/repositories", {
-      token,
-      body: {
-        name: "after-outage",
-        agent_machine_id: agent.machineId,
-        location: "/srv/borg/after-outage",
-        passphrase: "a-passphrase-for-the-test",
-        source_paths: ["/etc"],
-      },
-    });
-    expect(repo.status).toBe(201);
+    const repoId = await addRepository(b, token, agent.machineId, "after-outage");
     const deadline = performance.now() + 20_000;
     for (;;) {
       const polling = a.request("GET", "/api/agents/jobs/poll?wait=5", { agentToken: agent.token });
       await until(() => a.deps.notifier.waiting === 1, "the poll to wait on A");
       const queuedAt = performance.now();
-      const queued = await b.request("POST", `/api/repositories/${repo.body.id}/check`, {
+      const queued = await b.request("POST", `/api/repositories/${repoId}/check`, {
         token,
         body: {},
       });

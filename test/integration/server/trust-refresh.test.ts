@@ -14,25 +14,34 @@ import {
 } from "../../../src/server/services/agent-credentials.ts";
 import { IDLE_TRUST_MS, InMemoryJobNotifier } from "../../../src/server/services/job-notifier.ts";
 import { refreshTrustedMemory } from "../../../src/server/services/trust-refresh.ts";
-import { PollResponse } from "../../../src/shared/protocol/agent.ts";
+import { HeartbeatResponse, PollResponse } from "../../../src/shared/protocol/agent.ts";
+import { PROTOCOL_VERSION } from "../../../src/shared/protocol/version.ts";
 import { createTestHub } from "../../helpers/hub.ts";
-import { addAgentMachine, createRepository, userWithRole } from "../../helpers/hub-fixtures.ts";
+import {
+  addAgentMachine,
+  createRepository,
+  type TestAgent,
+  userWithRole,
+} from "../../helpers/hub-fixtures.ts";
 
-/** `store` with its per-request lookups (credential by hash, queued work) counted. */
-function counting(store: Store, calls: { byTokenHash: number; queuedFor: number }): Store {
-  const count = <T extends object>(target: T, key: "byTokenHash" | "queuedFor"): T =>
+type Counted = "byTokenHash" | "queuedFor" | "cancelRequestedJobIds";
+
+/** `store` with its per-request lookups (credential, queued work, cancel requests) counted. */
+function counting(store: Store, calls: Record<Counted, number>): Store {
+  const count = <T extends object>(target: T, keys: Counted[]): T =>
     new Proxy(target, {
       get: (t, k, receiver) => {
         const value = Reflect.get(t, k, receiver);
-        if (k !== key || typeof value !== "function") return value;
+        const key = keys.find((c) => c === k);
+        if (key === undefined || typeof value !== "function") return value;
         return (...args: unknown[]) => {
           calls[key]++;
           return value.apply(t, args);
         };
       },
     });
-  const machines = count(store.machines, "byTokenHash");
-  const jobs = count(store.jobs, "queuedFor");
+  const machines = count(store.machines, ["byTokenHash", "cancelRequestedJobIds"]);
+  const jobs = count(store.jobs, ["queuedFor"]);
   return new Proxy(store, {
     get: (target, key, receiver) =>
       key === "machines" ? machines : key === "jobs" ? jobs : Reflect.get(target, key, receiver),
@@ -41,7 +50,7 @@ function counting(store: Store, calls: { byTokenHash: number; queuedFor: number 
 
 describe("trust refresh", () => {
   const hub = createTestHub();
-  const calls = { byTokenHash: 0, queuedFor: 0 };
+  const calls = { byTokenHash: 0, queuedFor: 0, cancelRequestedJobIds: 0 };
   hub.deps.store = counting(hub.deps.store, calls);
   let now = 1_000_000;
   afterAll(() => hub.close());
@@ -53,6 +62,14 @@ describe("trust refresh", () => {
   const poll = async (agentToken: string, query = "") => {
     const response = await hub.request("GET", `/api/agents/jobs/poll?${query}`, { agentToken });
     return { status: response.status, jobs: PollResponse.safeParse(response.body).data?.jobs };
+  };
+  const heartbeat = async (agent: TestAgent) => {
+    const response = await hub.request("POST", "/api/agents/heartbeat", {
+      agentToken: agent.token,
+      body: { agent_id: agent.agentId, protocol_version: PROTOCOL_VERSION, running_job_ids: [] },
+    });
+    expect(response.status).toBe(200);
+    return HeartbeatResponse.parse(response.body).cancel_job_ids;
   };
 
   test("a steady agent's credential and idleness are renewed in bulk, never looked up alone", async () => {
@@ -114,11 +131,42 @@ describe("trust refresh", () => {
     expect(queued.status).toBe(202);
     hub.deps.notifier = notifier;
     expect(notifier.waiting).toBe(1); // still parked, and still believed idle
-    expect(notifier.knownIdle(agent.machineId)).toBe(true);
+    expect(notifier.knownNone(agent.machineId, "queued")).toBe(true);
 
     now += IDLE_TRUST_MS / 2;
     await refreshTrustedMemory(hub.deps);
     const answered = await parked;
     expect(answered.jobs?.map((j) => j.id)).toEqual([(queued.body as { job_id: number }).job_id]);
+  });
+
+  test("heartbeats look cancel requests up once, then again only after a cancel request", async () => {
+    const operator = await userWithRole(hub, "operator");
+    const agent = await addAgentMachine(hub);
+    const repo = await createRepository(hub, await hub.login(), agent.machineId);
+    const start = calls.cancelRequestedJobIds;
+    expect(await heartbeat(agent)).toEqual([]);
+    expect(await heartbeat(agent)).toEqual([]);
+    now += 15_000;
+    await refreshTrustedMemory(hub.deps);
+    now += IDLE_TRUST_MS;
+    await refreshTrustedMemory(hub.deps);
+    expect(await heartbeat(agent)).toEqual([]);
+    expect(calls.cancelRequestedJobIds - start).toBe(1);
+
+    const queued = await hub.request("POST", `/api/repositories/${repo.id}/check`, {
+      token: operator,
+    });
+    const id = (queued.body as { job_id: number }).job_id;
+    const claimed = await hub.request("POST", `/api/agents/jobs/${id}/claim`, {
+      agentToken: agent.token,
+    });
+    expect(claimed.status).toBe(200);
+    // Claimed, nothing asked of it yet: looked up, since queueing notified the agent.
+    expect(await heartbeat(agent)).toEqual([]);
+    const cancel = await hub.request("POST", `/api/jobs/${id}/cancel`, { token: operator });
+    expect(cancel.status).toBeLessThan(300);
+    expect(await heartbeat(agent)).toEqual([id]);
+    expect(await heartbeat(agent)).toEqual([id]); // asked until the agent reports
+    expect(calls.cancelRequestedJobIds - start).toBe(4);
   });
 });

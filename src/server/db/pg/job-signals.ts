@@ -17,7 +17,11 @@
  */
 import type { Logger } from "../../../shared/log.ts";
 import { InMemoryJobEventBus, type JobEvent, type JobEventBus } from "../../services/job-events.ts";
-import { InMemoryJobNotifier, type JobNotifier } from "../../services/job-notifier.ts";
+import {
+  InMemoryJobNotifier,
+  type JobNotifier,
+  type WatchedStatus,
+} from "../../services/job-notifier.ts";
 
 export const QUEUED_CHANNEL = "borgctl_job_queued";
 export const EVENTS_CHANNEL = "borgctl_job_events";
@@ -106,21 +110,21 @@ export class PgJobNotifier implements JobNotifier {
     return this.local.wait(agentMachineId, ms, signal);
   }
 
-  // Idle knowledge is local: a NOTIFY from any replica forgets it (local.notify).
-  knownIdle(agentMachineId: number): boolean {
-    return this.local.knownIdle(agentMachineId);
+  // What is known of agents is local: a NOTIFY from any replica forgets it (local.notify).
+  knownNone(agentMachineId: number, status: WatchedStatus): boolean {
+    return this.local.knownNone(agentMachineId, status);
   }
 
   lookupTicket(agentMachineId: number): number {
     return this.local.lookupTicket(agentMachineId);
   }
 
-  recordIdle(agentMachineId: number, ticket: number): boolean {
-    return this.local.recordIdle(agentMachineId, ticket);
+  recordNone(agentMachineId: number, status: WatchedStatus, ticket: number): boolean {
+    return this.local.recordNone(agentMachineId, status, ticket);
   }
 
-  idleLongerThan(ms: number): number[] {
-    return this.local.idleLongerThan(ms);
+  noneLongerThan(status: WatchedStatus, ms: number): number[] {
+    return this.local.noneLongerThan(status, ms);
   }
 
   notify(agentMachineId: number): void {

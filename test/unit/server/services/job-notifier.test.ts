@@ -48,56 +48,70 @@ describe("InMemoryJobNotifier: waiting", () => {
 describe("InMemoryJobNotifier: idle knowledge", () => {
   test("an empty lookup makes the agent idle until it is notified", () => {
     const notifier = new InMemoryJobNotifier();
-    expect(notifier.knownIdle(1)).toBe(false); // nothing known at start
-    expect(notifier.recordIdle(1, notifier.lookupTicket(1))).toBe(true);
-    expect(notifier.knownIdle(1)).toBe(true);
-    expect(notifier.knownIdle(2)).toBe(false);
+    expect(notifier.knownNone(1, "queued")).toBe(false); // nothing known at start
+    expect(notifier.recordNone(1, "queued", notifier.lookupTicket(1))).toBe(true);
+    expect(notifier.knownNone(1, "queued")).toBe(true);
+    expect(notifier.knownNone(2, "queued")).toBe(false);
     notifier.notify(1);
-    expect(notifier.knownIdle(1)).toBe(false);
+    expect(notifier.knownNone(1, "queued")).toBe(false);
   });
 
   test("a notify during the lookup keeps its empty answer from being recorded", () => {
     const notifier = new InMemoryJobNotifier();
     const ticket = notifier.lookupTicket(1);
     notifier.notify(1); // a job queued while the lookup ran
-    expect(notifier.recordIdle(1, ticket)).toBe(false);
-    expect(notifier.knownIdle(1)).toBe(false);
+    expect(notifier.recordNone(1, "queued", ticket)).toBe(false);
+    expect(notifier.knownNone(1, "queued")).toBe(false);
     // Another agent's notify does not spoil this one's lookup.
     const next = notifier.lookupTicket(1);
     notifier.notify(2);
-    expect(notifier.recordIdle(1, next)).toBe(true);
+    expect(notifier.recordNone(1, "queued", next)).toBe(true);
   });
 
   test("notifyAll forgets every agent, and lookups begun before it", () => {
     const notifier = new InMemoryJobNotifier();
-    notifier.recordIdle(1, notifier.lookupTicket(1));
+    notifier.recordNone(1, "queued", notifier.lookupTicket(1));
     const inFlight = notifier.lookupTicket(2);
     notifier.notifyAll();
-    expect(notifier.knownIdle(1)).toBe(false);
-    expect(notifier.recordIdle(2, inFlight)).toBe(false);
+    expect(notifier.knownNone(1, "queued")).toBe(false);
+    expect(notifier.recordNone(2, "queued", inFlight)).toBe(false);
   });
 
   test("idleness is trusted for IDLE_TRUST_MS only", () => {
     let now = 1_000;
     const notifier = new InMemoryJobNotifier(() => now);
-    notifier.recordIdle(1, notifier.lookupTicket(1));
+    notifier.recordNone(1, "queued", notifier.lookupTicket(1));
     now += IDLE_TRUST_MS - 1;
-    expect(notifier.knownIdle(1)).toBe(true);
+    expect(notifier.knownNone(1, "queued")).toBe(true);
     now += 1;
-    expect(notifier.knownIdle(1)).toBe(false);
+    expect(notifier.knownNone(1, "queued")).toBe(false);
   });
 
-  test("idleLongerThan lists the idle agents due for confirmation; recordIdle renews one", () => {
+  test("noneLongerThan lists the agents due for confirmation; recordNone renews one", () => {
     let now = 1_000;
     const notifier = new InMemoryJobNotifier(() => now);
-    notifier.recordIdle(1, notifier.lookupTicket(1));
+    notifier.recordNone(1, "queued", notifier.lookupTicket(1));
     now += 20_000;
-    notifier.recordIdle(2, notifier.lookupTicket(2));
-    expect(notifier.idleLongerThan(20_000)).toEqual([1]);
-    notifier.recordIdle(1, notifier.lookupTicket(1));
-    expect(notifier.idleLongerThan(20_000)).toEqual([]);
+    notifier.recordNone(2, "queued", notifier.lookupTicket(2));
+    expect(notifier.noneLongerThan("queued", 20_000)).toEqual([1]);
+    notifier.recordNone(1, "queued", notifier.lookupTicket(1));
+    expect(notifier.noneLongerThan("queued", 20_000)).toEqual([]);
     notifier.notify(2);
-    expect(notifier.idleLongerThan(0)).toEqual([1]);
+    expect(notifier.noneLongerThan("queued", 0)).toEqual([1]);
+  });
+
+  test("each watched status is known apart; a notify forgets both", () => {
+    const notifier = new InMemoryJobNotifier();
+    notifier.recordNone(1, "cancel_requested", notifier.lookupTicket(1));
+    expect(notifier.knownNone(1, "cancel_requested")).toBe(true);
+    expect(notifier.knownNone(1, "queued")).toBe(false);
+    notifier.recordNone(1, "queued", notifier.lookupTicket(1));
+    notifier.notify(1);
+    expect(notifier.knownNone(1, "cancel_requested")).toBe(false);
+    expect(notifier.knownNone(1, "queued")).toBe(false);
+    const ticket = notifier.lookupTicket(1);
+    notifier.notify(1); // a cancel request landing while its lookup ran
+    expect(notifier.recordNone(1, "cancel_requested", ticket)).toBe(false);
   });
 });
 

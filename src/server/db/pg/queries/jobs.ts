@@ -146,11 +146,11 @@ export function jobQueries(db: Db): JobStore {
       );
     },
 
-    async agentsWithQueuedJobs() {
+    async agentsWithJobsIn(status) {
       const rows = await db
         .selectDistinct({ agentMachineId: jobs.agentMachineId })
         .from(jobs)
-        .where(eq(jobs.status, "queued"))
+        .where(eq(jobs.status, status))
         .orderBy(asc(jobs.agentMachineId));
       return rows.flatMap((j) => (j.agentMachineId === null ? [] : [j.agentMachineId]));
     },

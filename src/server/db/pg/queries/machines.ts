@@ -3,6 +3,7 @@ import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import { parseMaybe, parseRow, parseRows } from "../../parse.ts";
 import {
   HELD_JOB_STATUSES,
+  MachineCredentialRecord,
   MachineRecord,
   type MachineRow,
   MachineStatus,
@@ -38,6 +39,15 @@ const columns = {
   updatedAt: agentMachines.updatedAt,
 };
 
+const credentialColumns = {
+  id: agentMachines.id,
+  agentId: agentMachines.agentId,
+  name: agentMachines.name,
+  status: agentMachines.status,
+  capabilities: agentMachines.capabilities,
+  tokenHash: agentMachines.tokenHash,
+};
+
 export function machineQueries(db: Db): MachineStore {
   return {
     async insert(machine) {
@@ -64,11 +74,14 @@ export function machineQueries(db: Db): MachineStore {
     },
     async credentials(ids) {
       if (ids.length === 0) return [];
-      const rows = await db
-        .select({ ...columns, tokenHash: agentMachines.tokenHash })
-        .from(agentMachines)
-        .where(inArray(agentMachines.id, [...ids]));
-      return rows.map(({ tokenHash, ...machine }) => ({ tokenHash, machine: rowOf(machine) }));
+      return parseRows(
+        MachineCredentialRecord,
+        TABLE,
+        await db
+          .select(credentialColumns)
+          .from(agentMachines)
+          .where(inArray(agentMachines.id, [...ids])),
+      );
     },
     async update(id, patch, now) {
       const [row] = await db

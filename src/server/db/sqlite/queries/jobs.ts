@@ -145,11 +145,11 @@ export function jobQueries(db: Db, read: Db = db): JobStore {
       return rowsOf(queuedFor.all({ agentMachineId, limit }));
     },
 
-    async agentsWithQueuedJobs() {
+    async agentsWithJobsIn(status) {
       return read
         .selectDistinct({ agentMachineId: jobs.agentMachineId })
         .from(jobs)
-        .where(eq(jobs.status, "queued"))
+        .where(eq(jobs.status, status))
         .orderBy(asc(jobs.agentMachineId))
         .all()
         .flatMap((j) => (j.agentMachineId === null ? [] : [j.agentMachineId]));

@@ -3,6 +3,7 @@ import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import { parseMaybe, parseRow, parseRows } from "../../parse.ts";
 import {
   HELD_JOB_STATUSES,
+  MachineCredentialRecord,
   MachineRecord,
   type MachineRow,
   MachineStatus,
@@ -35,6 +36,15 @@ const columns = {
   lastError: agentMachines.lastError,
   createdAt: agentMachines.createdAt,
   updatedAt: agentMachines.updatedAt,
+};
+
+const credentialColumns = {
+  id: agentMachines.id,
+  agentId: agentMachines.agentId,
+  name: agentMachines.name,
+  status: agentMachines.status,
+  capabilities: agentMachines.capabilities,
+  tokenHash: agentMachines.tokenHash,
 };
 
 /** `read`: the connection for the hot reads (a read-only one outside transactions). */
@@ -76,12 +86,15 @@ export function machineQueries(db: Db, read: Db = db): MachineStore {
     },
     async credentials(ids) {
       if (ids.length === 0) return [];
-      return read
-        .select({ ...columns, tokenHash: agentMachines.tokenHash })
-        .from(agentMachines)
-        .where(inArray(agentMachines.id, [...ids]))
-        .all()
-        .map(({ tokenHash, ...machine }) => ({ tokenHash, machine: rowOf(machine) }));
+      return parseRows(
+        MachineCredentialRecord,
+        TABLE,
+        read
+          .select(credentialColumns)
+          .from(agentMachines)
+          .where(inArray(agentMachines.id, [...ids]))
+          .all(),
+      );
     },
     async update(id, patch, now) {
       return maybeRow(
