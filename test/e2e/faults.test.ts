@@ -5,8 +5,9 @@
  * (The in-process versions of "hub outage" and "agent restart" are in
  * test/integration/agent/agent.test.ts; here the processes really die.)
  *
- * Making borg slow enough to interrupt: 24 MiB of random data at zstd,19 takes borg a few
- * seconds. Making every log line countable: borg logs nothing per file on a clean run, so
+ * Making borg slow enough to interrupt: 72 MiB of random data at zstd,19 takes borg a few
+ * seconds (24 MiB took it 1.6 s on a quiet 2-core VM, which its 1 s progress reports could
+ * skip past). Making every log line countable: borg logs nothing per file on a clean run, so
  * the backups that check "every log line exactly once" also name one unreadable path (a
  * name too long for the filesystem) after each file; borg warns once per such path, in order, while it works through the
  * files. Those jobs therefore end `completed_with_warnings` (borg rc 1), on purpose.
@@ -36,13 +37,13 @@ const pad = (i: number) => String(i).padStart(2, "0");
  */
 const MISSING = Array.from({ length: FILES }, (_, i) => `missing-${pad(i)}-${"x".repeat(250)}`);
 
-/** 24 files of 1 MiB random data (incompressible: zstd,19 is slow on it, lz4 can't shrink it). */
+/** 24 files of 3 MiB random data (incompressible: zstd,19 is slow on it, lz4 can't shrink it). */
 async function randomSources(fleet: Fleet): Promise<{ dir: string; interleaved: string[] }> {
   const dir = join(fleet.dir, "sources");
   await mkdir(dir, { recursive: true });
   const interleaved: string[] = [];
   for (let i = 0; i < FILES; i++) {
-    await writeFile(join(dir, `file-${pad(i)}.bin`), randomBytes(1024 * 1024));
+    await writeFile(join(dir, `file-${pad(i)}.bin`), randomBytes(3 * 1024 * 1024));
     interleaved.push(join(dir, `file-${pad(i)}.bin`), join(dir, MISSING[i] as string));
   }
   return { dir, interleaved };
@@ -179,8 +180,15 @@ describe("faults, compiled hub and agent as processes", () => {
       });
 
       const jobId = await fleet.queue(repo, "backup");
-      await fleet.waitForJob(jobId, 60_000, midBackup);
-      const borgs = agent.borgChildren().filter((p) => p.cmdline.includes(" create "));
+      const creates = () => agent.borgChildren().filter((p) => p.cmdline.includes(" create "));
+      // What this test needs is the agent's own borg at work when it dies.
+      const seen = await fleet.waitForJob(
+        jobId,
+        60_000,
+        (j) => midBackup(j) && creates().length > 0,
+      );
+      expect(seen.status).toBe("running");
+      const borgs = creates();
       expect(borgs.length).toBeGreaterThan(0);
       const killed = await agent.kill("SIGKILL");
       expect(killed.signal).toBe("SIGKILL");
@@ -287,7 +295,7 @@ describe("faults, compiled hub and agent as processes", () => {
 
         const agent = await fleet.addAgent("disk-full");
         agent.start();
-        const sources = await randomSources(fleet); // 24 MiB, incompressible, into 8 MiB
+        const sources = await randomSources(fleet); // 72 MiB, incompressible, into 8 MiB
         const small = join(fleet.dir, "small");
         await mkdir(small);
         await writeFile(join(small, "note.txt"), "still fits\n".repeat(100));
