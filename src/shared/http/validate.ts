@@ -9,7 +9,8 @@
  * twice an array) and parsed synchronously, in one middleware frame: the agent runtime's
  * polls and heartbeats run this on every request, and hono's validator plus
  * @hono/zod-validator took three async frames and an async parse for the same answer.
- * A schema with async checks (none today) is still parsed, asynchronously.
+ * A schema with async checks (none today) is still parsed, asynchronously. A query that
+ * validated is remembered by its raw text (memoizedQuery, below).
  */
 import type { zValidator } from "@hono/zod-validator";
 import type { Context, Env, MiddlewareHandler, Next, ValidationTargets } from "hono";
@@ -86,7 +87,12 @@ export const validate = <S extends z.ZodType, T extends keyof ValidationTargets>
     // The input and the schema let the error name the field inside a union's branch.
     validationError(issues, { input, schema, what });
 
-  const accept = (c: Context, input: unknown, next: Next): Promise<void> => {
+  const accept = (
+    c: Context,
+    input: unknown,
+    next: Next,
+    remember?: (data: object) => void,
+  ): Promise<void> => {
     let result: z.ZodSafeParseResult<z.output<S>>;
     try {
       result = schema.safeParse(input);
@@ -99,6 +105,7 @@ export const validate = <S extends z.ZodType, T extends keyof ValidationTargets>
       });
     }
     if (!result.success) throw refuse(result.error.issues, input);
+    remember?.(result.data as object);
     c.req.addValidatedData(target, result.data as object);
     return next();
   };
@@ -107,7 +114,46 @@ export const validate = <S extends z.ZodType, T extends keyof ValidationTargets>
   const middleware: MiddlewareHandler =
     target === "json"
       ? async (c, next) => accept(c, await jsonBody(c), next)
-      : (c, next) => accept(c, syncPart(c, target), next);
+      : target === "query"
+        ? memoizedQuery(accept)
+        : (c, next) => accept(c, syncPart(c, target), next);
   // Typed as @hono/zod-validator's middleware, so routes keep their typed c.req.valid(target).
   return middleware as ReturnType<typeof zValidator<S, T, Env, string>>;
 };
+
+/** How many validated queries one route's validator keeps, and the longest it keeps. */
+const QUERY_MEMO_ENTRIES = 64;
+const QUERY_MEMO_MAX_LENGTH = 256;
+
+/**
+ * The query validator, remembering what each raw query string validated as: a fleet's
+ * agents send the same few (`wait=25`) on every poll, and parsing plus zod was a sixth
+ * of an empty poll's CPU. Only a query that passed is kept, frozen so that no route can
+ * change what the next request gets; the map is small and starts over when full, so odd
+ * queries only cost a parse. Pure: zod schemas here have no effects.
+ */
+function memoizedQuery(
+  accept: (
+    c: Context,
+    input: unknown,
+    next: Next,
+    remember?: (data: object) => void,
+  ) => Promise<void>,
+): MiddlewareHandler {
+  const memo = new Map<string, object>();
+  return (c, next) => {
+    const url = c.req.url;
+    const at = url.indexOf("?");
+    const raw = at < 0 ? "" : url.slice(at + 1);
+    const known = memo.get(raw);
+    if (known !== undefined) {
+      c.req.addValidatedData("query", known);
+      return next();
+    }
+    if (raw.length > QUERY_MEMO_MAX_LENGTH) return accept(c, queryObject(c), next);
+    return accept(c, queryObject(c), next, (data) => {
+      if (memo.size >= QUERY_MEMO_ENTRIES) memo.clear();
+      memo.set(raw, Object.freeze(data));
+    });
+  };
+}

@@ -77,4 +77,52 @@ describe("validate", () => {
     }
     expect(seen).toEqual([]);
   });
+
+  test("a query: each raw query string is parsed once, what passed is frozen; failures every time", async () => {
+    let parses = 0;
+    const schema = z.object({
+      wait: z
+        .string()
+        .transform((v) => {
+          parses++;
+          return Number(v);
+        })
+        .pipe(z.number().int().min(0).max(30)),
+      tag: z.array(z.string()).optional(),
+    });
+    const app = new Hono<RequestIdEnv>();
+    app.get("/q", validate("query", schema), (c) => {
+      const query = c.req.valid("query");
+      return c.json({ query, frozen: Object.isFrozen(query) });
+    });
+    app.onError(errorHandler(createLogger({ level: "silent" })));
+    const get = async (query: string) => {
+      const response = await app.request(`/q?${query}`);
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    expect(await get("wait=25")).toEqual({
+      status: 200,
+      body: { query: { wait: 25 }, frozen: true },
+    });
+    expect(await get("wait=25")).toEqual({
+      status: 200,
+      body: { query: { wait: 25 }, frozen: true },
+    });
+    expect(parses).toBe(1);
+    expect((await get("wait=5&tag=a&tag=b")).body.query).toEqual({ wait: 5, tag: ["a", "b"] });
+    expect(parses).toBe(2);
+    expect((await get("wait=99")).status).toBe(400);
+    expect((await get("wait=99")).status).toBe(400);
+    expect(parses).toBe(4);
+    // Many distinct queries: the memo starts over, every answer stays right.
+    for (let i = 0; i < 200; i++)
+      expect((await get(`wait=${i % 31}&tag=${i}&tag=x`)).status).toBe(200);
+    expect((await get("wait=25")).body.query).toEqual({ wait: 25 });
+    // Longer than what is kept: parsed every time, right every time.
+    const long = `wait=7&tag=${"x".repeat(300)}&tag=y`;
+    const before = parses;
+    for (let i = 0; i < 2; i++)
+      expect((await get(long)).body.query).toEqual({ wait: 7, tag: ["x".repeat(300), "y"] });
+    expect(parses - before).toBe(2);
+  });
 });
