@@ -80,6 +80,8 @@ export async function openHubDatabase(config: HubConfig, logger: Logger): Promis
     const databasePath = join(config.data_dir, DATABASE_FILE);
     const database = openSqliteStore(databasePath, {
       onWarning: (message) => logger.warn(message, { database: databasePath }),
+      onCheckpointerReady: () =>
+        logger.debug("WAL checkpoints run on their own thread", { database: databasePath }),
     });
     // Hashes, audit trail and encrypted passphrases: owner only (SQLite gives -wal/-shm the same mode).
     chmodSync(databasePath, 0o600);

@@ -100,6 +100,20 @@ describe("compiled hub", () => {
     await stop(second);
   });
 
+  test("on a SQLite file, its WAL checkpoints run on their own thread (the compiled worker loads)", async () => {
+    const hub = await startHub(join(dir, "wal"), {
+      BORGCTL_ADMIN_PASSWORD: PASSWORD,
+      BORGCTL_LOG_LEVEL: "debug",
+    });
+    const ready = () =>
+      hub.stderr.some((l) => l.includes("WAL checkpoints run on their own thread"));
+    for (let i = 0; i < 100 && !ready(); i++) await Bun.sleep(50);
+    expect(ready()).toBe(true);
+    // Neither of the fallback's warnings (checkpointer.ts): the thread started and stayed.
+    expect(hub.stderr.filter((l) => /checkpoint (thread|failed)/.test(l))).toEqual([]);
+    await stop(hub);
+  });
+
   test("two hubs starting at once on one empty data dir both come up, with one admin", async () => {
     const dataDir = join(dir, "race");
     const env = { BORGCTL_ADMIN_PASSWORD: PASSWORD };

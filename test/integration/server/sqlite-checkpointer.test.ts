@@ -63,11 +63,16 @@ describe("WAL checkpoints off the event loop", () => {
     const path = join(dir, "reported.db");
     const sqlite = walDatabase(path);
     const results: CheckpointResult[] = [];
+    let ready = false;
     const checkpointer = startCheckpointer(sqlite, path, {
       intervalMs: 20,
       onCheckpoint: (result) => results.push(result),
+      onReady: () => {
+        ready = true;
+      },
     });
     try {
+      await until(() => ready, "the thread to say it is ready");
       writePages((sql) => sqlite.run(sql));
       await until(() => statSync(path).size > 1_000 * 4096, "the database file grew");
       await until(() => results.some((r) => r.checkpointed > 0), "a checkpoint reported");

@@ -5,10 +5,11 @@
  * no lock, so the hub's writes and reads go on meanwhile; it is what SQLite's automatic
  * checkpoint does, moved off the event loop.
  *
- * Lifecycle: the first message is `{ path, intervalMs }`; each checkpoint that copied
- * pages is reported as `{ checkpointed: { busy, log, checkpointed } }` (SQLite's three
- * numbers, pages), a failure as `{ error }`, once until it changes (the next tick tries
- * again). `"stop"` closes the connection and ends the thread.
+ * Lifecycle: the first message is `{ path, intervalMs }`; once its connection is open it
+ * answers `{ ready: true }`; each checkpoint that copied pages is reported as
+ * `{ checkpointed: { busy, log, checkpointed } }` (SQLite's three numbers, pages), a
+ * failure as `{ error }`, once until it changes (the next tick tries again). `"stop"`
+ * closes the connection and ends the thread.
  */
 import { Database } from "bun:sqlite";
 import type { CheckpointResult } from "./checkpointer.ts";
@@ -29,6 +30,7 @@ self.onmessage = (event: MessageEvent) => {
   connection.run("PRAGMA busy_timeout = 10000");
   database = connection;
   const checkpoint = connection.query<CheckpointResult, []>("PRAGMA wal_checkpoint(PASSIVE)");
+  self.postMessage({ ready: true });
   // Only what is news crosses to the hub's thread: a checkpoint that copied pages, and
   // a failure once (not every second while it lasts).
   let lastError: string | undefined;

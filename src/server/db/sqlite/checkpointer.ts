@@ -51,6 +51,8 @@ export function startCheckpointer(
     intervalMs?: number;
     onCheckpoint?: (result: CheckpointResult) => void;
     onError?: (message: string) => void;
+    /** The thread has its connection open and checkpoints from now on. */
+    onReady?: () => void;
   } = {},
 ): Checkpointer {
   const fallBack = (message: string) => {
@@ -68,8 +70,9 @@ export function startCheckpointer(
   sqlite.run("PRAGMA wal_autocheckpoint = 0");
   let stopped = false;
   worker.onmessage = (event: MessageEvent) => {
-    const data = event.data as { checkpointed?: CheckpointResult; error?: string };
-    if (data.checkpointed) options.onCheckpoint?.(data.checkpointed);
+    const data = event.data as { ready?: true; checkpointed?: CheckpointResult; error?: string };
+    if (data.ready) options.onReady?.();
+    else if (data.checkpointed) options.onCheckpoint?.(data.checkpointed);
     else if (data.error) options.onError?.(`checkpoint failed: ${data.error}`);
   };
   worker.onerror = (event) => {

@@ -45,14 +45,16 @@ function enableWal(sqlite: Database): void {
   }
 }
 
-/**
- * `path` is a file, or ":memory:" for tests. `onWarning`: told when the checkpoint
- * thread cannot do its work (SQLite's own automatic checkpoint takes over).
- */
-export function openDatabase(
-  path: string,
-  options: { onWarning?: (message: string) => void } = {},
-): OpenDatabase {
+/** What the hub is told about the WAL checkpoint thread (db/sqlite/checkpointer.ts). */
+export interface CheckpointNotices {
+  /** The thread cannot do its work: SQLite's own automatic checkpoint takes over. */
+  onWarning?: (message: string) => void;
+  /** The thread is up and checkpoints from now on. */
+  onCheckpointerReady?: () => void;
+}
+
+/** `path` is a file, or ":memory:" for tests. */
+export function openDatabase(path: string, options: CheckpointNotices = {}): OpenDatabase {
   const sqlite = new Database(path, { create: true, strict: true });
   sqlite.run("PRAGMA busy_timeout = 10000");
   enableWal(sqlite);
@@ -71,7 +73,10 @@ export function openDatabase(
     const checkpointer =
       path === ":memory:"
         ? undefined
-        : startCheckpointer(sqlite, path, { onError: options.onWarning });
+        : startCheckpointer(sqlite, path, {
+            onError: options.onWarning,
+            onReady: options.onCheckpointerReady,
+          });
     return {
       db: drizzle({ client: sqlite, schema }),
       sqlite,

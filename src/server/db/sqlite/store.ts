@@ -23,7 +23,7 @@
 import type { Database } from "bun:sqlite";
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { OpenedStore, Store } from "../store.ts";
-import { type OpenDatabase, openDatabase } from "./client.ts";
+import { type CheckpointNotices, type OpenDatabase, openDatabase } from "./client.ts";
 import { archiveListingQueries } from "./queries/archive-listings.ts";
 import { auditQueries } from "./queries/audit.ts";
 import { boxQueries } from "./queries/boxes.ts";
@@ -47,10 +47,7 @@ export interface SqliteStore extends OpenedStore {
 }
 
 /** Opens (creating and migrating) the database at `path`, or ":memory:". */
-export function openSqliteStore(
-  path: string,
-  options: { onWarning?: (message: string) => void } = {},
-): SqliteStore {
+export function openSqliteStore(path: string, options: CheckpointNotices = {}): SqliteStore {
   const database = openDatabase(path, options);
   return {
     store: createSqliteStore(database),
