@@ -14,8 +14,9 @@
  * ticket says so), so a read racing a revoke can't put the old status back. Entries are
  * trusted for CREDENTIAL_TRUST_MS at most, a bound for changes made outside this hub (a
  * second hub process on one SQLite file, a hand edit, a NOTIFY that was lost); the
- * periodic sweep verifies the older ones again in bulk before that (services/
- * trust-refresh.ts), so a busy fleet's requests never wait for a lookup of their own.
+ * periodic sweep verifies the older ones again in bulk before that
+ * (services/trust-refresh.ts), so a busy fleet's requests never wait for a lookup of
+ * their own.
  * The map holds at most MAX_CREDENTIALS entries, the least recently verified go first.
  */
 

@@ -2,10 +2,11 @@
  * Keeps what this hub process trusts from memory fresh in bulk, so that a fleet's steady
  * requests never pay for a lookup of their own: the verified agent credentials
  * (deps.credentials, trusted CREDENTIAL_TRUST_MS) and the agents known to have no queued
- * job or no cancel request (deps.notifier, trusted IDLE_TRUST_MS). Both bounds exist for changes this process
- * may not hear of (a hand edit, a lost NOTIFY, a second hub process on one SQLite file);
- * without this, every entry ran out and its agent's next request looked it up alone: at
- * 10,000 agents, half of all heartbeats and polls read a credential from the database.
+ * job or no cancel request (deps.notifier, trusted IDLE_TRUST_MS). Both bounds exist for
+ * changes this process may not hear of (a hand edit, a lost NOTIFY, a second hub process
+ * on one SQLite file); without this, every entry ran out and its agent's next request
+ * looked it up alone: at 10,000 agents, half of all heartbeats and polls read a
+ * credential from the database.
  *
  * Run by the periodic sweep (services/sweeps.ts, every 15 s) on every hub process, since
  * what it refreshes is the process's own memory. Read-only. An entry is renewed only from
@@ -35,7 +36,7 @@ export async function refreshTrustedMemory(deps: HubDeps): Promise<void> {
 }
 
 /** Verifies again, by machine id and in chunks, the credentials remembered longest. */
-export async function refreshCredentials(deps: HubDeps): Promise<void> {
+async function refreshCredentials(deps: HubDeps): Promise<void> {
   const due = deps.credentials.verifiedLongerThan(CREDENTIAL_RENEW_AFTER_MS);
   for (let start = 0; start < due.length; start += CREDENTIAL_CHUNK) {
     if (start > 0) await yieldToEventLoop();
@@ -57,7 +58,7 @@ export async function refreshCredentials(deps: HubDeps): Promise<void> {
  * Confirms, per watched status, the agents remembered longest to have no such job, with
  * one query for the whole table each; one that has one after all is notified.
  */
-export async function confirmKnownNone(deps: HubDeps): Promise<void> {
+async function confirmKnownNone(deps: HubDeps): Promise<void> {
   const { notifier } = deps;
   for (const status of WATCHED_STATUSES) {
     const due = notifier.noneLongerThan(status, IDLE_RENEW_AFTER_MS);
