@@ -212,20 +212,6 @@ export async function startHub(
     { hostname: config.addr.hostname, port: server.port ?? config.addr.port },
     tls ? "https" : "http",
   );
-  logger.info(`listening on ${url}`, {
-    data_dir: config.data_dir,
-    database: database.description,
-    version: deps.version,
-  });
-  if (boot.generatedPassword) {
-    // Once the address is known, so the newcomer is told where to go and what to do there.
-    options.announce(
-      `First start: created user "admin" with password ${boot.generatedPassword}\n` +
-        "It is shown only this once: sign in and change it (or set BORGCTL_ADMIN_PASSWORD before the first start).\n" +
-        `Next: open ${config.public_url ?? url} in a browser, sign in as admin, then Machines → Add machine.`,
-    );
-  }
-
   const sweep = () =>
     runSweeps(deps).catch((error: Error) => logger.error("sweep failed", { error: error.message }));
   // Leases first: the time this hub was down must not count against its agents.
@@ -290,5 +276,20 @@ export async function startHub(
     await flushHeartbeats(deps); // the last second's coalesced heartbeats
     await database.close();
   });
+  // Announced once SIGTERM/SIGINT stop it gracefully: a service manager (or a test) that
+  // stops the hub the moment it says it is listening must not kill it mid-start.
+  logger.info(`listening on ${url}`, {
+    data_dir: config.data_dir,
+    database: database.description,
+    version: deps.version,
+  });
+  if (boot.generatedPassword) {
+    // Once the address is known, so the newcomer is told where to go and what to do there.
+    options.announce(
+      `First start: created user "admin" with password ${boot.generatedPassword}\n` +
+        "It is shown only this once: sign in and change it (or set BORGCTL_ADMIN_PASSWORD before the first start).\n" +
+        `Next: open ${config.public_url ?? url} in a browser, sign in as admin, then Machines → Add machine.`,
+    );
+  }
   return { url, deps, stop, stopped };
 }
