@@ -5,11 +5,13 @@
  * agent-held passphrase on the machine, and the edit form → the changed fields of an
  * UpdateRepositoryRequest. No DOM, so the unit tests pin all of it.
  */
+import { DEFAULT_ARCHIVE_NAME } from "../shared/protocol/api.ts";
 import { friendlyFieldMessage } from "./form-messages.ts";
+
+export { DEFAULT_ARCHIVE_NAME };
 
 export const DEFAULT_ENCRYPTION = "repokey-blake2";
 export const DEFAULT_COMPRESSION = "lz4";
-export const DEFAULT_ARCHIVE_NAME = "{hostname}-{now}";
 export const LOCATION_EXAMPLE = "ssh://borg@box.example.com/var/lib/borg/repos/NAME";
 
 /** What the create form holds, as the user typed it (all strings but the two choices). */

@@ -6,13 +6,18 @@
  * dry-run prune, then a slow backup canceled from the job view, its log, and deleting a
  * repository. Screenshots go to test-output/ui/.
  */
+
 import { describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
 import { mkdir, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
-import { CreatedEnrollmentToken, Repository } from "../../src/shared/protocol/api.ts";
+import {
+  CreatedEnrollmentToken,
+  DEFAULT_ARCHIVE_NAME,
+  Repository,
+} from "../../src/shared/protocol/api.ts";
 import { apiAs, collectProblems, screenshot } from "../helpers/browser.ts";
 import { browserSuite, onlineMachine } from "../helpers/browser-suite.ts";
 
@@ -79,7 +84,7 @@ describe("repositories in the web UI", () => {
     );
     expect(await page.getByLabel("Encryption").inputValue()).toBe("repokey-blake2");
     expect(await page.getByLabel("Compression").inputValue()).toBe("lz4");
-    expect(await page.getByLabel("Archive name template").inputValue()).toBe("{hostname}-{now}");
+    expect(await page.getByLabel("Archive name template").inputValue()).toBe(DEFAULT_ARCHIVE_NAME);
     expect(await page.getByLabel("Machine").locator("option").allTextContents()).toEqual([
       "server1 (online)",
     ]);

@@ -201,6 +201,13 @@ const ExpectedInterval = z
 /** Overdue after this many expected intervals without a successful backup. */
 const OverdueFactor = z.number().min(1).max(100);
 
+/**
+ * A new repository's archive name template, expanded by borg. {now} alone is to the
+ * second, so two backups finishing within one second (a small repository, "back up now"
+ * twice) collided ("Archive already exists"); with microseconds they do not.
+ */
+export const DEFAULT_ARCHIVE_NAME = "{hostname}-{now:%Y-%m-%dT%H:%M:%S.%f}";
+
 export const CreateRepositoryRequest = z.strictObject({
   name: OneLine(128).min(1),
   agent_machine_id: Id,
@@ -218,7 +225,7 @@ export const CreateRepositoryRequest = z.strictObject({
     .string()
     .regex(/^[a-z0-9,+-]{1,64}$/, COMPRESSION_HINT)
     .default("lz4"),
-  archive_name: z.string().min(1).max(256).default("{hostname}-{now}"),
+  archive_name: z.string().min(1).max(256).default(DEFAULT_ARCHIVE_NAME),
   append_only: z.boolean().default(false),
   ssh_host_key: z
     .string()

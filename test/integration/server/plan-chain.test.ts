@@ -5,6 +5,7 @@
  * and check cadences, and one chain per result however often it is delivered. The same
  * chain against the real borg is test/integration/agent/plan-retention.test.ts.
  */
+
 import { afterEach, describe, expect, test } from "bun:test";
 import type { JobRow } from "../../../src/server/db/records.ts";
 import { runScheduler } from "../../../src/server/services/scheduler.ts";
@@ -13,7 +14,7 @@ import {
   PLAN_PRUNE_CAPABILITY,
   type PruneBlock,
 } from "../../../src/shared/protocol/agent.ts";
-import { Job, Plan } from "../../../src/shared/protocol/api.ts";
+import { DEFAULT_ARCHIVE_NAME, Job, Plan } from "../../../src/shared/protocol/api.ts";
 import { createTestHub, type TestHub } from "../../helpers/hub.ts";
 import { addAgentMachine, createRepository, type TestAgent } from "../../helpers/hub-fixtures.ts";
 
@@ -100,7 +101,7 @@ describe("the chain after a plan's backup", () => {
     const [backup] = await jobsOfPlan(hub, plan.id);
     if (backup?.payload.job_kind !== "backup.create") throw new Error("no backup");
     // The plan's archives are named behind its prefix: the repository's template follows.
-    expect(backup.payload.backup.archive_name).toBe(`plan${plan.id}-{hostname}-{now}`);
+    expect(backup.payload.backup.archive_name).toBe(`plan${plan.id}-${DEFAULT_ARCHIVE_NAME}`);
 
     expect(await drain(hub, agent, plan.id)).toEqual([
       "backup.create",

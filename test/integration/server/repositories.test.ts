@@ -3,7 +3,13 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JOB_KINDS, PLAN_PRUNE_CAPABILITY } from "../../../src/shared/protocol/agent.ts";
-import { Archives, Job, JobAccepted, Repository } from "../../../src/shared/protocol/api.ts";
+import {
+  Archives,
+  DEFAULT_ARCHIVE_NAME,
+  Job,
+  JobAccepted,
+  Repository,
+} from "../../../src/shared/protocol/api.ts";
 import { ErrorBody } from "../../../src/shared/protocol/common.ts";
 import { createTestHub } from "../../helpers/hub.ts";
 import {
@@ -55,7 +61,7 @@ describe("repositories: create and validate", () => {
       passphrase_location: "hub",
       has_passphrase: true,
       compression: "lz4",
-      archive_name: "{hostname}-{now}",
+      archive_name: DEFAULT_ARCHIVE_NAME,
       exclude_patterns: [],
       append_only: false,
       last_backup_at: null,

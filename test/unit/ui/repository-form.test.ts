@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import {
   CreateRepositoryRequest,
+  DEFAULT_ARCHIVE_NAME,
   PruneJobRequest,
   UpdateRepositoryRequest,
 } from "../../../src/shared/protocol/api.ts";
@@ -48,7 +49,7 @@ describe("repositoryRequestBody", () => {
       source_paths: ["/home", "/etc"],
       exclude_patterns: ["*/.cache"],
       compression: "lz4",
-      archive_name: "{hostname}-{now}",
+      archive_name: DEFAULT_ARCHIVE_NAME,
     });
     expect(CreateRepositoryRequest.safeParse(body).success).toBe(true);
   });
@@ -80,7 +81,7 @@ describe("repositoryRequestBody", () => {
     expect(body.passphrase).toBe(" spaced out ");
     const parsed = CreateRepositoryRequest.parse(body);
     expect(parsed.compression).toBe("lz4");
-    expect(parsed.archive_name).toBe("{hostname}-{now}");
+    expect(parsed.archive_name).toBe("{hostname}-{now:%Y-%m-%dT%H:%M:%S.%f}");
   });
 
   test("no sources and no machine still make a body, which the schema refuses on those fields", () => {
