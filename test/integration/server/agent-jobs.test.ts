@@ -14,6 +14,7 @@ import {
 } from "../../../src/shared/protocol/agent.ts";
 import {
   Archives,
+  DEFAULT_ARCHIVE_NAME,
   Job,
   JobAccepted,
   JobLogsResponse,
@@ -120,7 +121,7 @@ describe("agent job lifecycle", () => {
         ssh_host_key: null,
       },
       backup: {
-        archive_name: "{hostname}-{now}",
+        archive_name: DEFAULT_ARCHIVE_NAME,
         source_paths: ["/home", "/etc"],
         exclude_patterns: ["*.tmp"],
         compression: "lz4",

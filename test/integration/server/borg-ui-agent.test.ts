@@ -13,8 +13,14 @@
  * stream, message — no created_at), progress, then complete {result} | fail
  * {error_message, return_code} | cancel {} after a heartbeat answered cancel_job_ids.
  */
+
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Job, JobAccepted, Machine } from "../../../src/shared/protocol/api.ts";
+import {
+  DEFAULT_ARCHIVE_NAME,
+  Job,
+  JobAccepted,
+  Machine,
+} from "../../../src/shared/protocol/api.ts";
 import { createTestHub, type TestResponse } from "../../helpers/hub.ts";
 import { createRepository } from "../../helpers/hub-fixtures.ts";
 
@@ -221,7 +227,7 @@ describe("borg-ui-agent once", () => {
     expect(job.type).toBe("backup.create");
     // backup.py BackupCreatePayload.from_job_payload reads these four under `backup`.
     expect(job.payload.backup).toEqual({
-      archive_name: "{hostname}-{now}",
+      archive_name: DEFAULT_ARCHIVE_NAME,
       source_paths: ["/home", "/etc"],
       exclude_patterns: ["*.tmp"],
       compression: "lz4",
