@@ -8,8 +8,6 @@
 import { DEFAULT_ARCHIVE_NAME } from "../shared/protocol/api.ts";
 import { friendlyFieldMessage } from "./form-messages.ts";
 
-export { DEFAULT_ARCHIVE_NAME };
-
 export const DEFAULT_ENCRYPTION = "repokey-blake2";
 export const DEFAULT_COMPRESSION = "lz4";
 export const LOCATION_EXAMPLE = "ssh://borg@box.example.com/var/lib/borg/repos/NAME";
